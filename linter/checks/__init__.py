@@ -1,0 +1,1 @@
+"""Escape-hatch code for built-in rules, one module per family."""

@@ -1,0 +1,321 @@
+"""Command line: ``pitfall check | rules | packs | lsp``. ``main(argv) -> exit code``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+from .config import HelmSettings, Settings, load_settings, with_cli
+from .model import SEVERITY_RANK, Finding, Notification
+from .packs import PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _csv(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pitfall", description="Find the pitfalls that take services down: timeouts, context, retries, ports, pod security, TLS.")
+    p.add_argument("--version", action="version", version=f"pitfall {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    c = sub.add_parser("check", help="lint files and folders (default: the current folder)")
+    c.add_argument("paths", nargs="*")
+    c.add_argument("--select", action="append", help="rules to enable: id, prefix, name or ALL (comma-separated)")
+    c.add_argument("--extend-select", action="append")
+    c.add_argument("--ignore", action="append")
+    c.add_argument("--preview", action="store_true", default=None, help="enable preview rules")
+    c.add_argument("--no-preview", dest="preview", action="store_false")
+    c.add_argument("--format", "--output-format", dest="format", choices=["text", "json", "sarif", "github"], default=None)
+    c.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    c.add_argument("--fix", action="store_true", help="apply safe fixes")
+    c.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
+    c.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    c.add_argument("--statistics", action="store_true", help="counts per rule instead of each finding")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    c.add_argument("--fail-on", choices=["error", "warning", "note", "none"], default=None)
+    c.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores)")
+    c.add_argument("--no-cache", action="store_true", help="accepted for compatibility: pitfall keeps no cache on disk")
+    c.add_argument("--force-exclude", action="store_true", help="honour excludes for files passed explicitly")
+    c.add_argument("--config", action="append", default=[], help="a config file, or a `key = value` TOML override (repeatable)")
+    c.add_argument("--packs", action="append", default=[], help="an extra pack folder (repeatable)")
+    c.add_argument("--baseline", help="a SARIF report from an earlier run: findings already in it are suppressed")
+    c.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
+    c.add_argument("--values", action="append", default=None, help="Helm values file (repeatable)")
+    c.add_argument("--set", dest="set_values", action="append", default=None, help="Helm --set key=value (repeatable)")
+    c.add_argument("--helm-profiles", default=None, help="comma-separated: defaults,ingress,tls,monitoring")
+
+    r = sub.add_parser("rules", help="list, show, document or test rules")
+    rsub = r.add_subparsers(dest="rules_command")
+    rl = rsub.add_parser("list")
+    rl.add_argument("--format", choices=["text", "json"], default="text")
+    rs = rsub.add_parser("show")
+    rs.add_argument("rule")
+    rd = rsub.add_parser("docs")
+    rd.add_argument("--out", default="docs/rules")
+    rd.add_argument("--check", action="store_true", help="fail when the committed pages differ")
+    rt = rsub.add_parser("test", help="run the valid/invalid examples of packs")
+    rt.add_argument("dirs", nargs="*", help="pack folders (default: the built-in packs)")
+    for q in (rl, rs, rd, rt):
+        q.add_argument("--packs", action="append", default=[])
+        q.add_argument("--config", action="append", default=[])
+
+    pk = sub.add_parser("packs", help="list the rule packs with their versions")
+    pk.add_argument("--packs", action="append", default=[])
+    pk.add_argument("--config", action="append", default=[])
+
+    sub.add_parser("lsp", help="start the language server on stdio")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "rules":
+            return _rules(args, parser)
+        if args.command == "packs":
+            return _packs(args)
+        if args.command == "lsp":
+            from .lsp import serve
+
+            return serve()
+        parser.print_help()
+        return EXIT_ERROR
+    except PackError as exc:
+        print(f"pitfall: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("pitfall: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception:  # an internal error: say so loudly, exit 2
+        print("pitfall: internal error, please report it:", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_ERROR
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(config_args=args.config)
+    extra = tuple(str(Path(p).resolve()) for p in getattr(args, "packs", []) or ())
+    if extra:
+        settings = replace(settings, packs=settings.packs + extra)
+    return settings
+
+
+def _check(args: argparse.Namespace) -> int:
+    from . import engine
+    from .discover import discover
+    from .report import github_report, json_report, sarif_report, text_report
+
+    settings = _settings(args)
+    helm = settings.helm
+    if args.values is not None or args.set_values is not None or args.helm_profiles is not None:
+        helm = replace(
+            helm,
+            values=helm.values + tuple(str(Path(v).resolve()) for v in args.values or ()),
+            set=helm.set + tuple(args.set_values or ()),
+            profiles=_csv([args.helm_profiles]) if args.helm_profiles else helm.profiles,
+        )
+    settings = with_cli(
+        settings,
+        select=_csv(args.select),
+        extend_select=_csv(args.extend_select),
+        ignore=_csv(args.ignore),
+        preview=args.preview,
+        fail_on=args.fail_on,
+        jobs=args.jobs,
+        helm=helm if helm != settings.helm else None,
+    )
+    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    bad = unknown_selectors(packs, [*settings.select, *settings.extend_select, *settings.ignore, *settings.extend_ignore])
+    if bad:
+        raise PackError(settings.config_path or "command line", None, "select", f"unknown rule selector(s): {', '.join(bad)}")
+    ruleset = engine.build_ruleset(settings, packs=packs)
+    if args.show_settings:
+        shown = settings.as_dict()
+        shown["rules"] = [r.id for r in ruleset.rules]
+        shown["packs"] = {p.name: p.version for p in ruleset.active_packs}
+        print(json.dumps(shown, indent=2, default=str))
+        return EXIT_CLEAN
+    cwd = Path.cwd()
+    units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
+    notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
+    results = engine.run(units, ruleset, jobs=settings.jobs)
+    fixed_count = 0
+    if args.fix or args.diff:
+        results, fixed_count, diffs = _apply_fixes(results, units, ruleset, unsafe=args.unsafe_fixes, write=not args.diff)
+        if args.diff:
+            sys.stdout.write(diffs)
+            return EXIT_FINDINGS if diffs else EXIT_CLEAN
+    findings = engine.sort_findings(results)
+    if args.baseline:
+        findings = _apply_baseline(findings, Path(args.baseline))
+    for r in results:
+        notifications.extend(r.notifications)
+    fmt = args.format or "text"
+    if fmt == "text":
+        out = text_report(findings, notifications, statistics=args.statistics, rules=ruleset.by_id, fixed=fixed_count)
+        if notifications and not args.output:
+            for n in notifications:
+                print(f"{n.level}: {n.message}", file=sys.stderr)
+    elif fmt == "json":
+        out = json_report(findings, notifications, ruleset.by_id)
+    elif fmt == "github":
+        out = github_report(findings, notifications)
+    else:
+        out = sarif_report(findings, notifications, rules=ruleset.rules, packs=ruleset.active_packs, root=cwd)
+    if args.output:
+        Path(args.output).write_text(out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if missing:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
+    threshold = SEVERITY_RANK[settings.fail_on]
+    failing = [f for f in findings if f.suppression is None and threshold and SEVERITY_RANK[f.severity] >= threshold]
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool):  # type: ignore[no-untyped-def]
+    from . import engine
+    from .fixes import apply_fixes, fixable, unified_diff, write_atomic
+
+    by_path = {u.path: u for u in units}
+    out = []
+    fixed = 0
+    diffs = []
+    for result in results:
+        unit = by_path.get(result.path)
+        todo = fixable(result.findings, unsafe=unsafe)
+        if unit is None or unit.kind != "python" or not todo:
+            out.append(result)
+            continue
+        path = Path(unit.abspath)
+        before = path.read_bytes().decode("utf-8")
+        after = apply_fixes(before, [f.fix for f in todo if f.fix is not None])
+        if after == before:
+            out.append(result)
+            continue
+        if not write:
+            diffs.append(unified_diff(result.path, before, after))
+            out.append(result)
+            continue
+        write_atomic(path, after)
+        again = engine.lint_unit(unit.kind, unit.path, after.encode("utf-8"), ruleset)
+        fixed += max(0, len(result.findings) - len(again.findings))
+        out.append(again)
+    return out, fixed, "".join(diffs)
+
+
+def _apply_baseline(findings: list[Finding], path: Path) -> list[Finding]:
+    from .model import Suppression
+    from .report import fingerprints
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        known = {
+            res.get("partialFingerprints", {}).get("pitfall/v1")
+            for run in doc.get("runs", [])
+            for res in run.get("results", [])
+        }
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PackError(path, None, "--baseline", f"not a readable SARIF report: {exc}") from None
+    out = []
+    for f, fp in zip(findings, fingerprints(findings)):
+        if f.suppression is None and fp in known:
+            f = replace(f, suppression=Suppression("external", f"in baseline {path.name}", "baseline"))
+        out.append(f)
+    return out
+
+
+def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .docs import expected_docs, rule_page, write_docs
+
+    settings = _settings(args)
+    extra = [Path(d) for d in getattr(args, "dirs", []) or []]
+    packs = load_packs([Path(p) for p in settings.packs] + extra, dict(settings.pack_versions), config_path=settings.config_path)
+    rules = sorted((r for p in packs for r in p.rules), key=lambda r: r.id)
+    cmd = args.rules_command
+    if cmd == "list":
+        if args.format == "json":
+            print(json.dumps([{"id": r.id, "name": r.name, "pack": r.pack, "target": r.target, "severity": r.severity, "status": r.status, "tags": list(r.tags)} for r in rules], indent=2))
+        else:
+            for r in rules:
+                print(f"{r.id}  {r.name:<45} {r.target:<10} {r.severity:<7} {r.status}")
+        return EXIT_CLEAN
+    if cmd == "show":
+        for r in rules:
+            if args.rule in (r.id, r.name):
+                print(rule_page(r), end="")
+                return EXIT_CLEAN
+        print(f"pitfall: error: no rule `{args.rule}`", file=sys.stderr)
+        return EXIT_ERROR
+    if cmd == "docs":
+        out = Path(args.out)
+        if args.check:
+            want = expected_docs(packs)
+            stale = [n for n, t in want.items() if not (out / n).is_file() or (out / n).read_text(encoding="utf-8") != t]
+            extra_files = sorted(p.name for p in out.glob("*.md") if p.name not in want) if out.is_dir() else []
+            for n in stale + extra_files:
+                print(f"{out / n}: out of date (run `pitfall rules docs`)", file=sys.stderr)
+            return EXIT_FINDINGS if stale or extra_files else EXIT_CLEAN
+        for path in write_docs(packs, out):
+            print(f"wrote {path}")
+        return EXIT_CLEAN
+    if cmd == "test":
+        from .testing import check_case, iter_example_cases
+
+        chosen = [p for p in packs if not extra or any(Path(p.path).resolve() == d.resolve() or d.resolve() in Path(p.path).resolve().parents for d in extra)]
+        passed = failed = 0
+        for case in iter_example_cases(chosen):
+            try:
+                check_case(case, packs)
+                passed += 1
+            except AssertionError as exc:
+                failed += 1
+                print(f"FAIL {case.id}: {exc}")
+        print(f"{passed} passed, {failed} failed")
+        return EXIT_FINDINGS if failed else EXIT_CLEAN
+    parser.parse_args(["rules", "--help"])
+    return EXIT_ERROR
+
+
+def _packs(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    declared = declared_dependencies(Path(settings.root)) if any(p.applies_to for p in packs) else []
+    for p in sorted(packs, key=lambda p: p.name):
+        state = "active" if pack_applies(p, declared) else "inactive (applies-to not satisfied)"
+        applies = f"  applies-to: {', '.join(p.applies_to)}" if p.applies_to else ""
+        origin = "built-in" if p.builtin else p.path
+        print(f"{p.name} {p.version}  {p.prefix}  {len(p.rules)} rules  {state}  [{origin}]{applies}")
+    return EXIT_CLEAN
+
+
+def entry() -> None:
+    """Console script: exits with main()'s code."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    sys.exit(code)

@@ -1,0 +1,188 @@
+"""Paths -> units: walk directories, honour .gitignore and excludes, map files to charts."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from .config import Settings
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key", ".der"})
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    kind: str  # "python" | "yaml" | "chart" | "cert"
+    path: str  # display path (posix, relative to the scan root when inside it)
+    abspath: str
+
+
+def unit_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in PYTHON_SUFFIXES:
+        return "python"
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    if suffix in CERT_SUFFIXES:
+        return "cert"
+    return None
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def chart_root(path: Path, stop: Path | None = None) -> Path | None:
+    """Nearest folder at or above ``path`` holding a Chart.yaml."""
+    current = path if path.is_dir() else path.parent
+    for directory in (current, *current.parents):
+        if (directory / "Chart.yaml").is_file():
+            return directory
+        if stop is not None and directory == stop:
+            break
+    return None
+
+
+class _Ignores:
+    """Exclude globs and nested .gitignore files."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
+        self.root = root
+        self.use_git = settings.respect_gitignore
+        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+
+    def excluded(self, path: Path) -> bool:
+        rel = display_path(path, self.root)
+        for pattern in self.patterns:
+            pat = pattern.rstrip("/")
+            if fnmatch.fnmatchcase(path.name, pat) or fnmatch.fnmatchcase(rel, pat):
+                return True
+            if "/" in pat and fnmatch.fnmatchcase(rel, pat.rstrip("*").rstrip("/") + "/*"):
+                return True
+            if "/" not in pat and any(fnmatch.fnmatchcase(part, pat) for part in Path(rel).parts[:-1]):
+                return True
+        return False
+
+    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self._specs:
+            spec = None
+            gi = directory / ".gitignore"
+            if gi.is_file():
+                try:
+                    spec = pathspec.GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
+                except (OSError, ValueError):
+                    spec = None
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def gitignored(self, path: Path, is_dir: bool) -> bool:
+        if not self.use_git:
+            return False
+        path = path.resolve()
+        for directory in path.parents:
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            if (directory / ".git").exists():
+                break
+        return False
+
+
+def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False) -> tuple[list[Unit], list[str]]:
+    """Units to lint, and messages about paths that do not exist."""
+    root = cwd.resolve()
+    ignores = _Ignores(settings, root)
+    units: dict[str, Unit] = {}
+    missing: list[str] = []
+
+    def add(kind: str, path: Path) -> None:
+        key = str(path.resolve())
+        if key not in units:
+            units[key] = Unit(kind, display_path(path, root), key)
+
+    for raw in paths or ["."]:
+        path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
+        if not path.exists():
+            missing.append(raw)
+            continue
+        if path.is_file():
+            if force_exclude and (ignores.excluded(path) or ignores.gitignored(path, False)):
+                continue
+            chart = chart_root(path) if unit_kind(path) in ("yaml", None) or path.name.endswith(".tpl") else None
+            if chart is not None:
+                if not (force_exclude and (ignores.excluded(chart) or ignores.gitignored(chart, True))):
+                    add("chart", chart)
+                continue
+            if path.suffix == ".tgz" and path.name.count(".") >= 1:
+                add("chart", path)
+                continue
+            kind = unit_kind(path)
+            if kind is not None:
+                add(kind, path)
+            continue
+        if force_exclude and path.resolve() != root and (ignores.excluded(path) or ignores.gitignored(path, True)):
+            continue
+        chart = chart_root(path.resolve())
+        if chart is not None:
+            add("chart", chart)
+            continue
+        for kind, found in _walk(path, ignores):
+            add(kind, found)
+    return sorted(units.values(), key=lambda u: u.path), missing
+
+
+def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
+    if (top / "Chart.yaml").is_file():
+        yield "chart", top
+        return
+    for dirpath, dirnames, filenames in os.walk(top):
+        base = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            sub = base / d
+            if ignores.excluded(sub) or ignores.gitignored(sub, True) or sub.is_symlink():
+                continue
+            if (sub / "Chart.yaml").is_file():
+                yield "chart", sub
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            f = base / name
+            kind = unit_kind(f)
+            if kind is None:
+                if name.endswith(".tgz") and _is_packaged_chart(f):
+                    yield "chart", f
+                continue
+            if ignores.excluded(f) or ignores.gitignored(f, False) or f.is_symlink():
+                continue
+            yield kind, f
+
+
+def _is_packaged_chart(path: Path) -> bool:
+    import tarfile
+
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for i, member in enumerate(tar):
+                parts = member.name.split("/")
+                if len(parts) == 2 and parts[1] == "Chart.yaml":
+                    return True
+                if i > 50:
+                    break
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+    return False

@@ -1,0 +1,231 @@
+"""The pure core (``lint_unit``) and the runner around it (process pool, sorting).
+
+``lint_unit(kind, path, data, ruleset)`` is a pure function of the unit's bytes: the CLI,
+the pre-commit hook, the LSP server, the tests and the process pool all wrap it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import suppress
+from .config import Settings
+from .discover import Unit
+from .model import Finding, Notification, Pack, Region, Rule, UnitResult
+from .packs import declared_dependencies, load_packs, pack_applies, select_rules, with_options
+from .python import ParseError, PythonRuleSet
+from .python import analyze as analyze_python
+
+PARSE_ERROR = "LNT001"
+CHART_ERROR = "LNT002"
+
+
+@dataclass
+class RuleSet:
+    """Selected rules of the active packs, compiled once per process."""
+
+    settings: Settings
+    packs: list[Pack]
+    active_packs: list[Pack]
+    rules: list[Rule]
+    by_id: dict[str, Rule] = field(init=False)
+    all_ids: frozenset[str] = field(init=False)
+    python: PythonRuleSet = field(init=False)
+    _kubernetes: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rules}
+        self.all_ids = frozenset(r.id for p in self.packs for r in p.rules)
+        self.python = PythonRuleSet(self.rules)
+
+    @property
+    def kubernetes(self) -> Any:
+        if self._kubernetes is None:
+            from .kubernetes import KubeRuleSet
+
+            self._kubernetes = KubeRuleSet(self.rules, self.settings)
+        return self._kubernetes
+
+    def of(self, target: str) -> list[Rule]:
+        return [r for r in self.rules if r.target == target]
+
+
+def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, project_root: Path | None = None) -> RuleSet:
+    if packs is None:
+        packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    root = project_root or Path(settings.root)
+    declared = declared_dependencies(root) if any(p.applies_to for p in packs) else []
+    active = [p for p in packs if pack_applies(p, declared)]
+    rules = select_rules(
+        active,
+        select=settings.select,
+        extend_select=settings.extend_select,
+        ignore=(*settings.ignore, *settings.extend_ignore),
+        preview=settings.preview,
+    )
+    rules = [with_options(r, settings.options_for(r.id)) for r in rules]
+    return RuleSet(settings, packs, active, rules)
+
+
+# --------------------------------------------------------------------------- the pure core
+
+
+def tool_finding(ruleset: RuleSet, rule_id: str, path: str, message: str, region: Region | None = None, severity: str | None = None) -> Finding:
+    rule = ruleset.by_id.get(rule_id)
+    return Finding(
+        rule_id,
+        path,
+        region or Region.point(1),
+        message,
+        severity or (rule.severity if rule else "error"),
+        fingerprint=message.split(":", 1)[0],
+    )
+
+
+def decode(data: bytes) -> tuple[str | None, str | None, Region | None]:
+    """(text, None, None) or (None, reason, where) for bytes that are not a UTF-8 text file."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return None, "binary file (contains a NUL byte)", Region.point(line)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", Region.point(line)
+    return text, None, None
+
+
+def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet) -> UnitResult:
+    """All findings of one file's bytes (suppressions applied). Pure: no I/O."""
+    settings = ruleset.settings
+    findings: list[Finding] = []
+    notes: list[Notification] = []
+    annotations: dict[int, tuple[tuple[str, str], ...]] = {}
+    if kind == "cert":
+        from .checks.certfiles import analyze as analyze_cert
+
+        findings.extend(analyze_cert(path, data, ruleset))
+        return UnitResult(path, tuple(sorted(findings, key=Finding.sort_key)), ())
+    text, reason, where = decode(data)
+    if text is None:
+        findings.append(tool_finding(ruleset, PARSE_ERROR, path, f"cannot analyse {path}: {reason}", where))
+        return UnitResult(path, tuple(findings), (Notification(f"{path}: {reason}", "error", path, PARSE_ERROR),))
+    if kind == "python":
+        try:
+            findings.extend(analyze_python(path, text, ruleset.python, encoded=data))
+        except ParseError as exc:
+            msg = f"cannot parse {path}: {exc}"
+            findings.append(tool_finding(ruleset, PARSE_ERROR, path, msg, Region.point(exc.line, exc.column)))
+            notes.append(Notification(msg, "error", path, PARSE_ERROR))
+        except RecursionError:
+            msg = f"cannot parse {path}: nesting too deep"
+            findings.append(tool_finding(ruleset, PARSE_ERROR, path, msg))
+            notes.append(Notification(msg, "error", path, PARSE_ERROR))
+    elif kind == "yaml":
+        kube = ruleset.kubernetes
+        result = kube.analyze(path, text, json_mode=path.endswith(".json"))
+        for problem in result.problems:
+            f = tool_finding(ruleset, PARSE_ERROR, path, f"{path}: {problem.message}", problem.region)
+            findings.append(f)
+            notes.append(Notification(f.message, "error", path, PARSE_ERROR))
+        for f, ignores in result.findings:
+            if ignores:
+                annotations[len(findings)] = ignores
+            findings.append(f)
+    final = suppress.apply(
+        findings,
+        path=path,
+        text=text,
+        python=kind == "python",
+        per_file_ignores=settings.per_file_ignores,
+        rules=ruleset.by_id,
+        annotations=annotations,
+        all_ids=ruleset.all_ids,
+    )
+    return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), tuple(notes), text.count("\n") + 1)
+
+
+def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
+    """In-memory text (the LSP server): kind from the file name."""
+    from .discover import unit_kind
+
+    kind = unit_kind(Path(path)) or "python"
+    return lint_unit(kind, path, text.encode("utf-8", "surrogatepass"), ruleset)
+
+
+# --------------------------------------------------------------------------- the runner
+
+_WORKER: RuleSet | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if _WORKER is None or _WORKER.settings != settings:
+        _WORKER = build_ruleset(settings)
+
+
+def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
+    settings = ruleset.settings
+    if unit.kind == "chart":
+        from .helmunit import lint_chart
+
+        return lint_chart(unit, ruleset)
+    try:
+        size = os.path.getsize(unit.abspath)
+        if size > settings.max_file_size:
+            msg = f"{unit.path}: skipped, {size} bytes is over the max-file-size limit of {settings.max_file_size} bytes"
+            return UnitResult(unit.path, (), (Notification(msg, "warning", unit.path),))
+        with open(unit.abspath, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {reason}")
+        return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
+    return lint_unit(unit.kind, unit.path, data, ruleset)
+
+
+def _work(unit: Unit) -> UnitResult:
+    assert _WORKER is not None
+    return read_and_lint(unit, _WORKER)
+
+
+def run(units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, progress: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
+    """Lint every unit; results come back in the units' order (the output is byte-stable)."""
+    global _WORKER
+    jobs = jobs or os.cpu_count() or 1
+    # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
+    if jobs <= 1 or len(units) < 8:
+        return [read_and_lint(u, ruleset) for u in units]
+    _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    charts = [u for u in units if u.kind == "chart"]
+    chunk = max(1, min(16, len(units) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings,)) as pool:
+        try:
+            # charts first and one at a time: they are the longest units
+            ordered = charts + [u for u in units if u.kind != "chart"]
+            results = {r.path: r for r in pool.map(_work, ordered, chunksize=chunk)}
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [results[u.path] for u in units]
+
+
+def sort_findings(results: Iterable[UnitResult]) -> list[Finding]:
+    out = [f for r in results for f in r.findings]
+    return sorted(out, key=Finding.sort_key)
+
+
+def relocate(findings: Iterable[Finding], path: str) -> list[Finding]:
+    return [replace(f, path=path) for f in findings]

@@ -1,0 +1,287 @@
+"""Kubernetes analyzer: YAML documents with positions, kind groups, scopes, JSON Schema ``must``.
+
+Rules select objects by kind (or kind group) and a scope (``object``, ``pod``,
+``container`` = init + regular + ephemeral containers) and state what must hold as a JSON
+Schema fragment. Each validation error is walked back through the YAML node tree to the
+exact key; a missing key points at the mapping that lacks it. Rules the vocabulary cannot
+say are ``check: module:function`` (cross-object rules among them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
+
+from .model import Finding, Logical, Region, Rule
+from .yamldocs import Document, Span, load_documents, locate
+
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate")
+KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "Workload": WORKLOAD_KINDS,
+    "LongRunning": ("Deployment", "StatefulSet", "DaemonSet"),
+    "JobLike": ("Job", "CronJob"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
+
+Path_ = tuple[Any, ...]
+
+
+def pod_paths(obj: dict[str, Any]) -> tuple[Path_, Path_] | None:
+    """(pod metadata path, pod spec path) for a pod-bearing object, else None."""
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return ("metadata",), ("spec",)
+    if kind == "PodTemplate":
+        return ("template", "metadata"), ("template", "spec")
+    if kind == "CronJob":
+        base: Path_ = ("spec", "jobTemplate", "spec", "template")
+        return base + ("metadata",), base + ("spec",)
+    if kind in WORKLOAD_KINDS:
+        return ("spec", "template", "metadata"), ("spec", "template", "spec")
+    return None
+
+
+def get_path(data: Any, path: Sequence[Any]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or part >= len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[part] if isinstance(part, int) else data.get(part)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a check function reports: a path in the object and a message."""
+
+    path: Path_
+    message: str
+    missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One scoped node of one object."""
+
+    path: Path_
+    node: Any
+    container: str | None = None
+
+
+@dataclass
+class CheckContext:
+    rule: Rule
+    settings: Any
+    doc: Document
+    obj: dict[str, Any]
+    docs: Sequence[Document]
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
+    def name(self) -> str | None:
+        return _meta(self.obj).get("name")
+
+    @property
+    def namespace(self) -> str | None:
+        return _meta(self.obj).get("namespace")
+
+    def targets(self, scope: str) -> list[Target]:
+        return scoped(self.obj, scope)
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
+    if scope == "object":
+        return [Target((), obj)]
+    paths = pod_paths(obj)
+    if paths is None:
+        return []
+    spec_path = paths[1]
+    spec = get_path(obj, spec_path)
+    if not isinstance(spec, dict):
+        return []
+    if scope == "pod":
+        return [Target(spec_path, spec)]
+    out = []
+    for key in CONTAINER_LISTS:
+        items = spec.get(key)
+        if not isinstance(items, list):
+            continue
+        for i, c in enumerate(items):
+            if isinstance(c, dict):
+                out.append(Target(spec_path + (key, i), c, str(c.get("name", f"{key}[{i}]"))))
+    return out
+
+
+def annotation_ignores(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``ignore-check.pitfall.dev/<ID>: reason`` on the object and on its pod template."""
+    out = []
+    metas = [_meta(obj)]
+    paths = pod_paths(obj)
+    if paths is not None and paths[0] != ("metadata",):
+        pm = get_path(obj, paths[0])
+        if isinstance(pm, dict):
+            metas.append(pm)
+    for meta in metas:
+        ann = meta.get("annotations")
+        if isinstance(ann, dict):
+            for key, value in ann.items():
+                if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
+                    out.append((key[len(ANNOTATION_PREFIX) :], str(value) if value is not None else ""))
+    return tuple(out)
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    kinds: frozenset[str]
+    scope: str
+    when: Draft202012Validator | None
+    must: Draft202012Validator | None
+    check: Callable[[CheckContext], Iterable[Hit]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    message: str
+    region: Region
+
+
+@dataclass
+class KubeResult:
+    findings: list[tuple[Finding, tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def _region(span: Span) -> Region:
+    return Region(span.line, span.column, span.end_line, max(span.end_column, span.column + 1) if span.end_line == span.line else span.end_column)
+
+
+class KubeRuleSet:
+    """Kubernetes rules compiled once per process."""
+
+    def __init__(self, rules: Sequence[Rule], settings: Any) -> None:
+        from .python import load_reference
+
+        self.settings = settings
+        self.rules: list[_Compiled] = []
+        for rule in rules:
+            if rule.target != "kubernetes":
+                continue
+            m = rule.matcher
+            kinds: set[str] = set()
+            for k in m.get("kinds", ()):
+                kinds.update(KIND_GROUPS.get(k, (k,)))
+            self.rules.append(
+                _Compiled(
+                    rule,
+                    frozenset(kinds),
+                    m.get("scope", "object"),
+                    Draft202012Validator(m["if"]) if "if" in m else None,
+                    Draft202012Validator(m["must"]) if "must" in m else None,
+                    load_reference(m["check"]) if "check" in m else None,
+                )
+            )
+
+    def analyze(self, path: str, text: str, *, json_mode: bool = False) -> KubeResult:
+        loaded = load_documents(text, json_mode=json_mode)
+        if loaded.problems and "{{" in text:
+            return KubeResult()  # Helm template syntax: the file belongs to a chart, not ours to parse
+        result = KubeResult(documents=list(loaded.documents))
+        for p in loaded.problems:
+            result.problems.append(Problem(p.message, _region(p.span)))
+        docs = [d for d in loaded.documents if is_object(d.data)]
+        result.findings.extend(self.analyze_documents(path, docs))
+        return result
+
+    def analyze_documents(self, path: str, docs: Sequence[Document]) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...]]]:
+        for doc in docs:
+            obj = doc.data
+            kind = obj["kind"]
+            ignores = annotation_ignores(obj)
+            meta = _meta(obj)
+            logical = Logical(kind, _str(meta.get("name")), _str(meta.get("namespace")))
+            for c in self.rules:
+                if kind not in c.kinds:
+                    continue
+                for hit in self._hits(c, doc, obj, docs):
+                    span, _ = locate(doc, hit.path)
+                    ident = "/".join(str(p) for p in hit.path)
+                    f = Finding(
+                        c.rule.id,
+                        path,
+                        _region(span),
+                        hit.message,
+                        c.rule.severity,
+                        logical=logical,
+                        fingerprint=f"{kind}/{logical.namespace or ''}/{logical.name or ''}:{ident}",
+                    )
+                    yield f, ignores
+
+    def _hits(self, c: _Compiled, doc: Document, obj: dict[str, Any], docs: Sequence[Document]) -> Iterator[Hit]:
+        if c.check is not None:
+            ctx = CheckContext(c.rule, self.settings, doc, obj, docs)
+            seen: set[tuple[Path_, str]] = set()
+            for hit in c.check(ctx):
+                if (hit.path, hit.message) not in seen:
+                    seen.add((hit.path, hit.message))
+                    yield hit
+            return
+        assert c.must is not None
+        meta = _meta(obj)
+        for target in scoped(obj, c.scope):
+            if c.when is not None and not c.when.is_valid(target.node):
+                continue
+            seen_paths: set[Path_] = set()
+            for error in c.must.iter_errors(target.node):
+                rel = tuple(error.absolute_path)
+                missing = error.validator == "required"
+                full = target.path + rel
+                if full in seen_paths:
+                    continue
+                seen_paths.add(full)
+                fmt = {
+                    "kind": obj.get("kind", ""),
+                    "name": meta.get("name", ""),
+                    "namespace": meta.get("namespace", "") or "",
+                    "container": target.container or "",
+                    "detail": error.message,
+                    "value": _short(error.instance) if not missing else "",
+                }
+                try:
+                    message = c.rule.message.format_map(_Default(fmt))
+                except (ValueError, IndexError):
+                    message = c.rule.message
+                yield Hit(full, message, missing)
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def is_object(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)

@@ -1,0 +1,174 @@
+"""Frozen data shared by every module and across process boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("note", "warning", "error")
+SEVERITY_RANK = {"none": 0, "note": 1, "warning": 2, "error": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """1-based line and column; ``end_column`` is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def point(line: int, column: int = 1) -> Region:
+        return Region(line, column, line, column + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of ``region`` with ``text`` (an empty region inserts)."""
+
+    region: Region
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    applicability: str  # "safe" | "unsafe"
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    kind: str  # SARIF: "inSource" | "external"
+    justification: str
+    origin: str  # "comment" | "annotation" | "per-file-ignores" | "baseline"
+
+
+@dataclass(frozen=True, slots=True)
+class Logical:
+    kind: str
+    name: str | None
+    namespace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    path: str
+    region: Region | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    path: str  # posix, relative to the scan root where possible
+    region: Region
+    message: str
+    severity: str
+    fix: Fix | None = None
+    suppression: Suppression | None = None
+    logical: Logical | None = None
+    related: tuple[Related, ...] = ()
+    # identity material for SARIF partialFingerprints; never the line number
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.region.line, self.region.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A problem of the run itself (not a finding about the code)."""
+
+    message: str
+    level: str = "warning"  # "error" | "warning" | "note"
+    path: str | None = None
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    path: str
+    findings: tuple[Finding, ...]
+    notifications: tuple[Notification, ...] = ()
+    # directives seen in the unit, for suppression and LNT003
+    source_lines: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    code: str
+    fixed: str | None = None
+    path: str | None = None  # file name the example is analysed as
+    config: tuple[tuple[str, Any], ...] = ()  # settings overrides for this example
+    files: tuple[tuple[str, str], ...] = ()  # other files written beside the example
+
+
+@dataclass(frozen=True, slots=True)
+class FixSpec:
+    kind: str  # "add-kwarg" | "set-kwarg" | "replace"
+    text: str
+    title: str
+    applicability: str
+    safety: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    pack: str
+    target: str  # "python" | "kubernetes" | "tool" | "file"
+    severity: str
+    confidence: str
+    area: str
+    summary: str
+    rationale: str
+    message: str
+    status: str = "stable"
+    since: str = "0.1.0"
+    cwe: tuple[int, ...] = ()
+    security_severity: float | None = None
+    references: tuple[str, ...] = ()
+    extra_tags: tuple[str, ...] = ()
+    pss_level: str | None = None
+    pss_check: str | None = None
+    fix: FixSpec | None = None
+    valid: tuple[Example, ...] = ()
+    invalid: tuple[Example, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+    matcher: Any = None  # target-specific spec (plain data), compiled by the analyzer
+    source: str = ""  # rule file path, for messages
+    replaced_by: str | None = None
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        tags = [f"area:{self.area}"]
+        if self.security_severity is not None:
+            tags.append("security")
+        tags.extend(f"external/cwe/cwe-{c}" for c in self.cwe)
+        if self.pss_level:
+            tags.append(f"pss:{self.pss_level}")
+        if self.pss_check:
+            tags.append(f"pss-check:{self.pss_check}")
+        tags.extend(self.extra_tags)
+        return tuple(tags)
+
+    def option(self, key: str, default: Any = None) -> Any:
+        for k, v in self.options:
+            if k == key:
+                return v
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    name: str
+    prefix: str
+    version: str
+    description: str
+    path: str
+    applies_to: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    builtin: bool = True

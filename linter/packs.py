@@ -1,0 +1,394 @@
+"""Load, validate and select rule packs.
+
+A pack is a folder with ``pack.yaml`` and one ``<ID>-<name>.yaml`` file per rule. Every file
+is validated against the JSON Schemas in ``schemas/``; an invalid pack stops the run with a
+``PackError`` that names the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .model import Example, FixSpec, Pack, Rule
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class PackError(Exception):
+    """An invalid pack, rule or configuration file: always names file, line and key."""
+
+    def __init__(self, path: str | Path, line: int | None, key: str | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.key = key
+        self.detail = message
+        where = f"{self.path}:{line}" if line else self.path
+        what = f" (key `{key}`)" if key else ""
+        super().__init__(f"{where}: {message}{what}")
+
+
+def data_dir(name: str) -> Path:
+    """``rules`` or ``schemas``: inside the wheel (linter/_data) or the source checkout."""
+    packaged = resources.files("linter") / "_data" / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / name
+
+
+@functools.lru_cache(maxsize=None)
+def schema_validator(name: str) -> Draft202012Validator:
+    schema = json.loads((data_dir("schemas") / f"{name}.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+# --------------------------------------------------------------------------- YAML with marks
+
+
+def load_yaml_with_marks(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(path, None, None, f"cannot read: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PackError(path, line, None, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if node is None:
+        return None, None
+    data = yaml.load(text, Loader=_Loader)
+    return data, node
+
+
+def node_line(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
+    """Line of the deepest node on ``path`` (the key's line for mapping entries)."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    line = k.start_mark.line + 1
+                    node = v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def validation_error(path: Path, node: yaml.Node | None, error: ValidationError) -> PackError:
+    loc = list(error.absolute_path)
+    key: str | None = ".".join(str(p) for p in loc) or None
+    message = error.message
+    if error.validator == "additionalProperties":
+        unknown = re.findall(r"'([^']+)'", error.message)
+        if unknown:
+            extra = [u for u in unknown if u not in (error.schema.get("properties") or {})]
+            if extra:
+                loc.append(extra[0])
+                key = ".".join(str(p) for p in loc)
+                message = f"unknown key `{extra[0]}`"
+    elif error.validator == "required":
+        missing = re.findall(r"'([^']+)'", error.message)
+        if missing:
+            key = ".".join([*(str(p) for p in loc), missing[0]])
+            message = f"missing required key `{missing[0]}`"
+    return PackError(path, node_line(node, loc), key, message)
+
+
+def _best_error(validator: Draft202012Validator, data: Any) -> ValidationError | None:
+    from jsonschema.exceptions import best_match
+
+    errors = list(validator.iter_errors(data))
+    if not errors:
+        return None
+    return best_match(errors)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def builtin_pack_dirs() -> list[Path]:
+    root = data_dir("rules")
+    return sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file())
+
+
+def pack_dirs(path: Path) -> list[Path]:
+    """A pack folder, or a folder whose children are packs."""
+    if (path / "pack.yaml").is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if (p / "pack.yaml").is_file())
+        if found:
+            return found
+    raise PackError(path, None, None, "not a pack folder (no pack.yaml here or in its subfolders)")
+
+
+def load_pack(folder: Path, *, builtin: bool) -> Pack:
+    meta_path = folder / "pack.yaml"
+    meta, meta_node = load_yaml_with_marks(meta_path)
+    error = _best_error(schema_validator("pack"), meta)
+    if error is not None:
+        raise validation_error(meta_path, meta_node, error)
+    for i, spec in enumerate(meta.get("applies-to", ())):
+        try:
+            Requirement(spec)
+        except InvalidRequirement as exc:
+            raise PackError(meta_path, node_line(meta_node, ["applies-to", i]), f"applies-to.{i}", str(exc)) from None
+    rules = []
+    for rule_path in sorted(folder.glob("*.yaml")):
+        if rule_path.name == "pack.yaml":
+            continue
+        rules.append(load_rule(rule_path, meta))
+    pack_version = Version(meta["version"])
+    for rule in rules:
+        if Version(rule.since) > pack_version:
+            raise PackError(rule.source, None, "since", f"since {rule.since} is newer than pack version {meta['version']}")
+    return Pack(
+        name=meta["name"],
+        prefix=meta["prefix"],
+        version=meta["version"],
+        description=meta["description"].strip(),
+        path=str(folder),
+        applies_to=tuple(meta.get("applies-to", ())),
+        rules=tuple(rules),
+        builtin=builtin,
+    )
+
+
+def _examples(items: Iterable[Any]) -> tuple[Example, ...]:
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(Example(code=item))
+        else:
+            out.append(
+                Example(
+                    code=item["code"],
+                    fixed=item.get("fixed"), path=item.get("path"),
+                    config=tuple(sorted((item.get("config") or {}).items())),
+                    files=tuple(sorted((item.get("files") or {}).items())),
+                )
+            )
+    return tuple(out)
+
+
+def load_rule(path: Path, pack_meta: dict[str, Any]) -> Rule:
+    data, node = load_yaml_with_marks(path)
+    error = _best_error(schema_validator("rule"), data)
+    if error is not None:
+        raise validation_error(path, node, error)
+    rid, name = data["id"], data["name"]
+    if path.name != f"{rid}-{name}.yaml":
+        raise PackError(path, node_line(node, ["id"]), "id", f"file must be named {rid}-{name}.yaml")
+    if not rid.startswith(pack_meta["prefix"]):
+        raise PackError(path, node_line(node, ["id"]), "id", f"id must start with the pack prefix {pack_meta['prefix']}")
+    digit = {"tool": "0", "python": "1", "file": "1", "kubernetes": "2"}[data["target"]]
+    if rid[3] != digit:
+        raise PackError(path, node_line(node, ["id"]), "id", f"{data['target']} rules use target digit {digit} ({rid[:3]}{digit}xx)")
+    fix = None
+    if "fix" in data:
+        f = data["fix"]
+        kind = next(k for k in ("add-kwarg", "set-kwarg", "replace") if k in f)
+        fix = FixSpec(kind=kind, text=f[kind], title=f["title"], applicability=f["applicability"], safety=f.get("safety", ""))
+    matcher = {k: data[k] for k in ("match", "visitor", "check", "kinds", "scope", "must", "if") if k in data}
+    if matcher.get("must") is not None or matcher.get("if") is not None:
+        for key in ("must", "if"):
+            if key in matcher:
+                try:
+                    Draft202012Validator.check_schema(matcher[key])
+                except Exception as exc:  # jsonschema.SchemaError
+                    raise PackError(path, node_line(node, [key]), key, f"not a valid JSON Schema: {getattr(exc, 'message', exc)}") from None
+    pss = data.get("pss") or {}
+    return Rule(
+        id=rid,
+        name=name,
+        pack=pack_meta["name"],
+        target=data["target"],
+        severity=data["severity"],
+        confidence=data.get("confidence", "high"),
+        area=data["area"],
+        summary=data["summary"].strip(),
+        rationale=data["rationale"].strip(),
+        message=data["message"].strip(),
+        status=data.get("status", "stable"),
+        since=data.get("since", "0.1.0"),
+        cwe=tuple(data.get("cwe", ())),
+        security_severity=data.get("security-severity"),
+        references=tuple(data.get("references", ())),
+        extra_tags=tuple(data.get("tags", ())),
+        pss_level=pss.get("level"),
+        pss_check=pss.get("check"),
+        fix=fix,
+        valid=_examples(data["examples"]["valid"]),
+        invalid=_examples(data["examples"]["invalid"]),
+        options=tuple(sorted((data.get("options") or {}).items())),
+        matcher=matcher,
+        source=str(path),
+        replaced_by=data.get("replaced-by"),
+    )
+
+
+def load_packs(extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None) -> list[Pack]:
+    packs = [load_pack(d, builtin=True) for d in builtin_pack_dirs()]
+    for folder in extra:
+        for d in pack_dirs(folder):
+            packs.append(load_pack(d, builtin=False))
+    seen: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for pack in packs:
+        if pack.name in names:
+            raise PackError(Path(pack.path) / "pack.yaml", 1, "name", f"pack `{pack.name}` is already loaded from {names[pack.name]}")
+        names[pack.name] = pack.path
+        for rule in pack.rules:
+            for ident in (rule.id, rule.name):
+                if ident in seen:
+                    raise PackError(rule.source, 1, "id" if ident == rule.id else "name", f"`{ident}` is already defined in {seen[ident]}")
+                seen[ident] = rule.source
+    for name, spec in (versions or {}).items():
+        pack = next((p for p in packs if p.name == name), None)
+        where = config_path or "configuration"
+        if pack is None:
+            raise PackError(where, None, f"pack-versions.{name}", f"no pack named `{name}` is loaded")
+        try:
+            ok = Version(pack.version) in SpecifierSet(spec)
+        except InvalidSpecifier:
+            raise PackError(where, None, f"pack-versions.{name}", f"invalid version specifier `{spec}`") from None
+        if not ok:
+            raise PackError(where, None, f"pack-versions.{name}", f"pack `{name}` is version {pack.version}, which does not satisfy `{spec}`")
+    return packs
+
+
+# --------------------------------------------------------------------------- applies-to
+
+
+def declared_dependencies(root: Path) -> list[Requirement]:
+    """Requirements the scanned project declares: pyproject [project] and requirements*.txt."""
+    reqs: list[Requirement] = []
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        from .config import load_toml
+
+        try:
+            project = load_toml(pyproject).get("project", {})
+        except Exception:
+            project = {}
+        specs = list(project.get("dependencies", []))
+        for group in (project.get("optional-dependencies") or {}).values():
+            specs.extend(group)
+        for spec in specs:
+            try:
+                reqs.append(Requirement(spec))
+            except (InvalidRequirement, TypeError):
+                continue
+    for req_file in sorted(root.glob("requirements*.txt")):
+        try:
+            lines = req_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            line = line.split("#", 1)[0].strip()
+            if not line or line.startswith("-"):
+                continue
+            try:
+                reqs.append(Requirement(line))
+            except InvalidRequirement:
+                continue
+    return reqs
+
+
+def pack_applies(pack: Pack, declared: Sequence[Requirement]) -> bool:
+    for spec in pack.applies_to:
+        need = Requirement(spec)
+        name = canonicalize_name(need.name)
+        mine = [r for r in declared if canonicalize_name(r.name) == name]
+        if not mine:
+            return False
+        versions = []
+        for r in mine:
+            for s in r.specifier:
+                if s.operator in ("==", "===", ">=", "~=", ">") and "*" not in s.version:
+                    try:
+                        versions.append(Version(s.version))
+                    except InvalidVersion:
+                        continue
+        if versions and not any(need.specifier.contains(v, prereleases=True) for v in versions):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _matches(selector: str, rule: Rule) -> int:
+    """Specificity of ``selector`` for ``rule`` (0: no match)."""
+    if selector == "ALL":
+        return 1
+    if selector == rule.name or selector == rule.id:
+        return 100
+    if rule.id.startswith(selector):
+        return 1 + len(selector)
+    return 0
+
+
+def select_rules(
+    packs: Sequence[Pack],
+    *,
+    select: Sequence[str] = ("ALL",),
+    extend_select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    preview: bool = False,
+) -> list[Rule]:
+    """Ruff's semantics: the most specific selector wins; ties go to ignore."""
+    chosen = []
+    on = [*select, *extend_select]
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.status == "deprecated":
+                continue
+            if rule.status == "preview" and not preview:
+                continue
+            best_on = max((_matches(s, rule) for s in on), default=0)
+            best_off = max((_matches(s, rule) for s in ignore), default=0)
+            always = rule.target == "tool" and rule.id in ("LNT001", "LNT002")
+            if always and best_off < 100:
+                chosen.append(rule)
+            elif best_on and best_on > best_off:
+                chosen.append(rule)
+    return sorted(chosen, key=lambda r: r.id)
+
+
+def unknown_selectors(packs: Sequence[Pack], selectors: Iterable[str]) -> list[str]:
+    rules = [r for p in packs for r in p.rules]
+    return [s for s in selectors if not any(_matches(s, r) for r in rules)]
+
+
+def with_options(rule: Rule, overrides: dict[str, Any]) -> Rule:
+    if not overrides:
+        return rule
+    merged = dict(rule.options)
+    merged.update(overrides)
+    return replace(rule, options=tuple(sorted(merged.items())))

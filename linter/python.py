@@ -1,0 +1,794 @@
+"""Python analyzer: libcst, one parse per file, every Python rule in one batched visit.
+
+Names resolve through the file's real imports (aliases, ``from x import y as z``,
+``import a.b as c``, imports in ``try``/``if`` blocks and function bodies,
+``importlib.import_module("x")``) and through instances bound to local, ``self.`` and
+module-level names (``s = requests.Session(); s.get(u)`` resolves to
+``requests.Session().get``). Resolution is a cheap statement-level pass of our own;
+libcst metadata (positions) is computed only for files that have findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .model import Edit, Finding, Fix, Region, Rule
+
+_BUILTINS = frozenset(dir(builtins))
+_UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
+
+
+# --------------------------------------------------------------------------- patterns
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """``requests.{get,post}`` -> ``requests.get``, ``requests.post``."""
+    m = _BRACES.search(pattern)
+    if not m:
+        return [pattern]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out.extend(expand_braces(pattern[: m.start()] + alt.strip() + pattern[m.end() :]))
+    return out
+
+
+def _root(pattern: str) -> str:
+    return re.split(r"[.(]", pattern, maxsplit=1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    arg: str | int | None  # None: the assigned value
+    position: int | None
+    item: int | None
+    predicate: str  # "missing" | "present" | "none" | "equals" | "refers-to" | "int-range" | "regex"
+    operand: Any
+    negate: bool
+
+    @staticmethod
+    def compile(spec: dict[str, Any]) -> list[Condition]:
+        arg = spec.get("arg")
+        out = []
+        common = dict(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
+        if "is" in spec:
+            out.append(Condition(predicate=spec["is"], operand=None, **common))
+        if "equals" in spec:
+            out.append(Condition(predicate="equals", operand=tuple((type(v), v) for v in spec["equals"]), **common))
+        if "refers-to" in spec:
+            names = frozenset(n for p in spec["refers-to"] for n in expand_braces(p))
+            out.append(Condition(predicate="refers-to", operand=names, **common))
+        if "int-range" in spec:
+            out.append(Condition(predicate="int-range", operand=tuple(spec["int-range"]), **common))
+        if "regex" in spec:
+            out.append(Condition(predicate="regex", operand=re.compile(spec["regex"]), **common))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    kind: str  # "call" | "assign" | "name"
+    conditions: tuple[Condition, ...]
+    report: str
+
+
+class PythonRuleSet:
+    """Python rules compiled once per process: pattern indexes and the pre-filter."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = [r for r in rules if r.target == "python"]
+        self.exact: dict[tuple[str, str], list[CompiledRule]] = {}
+        self.any_attr: dict[tuple[str, str], list[CompiledRule]] = {}
+        self.visitors: list[tuple[Rule, type[Visitor]]] = []
+        roots: set[str] = set()
+        words: set[str] = set()
+        always = False
+        for rule in self.rules:
+            if rule.matcher.get("visitor"):
+                cls = load_reference(rule.matcher["visitor"])
+                if not (isinstance(cls, type) and issubclass(cls, Visitor)):
+                    raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.Visitor")
+                self.visitors.append((rule, cls))
+                if cls.TRIGGERS is None:
+                    always = True
+                else:
+                    words.update(cls.TRIGGERS)
+                continue
+            spec = rule.matcher["match"]
+            for match in spec if isinstance(spec, list) else [spec]:
+                kind = next(k for k in ("call", "assign", "name") if k in match)
+                conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond))
+                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"))
+                literals = _trigger_literals(conds)
+                for pattern in match[kind]:
+                    for p in expand_braces(pattern):
+                        if p.startswith("*."):
+                            attr = p[2:]
+                            self.any_attr.setdefault((kind, attr), []).append(compiled)
+                            # a method on any receiver: the literal it must be called with is the cheaper trigger
+                            words.update(literals or [attr])
+                        else:
+                            self.exact.setdefault((kind, p), []).append(compiled)
+                            roots.add(_root(p))
+        alternatives = [re.escape(w) for w in sorted(words)]
+        if roots:
+            r = "|".join(re.escape(x) for x in sorted(roots))
+            alternatives.append(rf"^[ \t]*(?:import|from)[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*(?:{r})\b")
+            alternatives.append(rf"[\"'](?:{r})[\"']")
+            alternatives.append(r"import[ \t]+\*")
+        self._always = always
+        self._prefilter = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M) if alternatives else None
+        self.names_used = bool(self.exact or self.any_attr)
+
+    def wants(self, data: bytes) -> bool:
+        """Cheap text pre-filter: False means no rule can fire, so the file is not parsed."""
+        if self._always:
+            return True
+        return bool(self._prefilter and self._prefilter.search(data))
+
+
+def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
+    """Non-empty string literals one condition requires: the file must contain one of them."""
+    for cond in conds:
+        if cond.predicate == "equals" and not cond.negate:
+            values = [v for _, v in cond.operand]
+            if values and all(isinstance(v, str) and v for v in values):
+                return values
+    return []
+
+
+def load_reference(ref: str) -> Any:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+class Scope:
+    __slots__ = ("kind", "bindings", "parent", "self_name", "class_scope")
+
+    def __init__(self, kind: str, parent: Scope | None) -> None:
+        self.kind = kind  # "module" | "class" | "function"
+        self.bindings: dict[str, str | None] = {}
+        self.parent = parent
+        self.self_name: str | None = None  # first parameter of a method
+        self.class_scope: Scope | None = None  # enclosing class of a method (attrs of self)
+
+
+def _dotted(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        left = _dotted(node.value)
+        return f"{left}.{node.attr.value}" if left else None
+    return None
+
+
+def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
+    """(True, value) for a literal constant, else (False, None)."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return True, {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        if isinstance(value, str):
+            return True, value
+        return False, None
+    if isinstance(node, cst.Integer):
+        return True, node.evaluated_value
+    if isinstance(node, cst.Float):
+        return True, node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        ok, v = literal(node.expression)
+        if ok and isinstance(v, (int, float)) and not isinstance(v, bool):
+            return True, -v
+    return False, None
+
+
+class Resolver:
+    """Scope chain + qualified-name resolution for one module."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module_scope = Scope("module", None)
+        self.stack: list[Scope] = [self.module_scope]
+        self.star_modules: list[str] = []
+        self._scopes: dict[int, Scope] = {}
+        self._collect(module.body, self.module_scope)
+
+    # ---- binding collection (statement level only: cheap)
+    def _bind(self, scope: Scope, name: str, value: str | None, strong: bool) -> None:
+        if name in scope.bindings:
+            old = scope.bindings[name]
+            if old == value:
+                return
+            if not strong and old is not None:
+                return  # `except ImportError: requests = None` keeps the import
+            if strong and old is not None and value is not None:
+                return  # two imports of one name: keep the first
+        scope.bindings[name] = value
+
+    def _collect(self, body: Sequence[cst.CSTNode], scope: Scope) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._collect_small(small, scope)
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                scope.bindings[stmt.name.value] = _UNKNOWN
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                if isinstance(stmt, (cst.For,)):
+                    self._bind_target(stmt.target, None, scope)
+                if isinstance(stmt, cst.With):
+                    for item in stmt.items:
+                        if item.asname is not None:
+                            self._bind_target(item.asname.name, item.item, scope)
+                for block in _blocks(stmt):
+                    self._collect(block, scope)
+
+    def _collect_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                full = _dotted(alias.name)
+                if not full:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self._bind(scope, alias.asname.name.value, full, True)
+                else:
+                    head = full.split(".")[0]
+                    self._bind(scope, head, head, True)
+        elif isinstance(small, cst.ImportFrom):
+            base = _dotted(small.module) if small.module is not None else ""
+            if small.relative:
+                base = "." * len(small.relative) + (base or "")
+            if not isinstance(small.names, Sequence):  # ImportStar
+                if base and not small.relative:
+                    self.star_modules.append(base)
+                return
+            for alias in small.names:
+                name = _dotted(alias.name)
+                if not name:
+                    continue
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                full = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
+                self._bind(scope, local, full, True)
+        elif isinstance(small, cst.Assign):
+            for target in small.targets:
+                self._bind_target(target.target, small.value, scope)
+        elif isinstance(small, cst.AnnAssign):
+            self._bind_target(small.target, small.value, scope)
+        elif isinstance(small, cst.AugAssign):
+            self._bind_target(small.target, None, scope)
+
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            typed = self._value_type(value, scope) if value is not None else None
+            strong = typed is not None
+            if value is not None and not strong and _is_none(value):
+                strong = False
+            self._bind(scope, target.value, typed, strong)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind_target(el.value, None, scope)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            if scope.self_name and target.value.value == scope.self_name and scope.class_scope is not None:
+                typed = self._value_type(value, scope) if value is not None else None
+                self._bind(scope.class_scope, "self." + target.attr.value, typed, typed is not None)
+
+    def _value_type(self, value: cst.BaseExpression, scope: Scope) -> str | None:
+        if isinstance(value, cst.Call):
+            module = _import_module_call(value, self, scope)
+            if module:
+                return module
+            callee = self.resolve(value.func, scope)
+            return f"{callee}()" if callee else None
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            return self.resolve(value, scope)
+        if isinstance(value, cst.Await):
+            return None
+        return None
+
+    # ---- scopes
+    def scope_for(self, node: cst.FunctionDef | cst.ClassDef, parent: Scope) -> Scope:
+        key = id(node)
+        found = self._scopes.get(key)
+        if found is not None:
+            return found
+        if isinstance(node, cst.ClassDef):
+            scope = Scope("class", parent)
+            self._scopes[key] = scope
+            self._collect(node.body.body if isinstance(node.body, cst.IndentedBlock) else (), scope)
+            # methods bind self.<attr>: collect them now so every method sees them
+            for stmt in _body(node.body):
+                if isinstance(stmt, cst.FunctionDef):
+                    self.scope_for(stmt, scope)
+            return scope
+        scope = Scope("function", parent)
+        self._scopes[key] = scope
+        params = node.params
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        for p in all_params:
+            scope.bindings[p.name.value] = _UNKNOWN
+        if parent.kind == "class":
+            positional = [*params.posonly_params, *params.params]
+            is_static = any(_dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
+            if positional and not is_static:
+                scope.self_name = positional[0].name.value
+                scope.class_scope = parent
+        self._collect(_body(node.body), scope)
+        return scope
+
+    @property
+    def scope(self) -> Scope:
+        return self.stack[-1]
+
+    def lookup(self, name: str, scope: Scope | None = None) -> tuple[bool, str | None]:
+        s: Scope | None = scope or self.scope
+        first = True
+        while s is not None:
+            if (first or s.kind != "class") and name in s.bindings:
+                return True, s.bindings[name]
+            first = False
+            s = s.parent
+        return False, None
+
+    def resolve(self, node: cst.BaseExpression, scope: Scope | None = None) -> str | None:
+        """Qualified name of an expression, or None when it cannot be known."""
+        scope = scope or self.scope
+        if isinstance(node, cst.Name):
+            found, value = self.lookup(node.value, scope)
+            if found:
+                return value
+            if len(self.star_modules) == 1:
+                return f"{self.star_modules[0]}.{node.value}"
+            return node.value if node.value in _BUILTINS else None
+        if isinstance(node, cst.Attribute):
+            inner = node.value
+            if isinstance(inner, cst.Name):
+                s = _method_scope(scope)
+                if s is not None and s.self_name == inner.value and s.class_scope is not None:
+                    typed = s.class_scope.bindings.get("self." + node.attr.value)
+                    return typed
+            left = self.resolve(inner, scope)
+            return f"{left}.{node.attr.value}" if left else None
+        if isinstance(node, cst.Call):
+            module = _import_module_call(node, self, scope)
+            if module:
+                return module
+            left = self.resolve(node.func, scope)
+            return f"{left}()" if left else None
+        if isinstance(node, cst.Await):
+            return None
+        return None
+
+
+def _method_scope(scope: Scope) -> Scope | None:
+    s: Scope | None = scope
+    while s is not None and s.kind == "function":
+        if s.self_name is not None:
+            return s
+        s = s.parent
+    return None
+
+
+def _import_module_call(call: cst.Call, resolver: Resolver, scope: Scope) -> str | None:
+    """``importlib.import_module("ssl")`` / ``__import__("ssl")`` -> ``ssl``."""
+    if not call.args:
+        return None
+    func = call.func
+    if isinstance(func, cst.Name) and func.value == "__import__":
+        pass
+    else:
+        callee = resolver.resolve(func, scope) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if callee != "importlib.import_module":
+            return None
+    ok, value = literal(call.args[0].value)
+    return value if ok and isinstance(value, str) and value else None
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _body(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    return ()
+
+
+def _blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNode]]:
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        yield body.body
+    elif isinstance(body, cst.SimpleStatementSuite):
+        yield [cst.SimpleStatementLine(body=body.body)]
+    for attr in ("orelse", "finalbody"):
+        sub = getattr(stmt, attr, None)
+        if sub is not None:
+            if isinstance(sub, cst.If):
+                yield [sub]
+            else:
+                inner = getattr(sub, "body", None)
+                if isinstance(inner, cst.IndentedBlock):
+                    yield inner.body
+    for handler in getattr(stmt, "handlers", ()):
+        if isinstance(handler.body, cst.IndentedBlock):
+            yield handler.body.body
+    for case in getattr(stmt, "cases", ()):
+        if isinstance(case.body, cst.IndentedBlock):
+            yield case.body.body
+
+
+# --------------------------------------------------------------------------- visitors
+
+
+@dataclass(slots=True)
+class Report:
+    rule: Rule
+    node: cst.CSTNode
+    fmt: dict[str, str]
+    fix_kind: str | None = None
+    fix_node: cst.CSTNode | None = None  # the node the fix edits (call for add-kwarg, value for set-kwarg)
+    message: str | None = None
+
+
+class Context:
+    """What a visitor sees: the resolver, the module and the report sink."""
+
+    def __init__(self, module: cst.Module, resolver: Resolver, path: str) -> None:
+        self.module = module
+        self.resolver = resolver
+        self.path = path
+        self.reports: list[Report] = []
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+class Visitor(cst.BatchableCSTVisitor):
+    """Escape hatch: a rule's ``visitor: module:Class`` is a subclass of this.
+
+    Implement ``visit_*``/``leave_*`` and call ``self.report(node, **fmt)``. ``self.resolve(expr)``
+    gives the qualified name of an expression through the file's imports. ``TRIGGERS`` lists the
+    words a file must contain for the visitor to be worth running (``None``: every file).
+    """
+
+    TRIGGERS: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self, rule: Rule, context: Context) -> None:
+        super().__init__()
+        self.rule = rule
+        self.context = context
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        return self.context.resolver.resolve(node)
+
+    def report(self, node: cst.CSTNode, message: str | None = None, **fmt: str) -> None:
+        self.context.reports.append(Report(self.rule, node, dict(fmt), message=message))
+
+
+class _ScopeTracker(cst.BatchableCSTVisitor):
+    """Keeps the resolver's scope stack in step with the traversal; runs first in the batch."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        super().__init__()
+        self.resolver = resolver
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.resolver.stack.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.resolver.stack.pop()
+
+
+class _Declarative(cst.BatchableCSTVisitor):
+    """All declarative rules (call / assign / name) in one visitor."""
+
+    def __init__(self, rules: PythonRuleSet, context: Context) -> None:
+        super().__init__()
+        self.rules = rules
+        self.ctx = context
+        self.resolver = context.resolver
+        self._skip: set[int] = set()  # Name nodes that are not references
+        self._in_import = 0
+
+    # -- contexts where a Name is not a reference
+    def visit_Import(self, node: cst.Import) -> None:
+        self._in_import += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._in_import -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._in_import += 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._in_import -= 1
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._skip.add(id(node.name))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._skip.add(id(node.name))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._skip.add(id(node.name))
+
+    # -- matchers
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        candidates: list[CompiledRule] = []
+        qual = self.resolver.resolve(func) if isinstance(func, (cst.Name, cst.Attribute, cst.Call)) else None
+        if qual is not None:
+            candidates.extend(self.rules.exact.get(("call", qual), ()))
+        if isinstance(func, cst.Attribute):
+            candidates.extend(self.rules.any_attr.get(("call", func.attr.value), ()))
+        for compiled in candidates:
+            self._check(compiled, node, node, qual)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            t = target.target
+            if not isinstance(t, cst.Attribute):
+                continue
+            self._skip.add(id(t))
+            candidates: list[CompiledRule] = []
+            qual = self.resolver.resolve(t)
+            if qual is not None:
+                candidates.extend(self.rules.exact.get(("assign", qual), ()))
+            candidates.extend(self.rules.any_attr.get(("assign", t.attr.value), ()))
+            for compiled in candidates:
+                self._check(compiled, t, node, qual)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.attr))
+        if self._in_import or id(node) in self._skip:
+            return
+        qual = self.resolver.resolve(node)
+        candidates = list(self.rules.exact.get(("name", qual), ())) if qual else []
+        candidates.extend(self.rules.any_attr.get(("name", node.attr.value), ()))
+        for compiled in candidates:
+            self._check(compiled, node, node, qual)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._in_import or id(node) in self._skip:
+            return
+        qual = self.resolver.resolve(node)
+        if qual and qual != node.value:
+            for compiled in self.rules.exact.get(("name", qual), ()):
+                self._check(compiled, node, node, qual)
+
+    # -- conditions
+    def _check(self, compiled: CompiledRule, node: cst.CSTNode, owner: cst.CSTNode, qual: str | None) -> None:
+        report_node: cst.CSTNode = node
+        fix_node: cst.CSTNode | None = node
+        fmt: dict[str, str] = {"qualname": qual or ""}
+        for cond in compiled.conditions:
+            ok, found = self._holds(cond, owner)
+            if not ok:
+                return
+            if found is not None and cond.predicate != "missing":
+                report_node = found
+                fix_node = found
+                fmt["value"] = self.ctx.code(found)
+            if isinstance(cond.arg, str):
+                fmt["arg"] = cond.arg
+        if isinstance(owner, cst.Call):
+            fmt["callee"] = self.ctx.code(owner.func)
+            if compiled.report == "callee":
+                report_node = owner.func
+            elif compiled.report == "node" and report_node is node:
+                report_node = owner
+        elif isinstance(owner, cst.Assign):
+            fmt["target"] = self.ctx.code(node)
+            fmt.setdefault("value", self.ctx.code(owner.value))
+            if compiled.report == "node":
+                report_node = owner
+        fix_kind = compiled.rule.fix.kind if compiled.rule.fix else None
+        if fix_kind == "add-kwarg":
+            fix_node = owner
+        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node))
+
+    def _holds(self, cond: Condition, owner: cst.CSTNode) -> tuple[bool, cst.BaseExpression | None]:
+        if cond.arg is None:
+            value = owner.value if isinstance(owner, cst.Assign) else None
+            status = "present" if value is not None else "missing"
+        elif isinstance(owner, cst.Call):
+            status, value = find_arg(owner, cond.arg, cond.position)
+        else:
+            return False, None
+        if status == "unknown":
+            return False, None
+        if value is not None and cond.item is not None:
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) > cond.item:
+                el = value.elements[cond.item]
+                if isinstance(el, cst.StarredElement):
+                    return False, None
+                value = el.value
+            else:
+                return False, None
+        result = self._predicate(cond, status, value)
+        if cond.negate:
+            if status != "present" and cond.predicate not in ("missing", "present"):
+                return False, None
+            result = not result
+        return result, value if status == "present" else None
+
+    def _predicate(self, cond: Condition, status: str, value: cst.BaseExpression | None) -> bool:
+        p = cond.predicate
+        if p == "missing":
+            return status == "missing"
+        if p == "present":
+            return status == "present"
+        if value is None:
+            return False
+        if p == "none":
+            return _is_none(value)
+        if p == "refers-to":
+            if isinstance(value, (cst.Name, cst.Attribute)):
+                return self.resolver.resolve(value) in cond.operand
+            return False
+        ok, lit = literal(value)
+        if not ok:
+            return False
+        if p == "equals":
+            return (type(lit), lit) in cond.operand
+        if p == "int-range":
+            return isinstance(lit, int) and not isinstance(lit, bool) and cond.operand[0] <= lit <= cond.operand[1]
+        if p == "regex":
+            return isinstance(lit, str) and cond.operand.search(lit) is not None
+        return False
+
+
+def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str, cst.BaseExpression | None]:
+    """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it."""
+    positional: list[cst.BaseExpression] = []
+    star = False
+    double_star = False
+    for a in call.args:
+        if a.star == "**":
+            double_star = True
+        elif a.star == "*":
+            star = True
+        elif a.keyword is None:
+            if not star:
+                positional.append(a.value)
+        elif isinstance(arg, str) and a.keyword.value == arg:
+            return "present", a.value
+    index = arg if isinstance(arg, int) else position
+    if index is not None:
+        if index < len(positional):
+            return "present", positional[index]
+        if star:
+            return "unknown", None
+    if isinstance(arg, str) and double_star:
+        return "unknown", None
+    return "missing", None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None) -> list[Finding]:
+    """All Python findings for one file. Raises ParseError when the file does not parse."""
+    data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
+    if not ruleset.rules or not ruleset.wants(data):
+        # no rule can fire: CPython's own parser (fast, in C) still reports syntax errors
+        try:
+            ast.parse(data, path)
+        except SyntaxError as exc:
+            raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        except (ValueError, RecursionError, MemoryError) as exc:
+            raise ParseError(f"cannot parse: {exc}", 1, 1) from None
+        return []
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ParseError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise ParseError("syntax error: nesting too deep to parse", 1, 1) from None
+    resolver = Resolver(module)
+    context = Context(module, resolver, path)
+    visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
+    if ruleset.names_used:
+        visitors.append(_Declarative(ruleset, context))
+    visitors.extend(cls(rule, context) for rule, cls in ruleset.visitors)
+    module.visit(_Batch(visitors))
+    if not context.reports:
+        return []
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return [_finding(path, r, positions, context) for r in context.reports]
+
+
+class _Batch(cst.CSTVisitor):
+    """libcst's batched visit without MetadataWrapper (positions come later, only if needed)."""
+
+    def __init__(self, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
+        super().__init__()
+        self._visit: dict[str, list[Any]] = {}
+        self._leave: dict[str, list[Any]] = {}
+        for v in visitors:
+            for name, fn in v.get_visitors().items():
+                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(fn)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for fn in self._visit.get("visit_" + type(node).__name__, ()):
+            fn(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for fn in reversed(self._leave.get("leave_" + type(original_node).__name__, ())):
+            fn(original_node)
+
+
+def _region(positions: Any, node: cst.CSTNode) -> Region:
+    rng = positions[node]
+    return Region(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+
+def _finding(path: str, report: Report, positions: Any, context: Context) -> Finding:
+    rule = report.rule
+    region = _region(positions, report.node)
+    try:
+        message = report.message or rule.message.format_map(_Default(report.fmt))
+    except (ValueError, IndexError):
+        message = rule.message
+    fix = _fix(report, positions, context) if rule.fix else None
+    anchor = report.fmt.get("qualname") or type(report.node).__name__
+    return Finding(rule.id, path, region, message, rule.severity, fix=fix, fingerprint=anchor)
+
+
+class _Default(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fix(report: Report, positions: Any, context: Context) -> Fix | None:
+    spec = report.rule.fix
+    if spec is None or report.fix_node is None:
+        return None
+    node = report.fix_node
+    if spec.kind == "add-kwarg":
+        if not isinstance(node, cst.Call):
+            return None
+        if node.args:
+            end = _region(positions, node.args[-1].value)
+            edit = Edit(Region(end.end_line, end.end_column, end.end_line, end.end_column), ", " + spec.text)
+        else:
+            whole = _region(positions, node)
+            edit = Edit(Region(whole.end_line, whole.end_column - 1, whole.end_line, whole.end_column - 1), spec.text)
+    elif spec.kind in ("set-kwarg", "replace"):
+        edit = Edit(_region(positions, node if spec.kind == "set-kwarg" else report.node), spec.text)
+    else:
+        return None
+    return Fix(spec.title, spec.applicability, (edit,))
