@@ -310,12 +310,3 @@ def _packs(args: argparse.Namespace) -> int:
         origin = "built-in" if p.builtin else p.path
         print(f"{p.name} {p.version}  {p.prefix}  {len(p.rules)} rules  {state}  [{origin}]{applies}")
     return EXIT_CLEAN
-
-
-def entry() -> None:
-    """Console script: exits with main()'s code."""
-    try:
-        code = main()
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
-    sys.exit(code)

@@ -38,10 +38,11 @@ Helm's own parsers).
 
 Measured on the development machine (scaffold chart from ``Chart.create``):
 
-* in-process load + merge_values + render: ~1.2-1.5 ms;
-* first render through a new worker: ~90-120 ms (python start + importing
-  helm_python, which loads the 80 MB Go library);
-* later renders through the warm worker: ~2-3 ms (JSON round trip included).
+* raw SDK (Chart.load + merge_values + render): ~1.25 ms;
+* ``render(timeout=0)`` in-process: ~2.4 ms (plus ~60 ms once, the first
+  time, to import helm_python and start the Go runtime);
+* ``render()`` through the warm worker: ~2.7 ms (JSON round trip included);
+  through a new worker: ~110 ms (python start + importing helm_python).
 
 ``timeout <= 0`` renders in-process (cheapest, but cannot be stopped).
 
@@ -122,6 +123,17 @@ Helm's message):
   temporary chart copies below use hard links or copies, never symlinks.
 * Importing helm_python loads the Go runtime (~70 ms, ~60 MB RSS).
 
+Output
+======
+
+Like ``helm template``: NOTES.txt, partials (``_*``) and templates that
+render blank are left out, hooks and test pods are kept, files under
+``crds/`` are not included (no ``--include-crds``).  Templates are named as
+Helm names them, so an aliased subchart's appear under
+``charts/<alias>/...``.  Documents are in template-path order, then in-file
+order (not Helm's kind order).  Rendered YAML is not parsed here; that is
+the Kubernetes analyzer's job.
+
 Dependencies
 ============
 
@@ -154,7 +166,6 @@ import sys
 import tarfile
 import tempfile
 import threading
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -284,7 +295,7 @@ def _read_chart_texts(root: Path) -> dict[str, str]:
             texts[name] = (root / name).read_text(encoding="utf-8")
         except FileNotFoundError:
             continue
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise HelmChartError(f"cannot read {name}: {exc}", name) from exc
     return texts
 
@@ -302,10 +313,17 @@ def _compose(text: str, filename: str) -> Any:
         raise HelmChartError(f"cannot load {filename}: yaml: line {line}: {problem}", filename, line) from exc
 
 
-def _node_value(node: Any) -> Any:
+def _node_value(node: Any, filename: str = "Chart.yaml") -> Any:
     import yaml
 
-    return yaml.SafeLoader(" ").construct_document(node) if node is not None else None
+    if node is None:
+        return None
+    try:
+        return yaml.SafeLoader(" ").construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise HelmChartError(f"cannot load {filename}: yaml: line {line}: {getattr(exc, 'problem', None) or exc}", filename, line) from exc
 
 
 def _key_lines(node: Any) -> dict[str, int]:
@@ -379,7 +397,7 @@ def chart_info(root: Path) -> ChartInfo:
     if not raw_deps and api == "v1" and "requirements.yaml" in texts:
         dep_file = "requirements.yaml"
         dep_node = _compose(texts["requirements.yaml"], dep_file)
-        req = _node_value(dep_node)
+        req = _node_value(dep_node, dep_file)
         raw_deps = req.get("dependencies") if isinstance(req, dict) else None
     if raw_deps is None:
         raw_deps = []
@@ -885,8 +903,12 @@ def profile_values(values: dict, profile: str) -> dict | None:
       -> true.
 
     Pass the merged values (``RenderResult.values``) so subchart defaults
-    are covered, then render with ``extra_values=overlay``.
+    are covered, then render with ``extra_values=overlay``.  ``"defaults"``
+    (the configuration's name for the plain render) gives ``{}``; any other
+    unknown name raises ValueError.
     """
+    if profile == "defaults":
+        return {}
     targets = _profile_targets(profile)
     if not isinstance(values, dict):
         return None
@@ -1084,9 +1106,11 @@ def _sdk_job(req: dict) -> dict:
 
 def _run_sdk_in_process(req: dict) -> dict:
     try:
-        return _sdk_job(req)
-    except ImportError as exc:
+        import helm_python  # noqa: F401  (may also fail loading the native library)
+    except Exception as exc:
         return {"ok": False, "stage": "unavailable", "type": type(exc).__name__, "message": str(exc)}
+    try:
+        return _sdk_job(req)
     except Exception as exc:  # a broken native library must not escape render()
         return {"ok": False, "stage": "crash", "type": type(exc).__name__, "message": str(exc)}
 
@@ -1495,6 +1519,8 @@ def _plan_dependencies(info: ChartInfo, packaged: bool, chart_dirs: Sequence[Pat
                 chosen = best
             elif not any(c.name == name for c in scanned):
                 reasons.append("no chart of that name in the configured chart-dirs")
+        elif chosen is None:
+            reasons.append("it is not vendored under charts/ and no chart-dirs are configured")
         if chosen is not None:
             plan.add.append((dep, chosen))
         else:
@@ -1856,11 +1882,14 @@ def render(
             msg = "the helm backend was requested but no `helm` binary is on PATH"
         return RenderResult((), (HelmProblem("Chart.yaml", 1, msg, "render-error", "error"),), {})
 
+    problems: list[HelmProblem] = []
     plan = _Plan()
     if info is not None:
-        plan = _plan_dependencies(info, packaged, [Path(d) for d in chart_dirs])
+        try:
+            plan = _plan_dependencies(info, packaged, [Path(d) for d in chart_dirs])
+        except OSError as exc:
+            problems.append(HelmProblem("Chart.yaml", 1, f"cannot inspect the chart's dependencies: {exc}", "invalid-chart", "error"))
 
-    problems: list[HelmProblem] = []
     docs: list[RenderedDoc] = []
     merged: dict = {}
     tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-") if (plan.add or plan.missing or not use_sdk) else None
@@ -1876,7 +1905,7 @@ def render(
         chart_name = info.name if info is not None else None
         chart_line = info_error.line if info_error is not None else 1
         if use_sdk:
-            req["chart"] = str(target)
+            req["chart"] = os.path.abspath(target)
             resp = _run_sdk(req, timeout)
             if resp.get("stage") == "unavailable" and backend == "auto" and shutil.which("helm"):
                 use_sdk = False
@@ -1925,7 +1954,7 @@ def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0
         chart = chart.parent
     if not _sdk_available():
         return []
-    resp = _run_sdk({"op": "lint", "chart": str(chart), "values": values}, timeout)
+    resp = _run_sdk({"op": "lint", "chart": os.path.abspath(chart), "values": values}, timeout)
     try:
         name: str | None = chart_info(chart).name
     except HelmChartError:

@@ -205,10 +205,11 @@ class KubeRuleSet:
         for p in loaded.problems:
             result.problems.append(Problem(p.message, _region(p.span)))
         docs = [d for d in loaded.documents if is_object(d.data)]
-        result.findings.extend(self.analyze_documents(path, docs))
+        result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs))
         return result
 
-    def analyze_documents(self, path: str, docs: Sequence[Document]) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...]]]:
+    def analyze_documents(self, path: str, docs: Sequence[Document]) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...], Path_]]:
+        """(finding, annotation ignores of its object, the object path it is about) per hit."""
         for doc in docs:
             obj = doc.data
             kind = obj["kind"]
@@ -230,7 +231,7 @@ class KubeRuleSet:
                         logical=logical,
                         fingerprint=f"{kind}/{logical.namespace or ''}/{logical.name or ''}:{ident}",
                     )
-                    yield f, ignores
+                    yield f, ignores, hit.path
 
     def _hits(self, c: _Compiled, doc: Document, obj: dict[str, Any], docs: Sequence[Document]) -> Iterator[Hit]:
         if c.check is not None:

@@ -120,7 +120,9 @@ class PythonRuleSet:
                             words.update(literals or [attr])
                         else:
                             self.exact.setdefault((kind, p), []).append(compiled)
-                            roots.add(_root(p))
+                            root = _root(p)
+                            # a builtin is never imported: the name itself is the trigger
+                            (words if root in _BUILTINS else roots).add(root)
         alternatives = [re.escape(w) for w in sorted(words)]
         if roots:
             r = "|".join(re.escape(x) for x in sorted(roots))
@@ -701,14 +703,16 @@ class ParseError(Exception):
 def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None) -> list[Finding]:
     """All Python findings for one file. Raises ParseError when the file does not parse."""
     data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
+    # CPython's own parser (in C, fast) first: it reports syntax errors for every file, and its
+    # nesting limits keep pathological input away from libcst's native parser, which would
+    # overflow its stack on it
+    try:
+        ast.parse(data, path)
+    except SyntaxError as exc:
+        raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"cannot parse: {exc}", 1, 1) from None
     if not ruleset.rules or not ruleset.wants(data):
-        # no rule can fire: CPython's own parser (fast, in C) still reports syntax errors
-        try:
-            ast.parse(data, path)
-        except SyntaxError as exc:
-            raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
-        except (ValueError, RecursionError, MemoryError) as exc:
-            raise ParseError(f"cannot parse: {exc}", 1, 1) from None
         return []
     try:
         module = cst.parse_module(text)

@@ -255,6 +255,7 @@ def test_profile_nested_and_lists() -> None:
     assert values["api"]["ingress"]["enabled"] is False  # input untouched
     with pytest.raises(ValueError):
         helm.profile_values(values, "nope")
+    assert helm.profile_values(values, "defaults") == {}
     assert helm.PROFILES == ("ingress", "tls", "monitoring")
 
 
@@ -489,10 +490,16 @@ def test_packaged_chart_with_dependency_from_chart_dirs(demo: Path, tmp_path: Pa
             ["nil pointer evaluating", "<.Values.absent.deeper.x>"],
         ),
         (
-            {"templates/bad.yaml": "a: 1\nb: {{ .Values.x \nc: 3\n"},
+            {"templates/bad.yaml": "a: 1\nb: {{ .Values.x }\n"},
             "templates/bad.yaml",
             2,
-            ["unclosed action"],
+            ['unexpected "}" in operand'],
+        ),
+        (
+            {"templates/bad.yaml": "a: 1\nb: {{ .Values.x \n\n"},
+            "templates/bad.yaml",
+            2,  # Helm names the end of file first, then where the action started
+            ["unclosed action started at templates/bad.yaml:2"],
         ),
         (
             {"templates/bad.yaml": "a: 1\nb: {{ nosuchfunc 1 }}\n"},
@@ -510,7 +517,7 @@ def test_packaged_chart_with_dependency_from_chart_dirs(demo: Path, tmp_path: Pa
             ["error calling include", "templates/bad.yaml:2"],
         ),
     ],
-    ids=["required", "fail", "nil-pointer", "syntax", "undefined-function", "include-chain"],
+    ids=["required", "fail", "nil-pointer", "syntax", "unclosed-action", "undefined-function", "include-chain"],
 )
 def test_template_errors(demo: Path, files: dict, path: str, line: int, fragments: list[str]) -> None:
     for rel, text in files.items():
@@ -625,10 +632,10 @@ def test_split_rendered_separator_edge_cases() -> None:
 
 
 def test_split_rendered_without_source_lines() -> None:
-    docs = helm.split_rendered("\n\nkind: A\n---\nkind: B\n---\n---\n")
+    docs = helm.split_rendered("\n\nkind: A\n---\nkind: B\n---\n")
     assert [(d.template, d.index, d.start_line) for d in docs] == [("", 0, 3), ("", 1, 5)]
     assert helm.split_rendered("") == []
-    assert helm.split_rendered("---\n---\n") == []
+    assert helm.split_rendered("---   \n\n") == []
     # like Helm's regexp, a '---' line right after a separator is not one itself
     [doc] = helm.split_rendered("---\n---\nkind: X\n")
     assert yaml.safe_load(doc.text) == {"kind": "X"}

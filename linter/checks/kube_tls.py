@@ -1,0 +1,319 @@
+"""TLS in Kubernetes manifests: Ingress TLS, skipped verification, Istio mTLS, cert-manager."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..kubernetes import CheckContext, Hit
+from .kube_common import api_group, as_dict, as_list, containers, is_int, message
+
+Path_ = tuple[Any, ...]
+
+# --------------------------------------------------------------------------- Ingress
+
+# Annotations that hand TLS to the load balancer or controller instead of `spec.tls`.
+TLS_ELSEWHERE = (
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "networking.gke.io/managed-certificates",
+    "ingress.gcp.kubernetes.io/pre-shared-cert",
+    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+    "traefik.ingress.kubernetes.io/router.tls",
+)
+
+
+def _host_covered(host: str, patterns: list[str]) -> bool:
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        pattern = pattern.lower().rstrip(".")
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and not host.startswith("*."):
+            head, _, rest = host.partition(".")
+            if head and rest == pattern[2:]:
+                return True
+    return False
+
+
+def ingress_host_without_tls(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS201: a host of `spec.rules` that no `spec.tls[].hosts` covers."""
+    annotations = as_dict(as_dict(ctx.obj.get("metadata")).get("annotations"))
+    if any(key in annotations for key in TLS_ELSEWHERE):
+        return
+    spec = as_dict(ctx.obj.get("spec"))
+    patterns: list[str] = []
+    for entry in as_list(spec.get("tls")):
+        hosts = as_dict(entry).get("hosts")
+        if isinstance(entry, dict) and not hosts:
+            return  # a tls entry without hosts: the controller applies it to every host
+        patterns.extend(h for h in as_list(hosts) if isinstance(h, str))
+    for i, rule in enumerate(as_list(spec.get("rules"))):
+        host = as_dict(rule).get("host")
+        if isinstance(host, str) and host and not _host_covered(host, patterns):
+            yield Hit(("spec", "rules", i, "host"), message(ctx, host=host))
+
+
+def ingress_tls_without_secret(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS202: a `spec.tls` entry without `secretName`."""
+    for i, entry in enumerate(as_list(as_dict(ctx.obj.get("spec")).get("tls"))):
+        if not isinstance(entry, dict):
+            continue
+        secret = entry.get("secretName")
+        if isinstance(secret, str) and secret:
+            continue
+        hosts = ", ".join(h for h in as_list(entry.get("hosts")) if isinstance(h, str)) or "every host"
+        if "secretName" in entry:
+            yield Hit(("spec", "tls", i, "secretName"), message(ctx, hosts=hosts))
+        else:
+            yield Hit(("spec", "tls", i), message(ctx, hosts=hosts), True)
+
+
+# --------------------------------------------------------------------------- skip-verify keys
+
+SKIP_VERIFY_KEYS = (
+    "insecureSkipVerify",  # Go tls.Config: prometheus-operator tlsConfig, Traefik ServersTransport, ...
+    "insecure_skip_verify",  # Prometheus / Alertmanager / OpenTelemetry / Telegraf configs
+    "insecureSkipTLSVerify",  # APIService, VictoriaMetrics
+    "insecure-skip-tls-verify",  # kubeconfig clusters
+    "tlsSkipVerify",  # Grafana datasources (jsonData)
+    "tls_skip_verify_insecure",  # grafana.ini
+)
+_KEYS = "|".join(re.escape(k) for k in SKIP_VERIFY_KEYS)
+# `key: true`, `"key": true`, `key = true`, `--key=true` on a line that is not commented out
+_EMBEDDED = re.compile(
+    r"^(?P<pre>[^\n#]*?)(?<![A-Za-z0-9_])[\"']?(?P<key>" + _KEYS + r")[\"']?[ \t]*[:=][ \t]*[\"']?(?:true|True|TRUE)\b",
+    re.MULTILINE,
+)
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _embedded(text: str) -> str | None:
+    """The skip-verify key set to true inside a text value (a config file in a ConfigMap)."""
+    m = _EMBEDDED.search(text)
+    return m.group("key") if m is not None else None
+
+
+def _decode(value: str) -> str | None:
+    if len(value) < 16 or not _BASE64.fullmatch(value):
+        return None
+    try:
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _walk(node: Any, path: Path_) -> Iterator[tuple[Path_, Any, Any]]:
+    stack: list[tuple[Any, Path_]] = [(node, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                yield where + (key,), key, value
+                if isinstance(value, (dict, list)):
+                    stack.append((value, where + (key,)))
+        elif isinstance(current, list):
+            for i, value in enumerate(current):
+                yield where + (i,), i, value
+                if isinstance(value, (dict, list)):
+                    stack.append((value, where + (i,)))
+
+
+def skip_verify(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS203: a skip-verify key set to true anywhere in the object, or in a config text it holds."""
+    secret_data = ctx.kind == "Secret" and isinstance(ctx.obj.get("data"), dict)
+    for path, key, value in _walk(ctx.obj, ()):
+        if isinstance(key, str) and key in SKIP_VERIFY_KEYS and _truthy(value):
+            yield Hit(path, message(ctx, detail=f"`{key}: true`"))
+            continue
+        if not isinstance(value, str):
+            continue
+        text: str | None = value
+        if secret_data and len(path) == 2 and path[0] == "data":
+            text = _decode(value)
+        if not text:
+            continue
+        found = _embedded(text)
+        if found is not None:
+            where = f"`{key}`" if isinstance(key, str) else "the text"
+            yield Hit(path, message(ctx, detail=f"{where} sets `{found}` to true"))
+
+
+# --------------------------------------------------------------------------- containers
+
+_FLAGS_ON = ("insecure-skip-tls-verify", "kubelet-insecure-tls", "skip-tls-verify")
+_FLAGS_OFF = ("tls-verify", "src-tls-verify", "dest-tls-verify")
+_FLAG = re.compile(r"-{1,2}(?P<name>[a-z][a-z0-9-]*)(?:=(?P<value>\S*))?\Z")
+
+
+def _flag(token: str) -> str | None:
+    m = _FLAG.match(token.strip("\"'"))
+    if m is None:
+        return None
+    name, value = m.group("name"), (m.group("value") or "").strip("\"'").lower()
+    if name in _FLAGS_ON and (m.group("value") is None or value in ("true", "1")):
+        return m.group(0).strip("\"'")
+    if name in _FLAGS_OFF and m.group("value") is not None and value in ("false", "0"):
+        return m.group(0).strip("\"'")
+    return None
+
+
+_ENV_OFF: dict[str, tuple[tuple[str, ...], str]] = {
+    "NODE_TLS_REJECT_UNAUTHORIZED": (("0",), "Node.js accepts any certificate"),
+    "PYTHONHTTPSVERIFY": (("0",), "Python's https clients skip verification (PEP 493)"),
+    "CURL_CA_BUNDLE": (("",), "requests < 2.28 skips verification on an empty bundle"),
+    "GIT_SSL_NO_VERIFY": (("true", "1", "yes"), "git skips certificate verification"),
+}
+
+
+def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS204: container args, command or env that turn certificate verification off."""
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        for field in ("command", "args"):
+            for i, item in enumerate(as_list(c.get(field))):
+                if not isinstance(item, str):
+                    continue
+                for token in item.split():
+                    flag = _flag(token)
+                    if flag is not None:
+                        yield Hit(cpath + (field, i), message(ctx, container=cname, detail=f"`{flag}` in {field}"))
+                        break
+        for i, env in enumerate(as_list(c.get("env"))):
+            if not isinstance(env, dict) or "valueFrom" in env:
+                continue
+            name = env.get("name")
+            if not isinstance(name, str) or name not in _ENV_OFF:
+                continue
+            raw = env.get("value", "")
+            value = "" if raw is None else str(raw).strip().lower()
+            values, why = _ENV_OFF[name]
+            if value in values:
+                where = cpath + ("env", i, "value") if "value" in env else cpath + ("env", i)
+                shown = env.get("value", "")
+                detail = f'env `{name}="{shown if shown is not None else ""}"`: {why}'
+                yield Hit(where, message(ctx, container=cname, detail=detail))
+
+
+# --------------------------------------------------------------------------- Istio
+
+MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
+
+
+def _peer_modes(obj: dict[str, Any]) -> Iterator[tuple[Path_, Any, str]]:
+    if api_group(obj) != "security.istio.io":
+        return
+    spec = as_dict(obj.get("spec"))
+    mtls = spec.get("mtls")
+    if isinstance(mtls, dict) and "mode" in mtls:
+        yield ("spec", "mtls", "mode"), mtls["mode"], "workload"
+    for port, setting in as_dict(spec.get("portLevelMtls")).items():
+        if isinstance(setting, dict) and "mode" in setting:
+            yield ("spec", "portLevelMtls", port, "mode"), setting["mode"], f"port {port}"
+
+
+def peer_authentication_plaintext(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS205: PeerAuthentication mode DISABLE or PERMISSIVE."""
+    for path, mode, scope in _peer_modes(ctx.obj):
+        if mode in ("DISABLE", "PERMISSIVE"):
+            yield Hit(path, message(ctx, mode=mode, scope=scope))
+
+
+def peer_authentication_invalid_mode(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS206: PeerAuthentication mode outside the enum (case-sensitive)."""
+    for path, mode, scope in _peer_modes(ctx.obj):
+        if mode is None or mode in MTLS_MODES:
+            continue
+        shown = mode if isinstance(mode, str) else repr(mode)
+        hint = f"; did you mean `{shown.upper()}`?" if isinstance(mode, str) and mode.upper() in MTLS_MODES else ""
+        yield Hit(path, message(ctx, mode=shown, scope=scope, hint=hint))
+
+
+def destination_rule_tls_disabled(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS207: DestinationRule traffic policy with `tls.mode: DISABLE`."""
+    if api_group(ctx.obj) != "networking.istio.io":
+        return
+    spec = as_dict(ctx.obj.get("spec"))
+    policies: list[tuple[Path_, Any, str]] = [(("spec", "trafficPolicy"), spec.get("trafficPolicy"), "")]
+    for j, subset in enumerate(as_list(spec.get("subsets"))):
+        sname = as_dict(subset).get("name")
+        policies.append((("spec", "subsets", j, "trafficPolicy"), as_dict(subset).get("trafficPolicy"), f"subset `{sname}`"))
+    for path, policy, where in policies:
+        policy = as_dict(policy)
+        if as_dict(policy.get("tls")).get("mode") == "DISABLE":
+            yield Hit(path + ("tls", "mode"), message(ctx, scope=where or "traffic policy"))
+        for i, setting in enumerate(as_list(policy.get("portLevelSettings"))):
+            setting = as_dict(setting)
+            if as_dict(setting.get("tls")).get("mode") == "DISABLE":
+                port = as_dict(setting.get("port")).get("number", "?")
+                scope = f"{where + ' ' if where else ''}port {port}"
+                yield Hit(path + ("portLevelSettings", i, "tls", "mode"), message(ctx, scope=scope))
+
+
+# --------------------------------------------------------------------------- cert-manager
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+CERT_MANAGER_DEFAULT_DURATION = "2160h"
+
+
+def parse_go_duration(text: Any) -> float | None:
+    """Seconds of a Go ``time.ParseDuration`` string (``2160h``, ``720h0m0s``, ``1.5h``), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    s = text.strip()
+    sign = 1.0
+    if s[:1] in "+-":
+        sign = -1.0 if s[0] == "-" else 1.0
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        return None
+    total = 0.0
+    pos = 0
+    while pos < len(s):
+        m = _DURATION_PART.match(s, pos)
+        if m is None or m.group(1) in ("", "."):
+            return None
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    return sign * total
+
+
+def _cert_manager_certificate(obj: dict[str, Any]) -> dict[str, Any] | None:
+    if api_group(obj) != "cert-manager.io":
+        return None
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else None
+
+
+def renew_before_not_below_duration(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS208: cert-manager Certificate whose renewBefore is not shorter than its duration."""
+    spec = _cert_manager_certificate(ctx.obj)
+    if spec is None or "renewBefore" not in spec:
+        return
+    renew = parse_go_duration(spec.get("renewBefore"))
+    duration_text = spec.get("duration", CERT_MANAGER_DEFAULT_DURATION)
+    duration = parse_go_duration(duration_text)
+    if renew is None or duration is None or renew < duration:
+        return
+    shown = duration_text if "duration" in spec else f"{CERT_MANAGER_DEFAULT_DURATION} (cert-manager's default)"
+    yield Hit(("spec", "renewBefore"), message(ctx, renew_before=spec.get("renewBefore"), duration=shown))
+
+
+def rsa_key_too_small(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS209: cert-manager Certificate with an RSA private key under 2048 bits."""
+    spec = _cert_manager_certificate(ctx.obj)
+    if spec is None:
+        return
+    key = as_dict(spec.get("privateKey"))
+    algorithm = key.get("algorithm", "RSA")
+    size = key.get("size")
+    if algorithm in ("RSA", None) and is_int(size) and 0 < size < 2048:
+        yield Hit(("spec", "privateKey", "size"), message(ctx, size=size))

@@ -1,0 +1,47 @@
+"""Shared test helpers: run the CLI in-process and validate SARIF against the official schema."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft4Validator, FormatChecker
+
+from linter.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+@lru_cache(maxsize=1)
+def sarif_validator() -> Draft4Validator:
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return Draft4Validator(schema, format_checker=FormatChecker())
+
+
+def validate_sarif(doc: dict) -> None:
+    errors = sorted(sarif_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def sarif(capsys, *argv: str) -> tuple[int, dict]:
+    code, out, err = run(capsys, "check", "--format", "sarif", *argv)
+    doc = json.loads(out)
+    validate_sarif(doc)
+    return code, doc
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")

@@ -1,0 +1,127 @@
+"""Bad input never crashes the run and never loses a finding elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import run, write
+
+import linter.engine as engine
+
+BAD = "import requests\nrequests.get('https://x')\n"
+
+
+@pytest.fixture
+def proj(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def report(capsys, *args):
+    code, out, err = run(capsys, "check", "--format", "json", *args)
+    return code, json.loads(out), err
+
+
+def test_each_kind_of_bad_file_is_a_named_finding_and_the_rest_goes_on(proj, capsys, monkeypatch):
+    write(proj, {
+        "a_syntax.py": "def f(:\n    pass\n",
+        "b_nul.py": b"x = 1\n\x00\n",
+        "c_latin1.py": "x = 'caf\xe9'\n".encode("latin-1"),
+        "d_unreadable.py": "x = 1\n",
+        "e_bad.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+        "f_huge.py": "x = 1\n" * 300_000,
+        "z_good.py": BAD,
+    })
+    real_open = open
+
+    def fake_open(path, *a, **k):
+        if str(path).endswith("d_unreadable.py"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(engine, "open", fake_open, raising=False)
+    code, doc, err = report(capsys, "--jobs", "1")
+    lnt = {f["filename"]: f["message"] for f in doc["findings"] if f["code"] == "LNT001"}
+    assert "syntax error" in lnt["a_syntax.py"] and lnt["a_syntax.py"].startswith("cannot parse a_syntax.py")
+    assert "NUL" in lnt["b_nul.py"]
+    assert "UTF-8" in lnt["c_latin1.py"]
+    assert "Permission denied" in lnt["d_unreadable.py"]
+    assert "e_bad.yaml" in lnt
+    rows = {f["filename"]: f["location"]["row"] for f in doc["findings"] if f["code"] == "LNT001"}
+    assert rows["a_syntax.py"] == 1 and rows["b_nul.py"] == 2
+    assert "f_huge.py" not in lnt
+    notes = " ".join(n["message"] for n in doc["notifications"])
+    assert "f_huge.py: skipped" in notes and "max-file-size" in notes
+    assert any(f["code"] == "TMO101" and f["filename"] == "z_good.py" for f in doc["findings"])
+    assert code == 1
+
+
+def test_invalid_yaml_names_line_and_column_and_other_documents_are_analysed(proj, capsys):
+    write(proj, {"m.yaml": (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: one}\nspec:\n  containers: [{name: a, image: b, securityContext: {privileged: true}}]\n"
+        "---\nkind: : bad\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: three}\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: b}]\n"
+    )})
+    code, doc, _ = report(capsys, "--select", "PSA201,PSA202")
+    got = sorted((f["code"], f["location"]["row"]) for f in doc["findings"])
+    assert ("PSA201", 5) in got and ("PSA202", 13) in got
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT001"]
+    assert len(lnt) == 1 and lnt[0]["location"]["row"] == 7
+
+
+def test_alias_bomb_and_deep_nesting_finish_quickly(proj, capsys):
+    lol = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lol.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    write(proj, {"bomb.yaml": "\n".join(lol) + "\n", "deep.yaml": "[" * 100_000 + "]" * 100_000 + "\n", "ok.py": BAD})
+    start = time.monotonic()
+    code, doc, _ = report(capsys)
+    assert time.monotonic() - start < 10
+    lnt = {f["filename"]: f["message"] for f in doc["findings"] if f["code"] == "LNT001"}
+    assert "alias" in lnt["bomb.yaml"]
+    assert "deep" in lnt["deep.yaml"] or "nesting" in lnt["deep.yaml"]
+    assert any(f["code"] == "TMO101" for f in doc["findings"])
+
+
+def test_deeply_nested_python_is_a_finding_not_a_crash(proj, capsys):
+    write(proj, {"deep.py": "import requests\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n", "ok.py": BAD})
+    code, doc, _ = report(capsys)
+    assert any(f["code"] == "LNT001" and f["filename"] == "deep.py" for f in doc["findings"])
+    assert any(f["code"] == "TMO101" and f["filename"] == "ok.py" for f in doc["findings"])
+
+
+def test_duplicate_keys_are_reported(proj, capsys):
+    write(proj, {"d.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"})
+    code, doc, _ = report(capsys)
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT001"]
+    assert lnt and lnt[0]["location"]["row"] == 5 and "duplicate" in lnt[0]["message"]
+
+
+def test_non_kubernetes_yaml_and_templates_are_quiet(proj, capsys):
+    write(proj, {
+        "conf.yaml": "name: x\nitems: [1, 2]\n",
+        "list.yaml": "- a\n- b\n",
+        "tpl.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  {{- include \"x\" . }}\n",
+    })
+    code, doc, _ = report(capsys)
+    assert doc["findings"] == [] and code == 0
+
+
+def test_ctrl_c_exits_130_without_traceback(tmp_path):
+    files = {f"m{i}.py": BAD * 200 for i in range(400)}
+    write(tmp_path, files)
+    proc = subprocess.Popen([sys.executable, "-m", "linter", "check", str(tmp_path), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    if proc.returncode == 1:
+        pytest.fail("the run finished before Ctrl-C was sent; make the corpus larger")
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err

@@ -1,0 +1,183 @@
+"""Configuration, selection, exit codes and the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import run, write
+
+BAD = "import requests\nrequests.get('https://x')\n"
+BIND = "import socket\nsocket.socket().bind(('0.0.0.0', 8080))\n"
+
+
+@pytest.fixture
+def proj(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def codes(out: str) -> set[str]:
+    return {f["code"] for f in json.loads(out)["findings"] if f["suppression"] is None}
+
+
+def test_exit_codes(proj, capsys):
+    write(proj, {"ok.py": "x = 1\n"})
+    assert run(capsys, "check")[0] == 0
+    write(proj, {"bad.py": BAD})
+    assert run(capsys, "check")[0] == 1
+    assert run(capsys, "check", "--exit-zero")[0] == 0
+    assert run(capsys, "check", "--fail-on", "error")[0] == 0  # TMO101 is a warning
+    assert run(capsys, "check", "--no-such-flag")[0] == 2
+    assert run(capsys, "check", "missing-dir")[0] == 2
+
+
+def test_pyproject_config_and_cli_override(proj, capsys):
+    write(proj, {"bad.py": BAD + BIND, "pyproject.toml": '[project]\nname = "x"\n\n[tool.pitfall]\nignore = ["PRT"]\n'})
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert codes(out) == {"TMO101"}
+    code, out, _ = run(capsys, "check", "--format", "json", "--ignore", "TMO")
+    assert codes(out) == {"PRT101", "PRT102"}  # CLI flags replace the file's list
+
+
+def test_dot_pitfall_toml_and_select_by_name_and_prefix(proj, capsys):
+    write(proj, {"bad.py": BAD + BIND, ".pitfall.toml": 'select = ["bind-all-interfaces", "TMO1"]\n'})
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert codes(out) == {"PRT101", "TMO101"}
+
+
+def test_specific_select_beats_broad_ignore(proj, capsys):
+    write(proj, {"bad.py": BAD + BIND})
+    code, out, _ = run(capsys, "check", "--format", "json", "--ignore", "PRT", "--extend-select", "PRT102")
+    assert codes(out) == {"TMO101", "PRT102"}
+
+
+def test_unknown_key_names_file_line_and_key(proj, capsys):
+    write(proj, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.pitfall]\nselect = ["ALL"]\nselekt = ["TMO"]\n', "a.py": "x = 1\n"})
+    code, out, err = run(capsys, "check")
+    assert code == 2
+    assert "pyproject.toml:6" in err and "selekt" in err
+
+
+def test_bad_value_names_the_key(proj, capsys):
+    write(proj, {".pitfall.toml": '[helm]\nrelease-name = "Not Valid"\n', "a.py": "x = 1\n"})
+    code, _, err = run(capsys, "check")
+    assert code == 2 and ".pitfall.toml:2" in err and "helm.release-name" in err
+
+
+def test_config_override_from_command_line(proj, capsys):
+    write(proj, {"bad.py": BAD + BIND})
+    code, out, _ = run(capsys, "check", "--format", "json", "--config", 'select = ["PRT101"]')
+    assert codes(out) == {"PRT101"}
+    code, out, _ = run(capsys, "check", "--show-settings", "--config", 'helm.values = ["v.yaml"]', "--config", 'pss-version = "v1.24"')
+    shown = json.loads(out)
+    assert shown["helm"]["values"] == [str((proj / "v.yaml").resolve())]
+    assert shown["pss-version"] == "v1.24"
+    code, _, err = run(capsys, "check", "--config", "nonsense = = 1")
+    assert code == 2 and "--config" in err
+    code, _, err = run(capsys, "check", "--config", 'selekt = ["X"]')
+    assert code == 2 and "selekt" in err
+
+
+def test_config_file_path(proj, capsys):
+    write(proj, {"bad.py": BAD + BIND, "ci/pitfall.toml": 'select = ["TMO"]\n'})
+    code, out, _ = run(capsys, "check", "--format", "json", "--config", "ci/pitfall.toml")
+    assert codes(out) == {"TMO101"}
+
+
+def test_unknown_selector_is_a_usage_error(proj, capsys):
+    write(proj, {"a.py": "x = 1\n"})
+    code, _, err = run(capsys, "check", "--select", "NOPE123")
+    assert code == 2 and "NOPE123" in err
+
+
+def test_preview_rules_need_preview(proj, capsys, tmp_path):
+    pack = tmp_path / "extra"
+    write(pack, {
+        "pack.yaml": "name: extra\nprefix: XTR\nversion: 1.2.0\ndescription: test pack\n",
+        "XTR101-eval-call.yaml": (
+            "id: XTR101\nname: eval-call\ntarget: python\nseverity: warning\narea: config\nstatus: preview\n"
+            "summary: s\nrationale: r\nmessage: m\nmatch:\n  call: [eval]\n"
+            "examples:\n  valid: ['x = 1']\n  invalid: ['eval(x)  # error']\n"
+        ),
+    })
+    write(proj, {"a.py": "eval('1')\n"})
+    code, out, _ = run(capsys, "check", "--packs", str(pack), "--format", "json")
+    assert "XTR101" not in codes(out)
+    code, out, _ = run(capsys, "check", "--packs", str(pack), "--format", "json", "--preview")
+    assert "XTR101" in codes(out)
+    code, out, _ = run(capsys, "packs", "--packs", str(pack))
+    assert "extra 1.2.0  XTR  1 rules  active" in out
+    code, out, _ = run(capsys, "rules", "test", str(pack))
+    assert code == 0 and "2 passed, 0 failed" in out
+
+
+def _pack(root, applies):
+    write(root, {
+        "pack.yaml": f"name: reqs\nprefix: REQ\nversion: 0.1.0\ndescription: d\napplies-to: [{applies}]\n",
+        "REQ101-any-get.yaml": (
+            "id: REQ101\nname: any-get\ntarget: python\nseverity: warning\narea: timeout\n"
+            "summary: s\nrationale: r\nmessage: m\nmatch:\n  call: [requests.get]\n"
+            "examples:\n  valid: ['x = 1']\n  invalid: ['import requests\\nrequests.get(u)  # error']\n"
+        ),
+    })
+
+
+@pytest.mark.parametrize(
+    "declared, active",
+    [("", False), ('dependencies = ["requests>=2.31"]', True), ('dependencies = ["requests==1.2.0"]', False)],
+)
+def test_applies_to_uses_declared_dependencies(proj, capsys, tmp_path, declared, active):
+    _pack(tmp_path / "p", '"requests>=2.0"')
+    write(proj, {"a.py": BAD, "pyproject.toml": f'[project]\nname = "x"\n{declared}\n'})
+    code, out, _ = run(capsys, "check", "--packs", str(tmp_path / "p"), "--format", "json")
+    assert ("REQ101" in codes(out)) is active
+
+
+def test_applies_to_reads_requirements_txt(proj, capsys, tmp_path):
+    _pack(tmp_path / "p", '"requests>=2.0"')
+    write(proj, {"a.py": BAD, "requirements.txt": "# pinned\nrequests==2.32.3\n"})
+    code, out, _ = run(capsys, "check", "--packs", str(tmp_path / "p"), "--format", "json")
+    assert "REQ101" in codes(out)
+
+
+def test_invalid_rule_pack_names_file_line_and_key(proj, capsys, tmp_path):
+    pack = tmp_path / "bad"
+    write(pack, {
+        "pack.yaml": "name: bad\nprefix: BAD\nversion: 0.1.0\ndescription: d\n",
+        "BAD101-thing.yaml": "id: BAD101\nname: thing\ntarget: python\nseverity: warning\narea: timeout\nsummary: s\nrationale: r\nmessage: m\nmatch:\n  call: [x]\n  wher: []\nexamples:\n  valid: ['x']\n  invalid: ['x']\n",
+    })
+    write(proj, {"a.py": "x = 1\n"})
+    code, _, err = run(capsys, "check", "--packs", str(pack))
+    assert code == 2
+    assert "BAD101-thing.yaml:11" in err and "wher" in err
+
+
+def test_invalid_pack_version(proj, capsys, tmp_path):
+    pack = tmp_path / "bad"
+    write(pack, {"pack.yaml": "name: bad\nprefix: BAD\nversion: one\ndescription: d\n"})
+    write(proj, {"a.py": "x = 1\n"})
+    code, _, err = run(capsys, "check", "--packs", str(pack))
+    assert code == 2 and "pack.yaml:3" in err and "version" in err
+
+
+def test_pack_version_pins(proj, capsys):
+    write(proj, {"a.py": "x = 1\n"})
+    assert run(capsys, "check", "--config", 'pack-versions = {timeouts = ">=0.1"}')[0] == 0
+    code, _, err = run(capsys, "check", "--config", 'pack-versions = {timeouts = ">=9"}')
+    assert code == 2 and "timeouts" in err
+
+
+def test_python_m_linter_and_version(capsys):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "linter", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("pitfall ")
+
+
+def test_rules_list_and_show(capsys):
+    code, out, _ = run(capsys, "rules", "list")
+    assert code == 0 and "TMO101  request-without-timeout" in out
+    code, out, _ = run(capsys, "rules", "show", "request-without-timeout")
+    assert code == 0 and "## Why is this bad?" in out

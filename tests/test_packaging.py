@@ -1,0 +1,198 @@
+"""The wheel carries the rule packs and schemas, and an installed wheel works outside the checkout.
+
+These tests build a real wheel (``python -m build``) from a copy of the working tree, so no
+build artifacts land in the checkout, then install it with pip into a fresh virtual
+environment (dependencies come from the package index) and run the installed ``pitfall``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ("rule", "pack", "config")
+
+# Never copied: environments, VCS data, caches and build output.
+_SKIP_NAMES = {".venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".pitfall_cache", ".ruff_cache"}
+_SKIP_TOP = {"dist", "build", "bench/.work"}
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the working tree to ``dest``, without .venv, .git, bench/.work, caches and build output."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        rel = Path(directory).resolve().relative_to(ROOT).as_posix()
+        skipped = set()
+        for name in names:
+            relname = name if rel == "." else f"{rel}/{name}"
+            if name in _SKIP_NAMES or relname in _SKIP_TOP or name.endswith(".egg-info"):
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The current environment without what would leak the dev venv or the checkout into a child."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE"}
+    }
+    env.update(extra)
+    return env
+
+
+def run(cmd: list[str], *, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _show(proc: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(wheel, source copy it was built from): one build per module."""
+    base = tmp_path_factory.mktemp("wheel")
+    src = copy_project(base / "src")
+    out = base / "dist"
+    proc = run([sys.executable, "-m", "build", "--wheel", "--outdir", out, src], cwd=base, timeout=300)
+    assert proc.returncode == 0, _show(proc)
+    wheels = sorted(out.glob("pitfall-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0], src
+
+
+@pytest.fixture(scope="module")
+def wheel_names(built: tuple[Path, Path]) -> set[str]:
+    with zipfile.ZipFile(built[0]) as zf:
+        return set(zf.namelist())
+
+
+def test_wheel_contains_every_pack_and_rule(built: tuple[Path, Path], wheel_names: set[str]) -> None:
+    _, src = built
+    packs = sorted(p for p in (src / "rules").iterdir() if p.is_dir())
+    assert packs, "no pack folders in rules/"
+    for pack in packs:
+        assert (pack / "pack.yaml").is_file(), f"{pack} has no pack.yaml"
+        assert f"linter/_data/rules/{pack.name}/pack.yaml" in wheel_names
+    expected = {f"linter/_data/rules/{p.relative_to(src / 'rules').as_posix()}" for p in (src / "rules").rglob("*.yaml")}
+    shipped = {n for n in wheel_names if n.startswith("linter/_data/rules/") and not n.endswith("/")}
+    missing = expected - shipped
+    assert not missing, f"rule files missing from the wheel: {sorted(missing)}"
+    rule_files = [n for n in expected if not n.endswith("/pack.yaml")]
+    assert len(rule_files) >= len(packs)
+
+
+def test_wheel_contains_schemas(wheel_names: set[str]) -> None:
+    for name in SCHEMAS:
+        assert f"linter/_data/schemas/{name}.schema.json" in wheel_names
+
+
+def test_wheel_contains_the_package(built: tuple[Path, Path], wheel_names: set[str]) -> None:
+    _, src = built
+    modules = {p.relative_to(src).as_posix() for p in (src / "linter").rglob("*.py")}
+    assert "linter/cli.py" in modules
+    missing = modules - wheel_names
+    assert not missing, f"modules missing from the wheel: {sorted(missing)}"
+    # nothing from outside the package (tests, docs, bench) is shipped as top-level code
+    assert all(n.startswith(("linter/", "pitfall-")) for n in wheel_names), sorted(wheel_names)
+
+
+def test_wheel_declares_console_script(built: tuple[Path, Path]) -> None:
+    with zipfile.ZipFile(built[0]) as zf:
+        eps = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        assert len(eps) == 1, eps
+        text = zf.read(eps[0]).decode("utf-8")
+    section = re.search(r"^\[console_scripts\]\n(.*?)(?:^\[|\Z)", text, re.M | re.S)
+    assert section, text
+    assert re.search(r"^pitfall\s*=\s*linter\.cli:entry\s*$", section.group(1), re.M), text
+
+
+@pytest.fixture(scope="module")
+def installed(built: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv (no system site-packages, no dev venv) with the wheel pip-installed; its bin dir."""
+    wheel, _ = built
+    env_dir = tmp_path_factory.mktemp("installed") / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=False, clear=True).create(env_dir)
+    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    proc = run([python, "-m", "pip", "install", "--quiet", wheel], cwd=env_dir, timeout=600)
+    assert proc.returncode == 0, _show(proc)
+    return bindir
+
+
+def test_installed_wheel_runs_from_site_packages(installed: Path, built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, src = built
+    python = installed / "python"
+    pitfall = installed / "pitfall"
+    assert pitfall.is_file(), "the console script was not installed"
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "client.py").write_text("import requests\nrequests.get(u)\n", encoding="utf-8")
+    (project / "ok.py").write_text("import requests\nrequests.get(u, timeout=5)\n", encoding="utf-8")
+
+    # the installed package and its data, not the checkout
+    proc = run(
+        [python, "-c", "import linter, linter.packs as p; print(linter.__file__); print(p.data_dir('rules')); print(p.data_dir('schemas'))"],
+        cwd=project,
+    )
+    assert proc.returncode == 0, _show(proc)
+    module, rules_dir, schemas_dir = (Path(line) for line in proc.stdout.splitlines())
+    for path in (module, rules_dir, schemas_dir):
+        assert "site-packages" in path.parts, path
+        assert ROOT not in path.parents, path
+    assert rules_dir.parts[-3:] == ("linter", "_data", "rules")
+    assert schemas_dir.parts[-3:] == ("linter", "_data", "schemas")
+
+    # `pitfall packs` lists every built-in pack
+    proc = run([pitfall, "packs"], cwd=project)
+    assert proc.returncode == 0, _show(proc)
+    pack_names = sorted(p.name for p in (src / "rules").iterdir() if (p / "pack.yaml").is_file())
+    listed = sorted(line.split()[0] for line in proc.stdout.splitlines() if line.strip())
+    assert listed == pack_names, _show(proc)
+    assert all("[built-in]" in line for line in proc.stdout.splitlines() if line.strip()), _show(proc)
+
+    # every shipped rule loads
+    proc = run([pitfall, "rules", "list"], cwd=project)
+    assert proc.returncode == 0, _show(proc)
+    n_rules = sum(1 for p in (src / "rules").rglob("*.yaml") if p.name != "pack.yaml")
+    assert len([line for line in proc.stdout.splitlines() if line.strip()]) == n_rules, _show(proc)
+
+    # `pitfall check` finds the missing timeout, and only there
+    proc = run([pitfall, "check"], cwd=project)
+    assert proc.returncode == 1, _show(proc)
+    assert re.search(r"^client\.py:2:1: TMO101\b", proc.stdout, re.M), _show(proc)
+    assert "ok.py" not in proc.stdout, _show(proc)
+    assert "Traceback" not in proc.stderr, _show(proc)
+
+    proc = run([pitfall, "check", "ok.py"], cwd=project)
+    assert proc.returncode == 0, _show(proc)
+
+
+def test_installed_version_matches_wheel(installed: Path, built: tuple[Path, Path], tmp_path: Path) -> None:
+    wheel, _ = built
+    version = wheel.name.split("-")[1]
+    proc = run([installed / "pitfall", "--version"], cwd=tmp_path)
+    assert proc.returncode == 0, _show(proc)
+    assert proc.stdout.strip() == f"pitfall {version}", _show(proc)
