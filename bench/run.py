@@ -417,9 +417,9 @@ def run_once(cmd: Command, round_no: int, *, argv: Sequence[str] | None = None) 
         except OSError as exc:
             raise BenchError(f"{cmd.label}: cannot start `{shlex.join(argv)}`: {exc}") from None
         sampler = TreeSampler(proc.pid)
-        if sampler.works:
-            sampler.start()
         try:
+            if sampler.works:
+                sampler.start()
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
             sampler.done.set()
@@ -639,7 +639,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def entry() -> None:
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)  # stop the running child as on Ctrl-C
     try:
         sys.exit(main())
     except KeyboardInterrupt:

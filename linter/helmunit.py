@@ -205,6 +205,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
                 else:
                     found[k] = (finding, [profile], ignores)
     findings: list[Finding] = list(problems)
+    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults))
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
     multi = len(sets) > 1
     for finding, profiles, ignores in found.values():
@@ -239,6 +240,29 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         )
     notes = tuple(Notification(f.message, "error" if f.severity == "error" else "note", f.path, CHART_ERROR) for f in problems)
     return UnitResult(base, tuple(sorted(out, key=Finding.sort_key)), notes)
+
+
+def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any, values_text: str | None, defaults: dict[str, Any]) -> list[Finding]:
+    rules = [r for r in ruleset.rules if r.target == "chart"]
+    if not rules:
+        return []
+    from .checks.charts import ChartContext
+    from .python import load_reference
+
+    templates: dict[str, str] = {}
+    if not packaged:
+        for path in sorted((chart / "templates").rglob("*")) if (chart / "templates").is_dir() else []:
+            if path.is_file():
+                text = _read(path)
+                if text is not None:
+                    templates[path.relative_to(chart).as_posix()] = text
+    out = []
+    for rule in rules:
+        ctx = ChartContext(rule, ruleset.settings, chart, packaged, info, values_text, defaults, templates)
+        for hit in load_reference(rule.matcher["check"])(ctx):
+            where = base if packaged else f"{base}/{hit.path}"
+            out.append(Finding(rule.id, where, Region.point(hit.line), hit.message, hit.severity or rule.severity, fingerprint=f"{hit.path}:{hit.message}"))
+    return out
 
 
 def _read(path: Path) -> str | None:

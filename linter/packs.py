@@ -206,7 +206,7 @@ def load_rule(path: Path, pack_meta: dict[str, Any]) -> Rule:
         raise PackError(path, node_line(node, ["id"]), "id", f"file must be named {rid}-{name}.yaml")
     if not rid.startswith(pack_meta["prefix"]):
         raise PackError(path, node_line(node, ["id"]), "id", f"id must start with the pack prefix {pack_meta['prefix']}")
-    digit = {"tool": "0", "python": "1", "file": "1", "kubernetes": "2"}[data["target"]]
+    digit = {"tool": "0", "python": "1", "file": "1", "kubernetes": "2", "chart": "2"}[data["target"]]
     if rid[3] != digit:
         raise PackError(path, node_line(node, ["id"]), "id", f"{data['target']} rules use target digit {digit} ({rid[:3]}{digit}xx)")
     fix = None

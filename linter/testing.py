@@ -18,7 +18,7 @@ from .config import Settings, from_dict
 from .model import Example, Pack, Rule
 
 MARK = re.compile(r"#\s*error\b")
-DEFAULT_PATH = {"python": "example.py", "kubernetes": "example.yaml", "tool": "example.py", "file": "example.pem"}
+DEFAULT_PATH = {"python": "example.py", "kubernetes": "example.yaml", "tool": "example.py", "file": "example.pem", "chart": "chart/templates/example.yaml"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,11 @@ from pathlib import Path
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("rule", "pack", "config")
 
@@ -125,7 +130,17 @@ def test_wheel_declares_console_script(built: tuple[Path, Path]) -> None:
         text = zf.read(eps[0]).decode("utf-8")
     section = re.search(r"^\[console_scripts\]\n(.*?)(?:^\[|\Z)", text, re.M | re.S)
     assert section, text
-    assert re.search(r"^pitfall\s*=\s*linter\.cli:entry\s*$", section.group(1), re.M), text
+    scripts = dict(
+        (k.strip(), v.strip()) for k, _, v in (line.partition("=") for line in section.group(1).splitlines() if "=" in line)
+    )
+    # the target the project declares (pyproject [project.scripts]), inside the linter package
+    declared = tomllib.loads((built[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["pitfall"]
+    assert scripts.get("pitfall") == declared, text
+    module, _, func = declared.partition(":")
+    assert module.split(".")[0] == "linter" and func, declared
+    with zipfile.ZipFile(built[0]) as zf:
+        source = zf.read(module.replace(".", "/") + ".py").decode("utf-8")
+    assert re.search(rf"^def {re.escape(func)}\(", source, re.M), f"{declared}: no such function in the wheel"
 
 
 @pytest.fixture(scope="module")

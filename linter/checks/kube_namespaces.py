@@ -87,7 +87,7 @@ def invalid_labels(ctx: CheckContext) -> Iterator[Hit]:
                 continue
             hint = ""
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                hint = f" (a YAML number: quote it, `\"v{value}\"`)"
+                hint = " (a YAML number: write a quoted string such as `\"v1.30\"`)"
             detail = f"`{key}: {shown}` is not a policy version: use `latest` or `v1.N`{hint}"
         else:
             detail = (

@@ -1,0 +1,156 @@
+"""Helm charts through `pitfall check`: rendering, template locations, values hints, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+
+import helm_python
+import pytest
+from helpers import run, sarif, write
+
+from linter.config import from_dict
+from linter.discover import discover
+
+
+@pytest.fixture
+def proj(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def scaffold(proj):
+    helm_python.Chart.create("demo", str(proj))
+    return proj / "demo"
+
+
+def findings(capsys, *args):
+    code, out, err = run(capsys, "check", "--format", "json", *args)
+    return code, json.loads(out)
+
+
+def test_scaffold_chart_exact_restricted_findings(scaffold, capsys):
+    code, doc = findings(capsys, "demo", "--select", "PSA", "--helm-profiles", "defaults")
+    got = sorted((f["filename"], f["location"]["row"], f["code"]) for f in doc["findings"])
+    assert got == [
+        ("demo/templates/deployment.yaml", 32, "PSA219"),
+        ("demo/templates/deployment.yaml", 38, "PSA213"),
+        ("demo/templates/deployment.yaml", 38, "PSA214"),
+        ("demo/templates/deployment.yaml", 38, "PSA217"),
+        ("demo/templates/tests/test-connection.yaml", 9, "PSA219"),
+        ("demo/templates/tests/test-connection.yaml", 11, "PSA213"),
+        ("demo/templates/tests/test-connection.yaml", 11, "PSA214"),
+        ("demo/templates/tests/test-connection.yaml", 11, "PSA217"),
+    ]
+    by = {(f["filename"], f["code"]): f for f in doc["findings"]}
+    run_as = by[("demo/templates/deployment.yaml", "PSA217")]
+    assert "set `securityContext.runAsNonRoot: true` in values.yaml" in run_as["message"]
+    assert ("demo/values.yaml", 44) in [(r["filename"], r["row"]) for r in run_as["related"]]
+    seccomp = by[("demo/templates/deployment.yaml", "PSA219")]
+    assert "podSecurityContext.seccompProfile.type" in seccomp["message"]
+    assert ("demo/values.yaml", 41) in [(r["filename"], r["row"]) for r in seccomp["related"]]
+    assert code == 1
+
+
+def test_scaffold_sarif_has_related_locations_and_stable_fingerprints(scaffold, capsys):
+    _, first = sarif(capsys, "demo", "--select", "PSA217")
+    _, second = sarif(capsys, "demo", "--select", "PSA217")
+    res = first["runs"][0]["results"]
+    assert res and all(r.get("relatedLocations") for r in res)
+    assert [r["partialFingerprints"] for r in res] == [r["partialFingerprints"] for r in second["runs"][0]["results"]]
+
+
+def test_value_sets_are_named_and_deduplicated(scaffold, capsys):
+    code, doc = findings(capsys, "demo", "--select", "PSA217")
+    msgs = [f["message"] for f in doc["findings"] if f["filename"].endswith("deployment.yaml")]
+    assert len(msgs) == 1 and "[value sets: defaults, ingress" in msgs[0]
+
+
+def test_values_file_and_set_are_applied(scaffold, capsys):
+    write(scaffold.parent, {"hardened.yaml": "podSecurityContext:\n  runAsNonRoot: true\n  seccompProfile: {type: RuntimeDefault}\nsecurityContext:\n  allowPrivilegeEscalation: false\n  capabilities: {drop: [ALL]}\n"})
+    code, doc = findings(capsys, "demo", "--select", "PSA", "--helm-profiles", "defaults", "--values", "hardened.yaml")
+    assert {f["filename"] for f in doc["findings"]} == {"demo/templates/tests/test-connection.yaml"}
+    code, doc = findings(capsys, "demo", "--select", "PSA201", "--helm-profiles", "defaults", "--set", "securityContext.privileged=true")
+    assert [f["code"] for f in doc["findings"]] == ["PSA201"]
+
+
+def test_template_error_is_lnt002_on_the_template_line(proj, capsys):
+    write(proj, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "c/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ required \"name is required\" .Values.name }}\n",
+        "ok.py": "import requests\nrequests.get(u)\n",
+    })
+    code, doc = findings(capsys, "--helm-profiles", "defaults")
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT002"]
+    assert [(f["filename"], f["location"]["row"]) for f in lnt] == [("c/templates/cm.yaml", 4)]
+    assert "name is required" in lnt[0]["message"]
+    assert any(f["code"] == "TMO101" for f in doc["findings"])  # the rest of the scan goes on
+
+
+def test_invalid_chart_yaml(proj, capsys):
+    write(proj, {"c/Chart.yaml": "apiVersion: v2\nname: c\n", "c/templates/x.yaml": "a: b\n"})
+    code, doc = findings(capsys)
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT002"]
+    assert lnt and lnt[0]["filename"] == "c/Chart.yaml" and "version" in lnt[0]["message"]
+    assert code == 1
+
+
+def test_missing_dependency_renders_the_rest(proj, capsys):
+    write(proj, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 18.x.x\n    repository: https://charts.example.com\n",
+        "c/templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: b\n      securityContext:\n        privileged: true\n",
+    })
+    code, doc = findings(capsys, "--helm-profiles", "defaults", "--select", "PSA201,LNT")
+    got = {(f["code"], f["filename"], f["location"]["row"]) for f in doc["findings"]}
+    assert ("PSA201", "c/templates/pod.yaml", 10) in got
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT002"]
+    assert lnt[0]["filename"] == "c/Chart.yaml" and lnt[0]["location"]["row"] == 5
+    assert "redis" in lnt[0]["message"] and "partial" in lnt[0]["message"]
+
+
+def test_packaged_and_library_charts(proj, capsys):
+    write(proj, {
+        "src/c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "src/c/templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: b}]\n",
+        "lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
+        "lib/templates/_x.tpl": "{{- define \"lib.x\" }}x{{- end }}\n",
+    })
+    with tarfile.open(proj / "c-0.1.0.tgz", "w:gz") as tar:
+        tar.add(proj / "src" / "c", arcname="c")
+    shutil.rmtree(proj / "src")
+    code, doc = findings(capsys, "--helm-profiles", "defaults", "--select", "PSA202,LNT")
+    assert [(f["code"], f["filename"]) for f in doc["findings"]] == [("PSA202", "c-0.1.0.tgz")]
+    assert "templates/pod.yaml" in doc["findings"][0]["message"]
+
+
+def test_files_of_a_chart_map_to_one_unit(scaffold, proj):
+    settings = from_dict({}, root=proj, config_path=None)
+    units, _ = discover(["demo/templates/deployment.yaml", "demo/values.yaml", "demo/templates/service.yaml"], settings, cwd=proj, force_exclude=True)
+    assert [(u.kind, u.path) for u in units] == [("chart", "demo")]
+
+
+def test_suppressions_in_templates(proj, capsys):
+    write(proj, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "c/templates/pod.yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    ignore-check.pitfall.dev/PSA201: \"break-glass debug pod\"\n"
+            "spec:\n  hostNetwork: true  # pitfall: ignore[PSA202] node exporter\n  containers:\n    - name: a\n      image: b\n      securityContext:\n        privileged: true\n"
+        ),
+    })
+    code, doc = findings(capsys, "--helm-profiles", "defaults", "--select", "PSA201,PSA202")
+    sup = {f["code"]: f["suppression"] for f in doc["findings"]}
+    assert sup["PSA201"]["justification"] == "break-glass debug pod"
+    assert sup["PSA202"]["justification"] == "node exporter"
+    assert code == 0
+
+
+def test_render_timeout_is_reported(proj, capsys):
+    write(proj, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "c/templates/x.yaml": "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n",
+    })
+    code, doc = findings(capsys, "--helm-profiles", "defaults", "--config", "helm.timeout = 1")
+    lnt = [f for f in doc["findings"] if f["code"] == "LNT002"]
+    assert lnt and "time" in lnt[0]["message"].lower()
