@@ -29,7 +29,7 @@ def text_report(findings: Sequence[Finding], notifications: Sequence[Notificatio
     lines: list[str] = []
     if statistics:
         counts = Counter(f.rule_id for f in shown)
-        fixable = {f.rule_id for f in shown if f.fix is not None}
+        fixable = {f.rule_id for f in shown if f.fix is not None and f.fix.applicability == "safe"}
         width = max((len(str(c)) for c in counts.values()), default=1)
         for rid, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             name = rules[rid].name if rid in rules else ""
@@ -37,7 +37,7 @@ def text_report(findings: Sequence[Finding], notifications: Sequence[Notificatio
             lines.append(f"{count:>{width}}\t{rid}\t{mark}{name}")
     else:
         for f in shown:
-            mark = " [*]" if f.fix is not None else ""
+            mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
             lines.append(f"{f.path}:{f.region.line}:{f.region.column}: {f.rule_id}{mark} {f.message}")
     suppressed = len(findings) - len(shown)
     tail = []
@@ -51,9 +51,12 @@ def text_report(findings: Sequence[Finding], notifications: Sequence[Notificatio
     if fixed:
         extra.append(f"{fixed} fixed")
     summary = tail[0] + (f" ({', '.join(extra)})" if extra else "") + "."
-    fixable_count = sum(1 for f in shown if f.fix is not None)
-    if fixable_count:
-        summary += f"\n[*] {fixable_count} fixable with `--fix` (some may need `--unsafe-fixes`)."
+    safe = sum(1 for f in shown if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in shown if f.fix is not None and f.fix.applicability != "safe")
+    if safe:
+        summary += f"\n[*] {safe} fixable with the `--fix` option."
+    if unsafe:
+        summary += f"\n({unsafe} hidden fix{'es' if unsafe != 1 else ''} can be enabled with the `--unsafe-fixes` option.)"
     if lines:
         lines.append("")
     lines.append(summary)
