@@ -197,8 +197,10 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
             if key not in seen_problems:
                 seen_problems.add(key)
                 problems.append(_problem_finding(ruleset, base, p, profile))
-        for doc in result.docs:
-            for finding, ignores in _lint_doc(kube, base, chart, packaged, doc, templates, values_text):
+        parsed = [(doc, [d for d in load_documents(doc.text).documents if is_object(d.data)]) for doc in result.docs]
+        everything = [d for _, objs in parsed for d in objs]  # cross-object rules see the whole chart
+        for doc, objs in parsed:
+            for finding, ignores in _lint_doc(kube, base, chart, packaged, doc, objs, everything, templates, values_text):
                 k = (finding.rule_id, finding.path, finding.region.line, finding.region.column, finding.message)
                 if k in found:
                     found[k][1].append(profile)
@@ -272,16 +274,14 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _lint_doc(kube: Any, base: str, chart: Path, packaged: bool, doc: RenderedDoc, templates: dict[str, str | None], values_text: str | None):  # type: ignore[no-untyped-def]
-    loaded = load_documents(doc.text)
-    docs = [d for d in loaded.documents if is_object(d.data)]
+def _lint_doc(kube: Any, base: str, chart: Path, packaged: bool, doc: RenderedDoc, docs: list[Any], everything: list[Any], templates: dict[str, str | None], values_text: str | None):  # type: ignore[no-untyped-def]
     if not docs:
         return
     if doc.template not in templates:
         templates[doc.template] = None if packaged else _read(chart / doc.template)
     template_text = templates[doc.template]
     where = base if packaged else f"{base}/{doc.template}"
-    for finding, ignores, path in kube.analyze_documents(where, docs):
+    for finding, ignores, path in kube.analyze_documents(where, docs, everything):
         rendered = Related(where, None, f"rendered {doc.template} (document {doc.index + 1}) line {finding.region.line}")
         related = [rendered]
         message = finding.message

@@ -24,6 +24,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "LongRunning": ("Deployment", "StatefulSet", "DaemonSet"),
     "JobLike": ("Job", "CronJob"),
 }
+ANY_KIND = "Any"  # `kinds: [Any]`: every object, whatever its kind
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 
@@ -147,7 +148,7 @@ def annotation_ignores(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 @dataclass
 class _Compiled:
     rule: Rule
-    kinds: frozenset[str]
+    kinds: frozenset[str] | None  # None: every kind
     scope: str
     when: Draft202012Validator | None
     must: Draft202012Validator | None
@@ -189,7 +190,7 @@ class KubeRuleSet:
             self.rules.append(
                 _Compiled(
                     rule,
-                    frozenset(kinds),
+                    None if ANY_KIND in kinds else frozenset(kinds),
                     m.get("scope", "object"),
                     Draft202012Validator(m["if"]) if "if" in m else None,
                     Draft202012Validator(m["must"]) if "must" in m else None,
@@ -208,8 +209,15 @@ class KubeRuleSet:
         result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs))
         return result
 
-    def analyze_documents(self, path: str, docs: Sequence[Document]) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...], Path_]]:
-        """(finding, annotation ignores of its object, the object path it is about) per hit."""
+    def analyze_documents(
+        self, path: str, docs: Sequence[Document], context: Sequence[Document] | None = None
+    ) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...], Path_]]:
+        """(finding, annotation ignores of its object, the object path it is about) per hit.
+
+        ``context`` is every document cross-object rules may look at (all the rendered
+        documents of a chart); by default the documents of this file.
+        """
+        everything = docs if context is None else context
         for doc in docs:
             obj = doc.data
             kind = obj["kind"]
@@ -217,9 +225,9 @@ class KubeRuleSet:
             meta = _meta(obj)
             logical = Logical(kind, _str(meta.get("name")), _str(meta.get("namespace")))
             for c in self.rules:
-                if kind not in c.kinds:
+                if c.kinds is not None and kind not in c.kinds:
                     continue
-                for hit in self._hits(c, doc, obj, docs):
+                for hit in self._hits(c, doc, obj, everything):
                     span, _ = locate(doc, hit.path)
                     ident = "/".join(str(p) for p in hit.path)
                     f = Finding(

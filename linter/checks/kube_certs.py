@@ -33,11 +33,11 @@ def _field(obj: dict[str, Any], key: str) -> tuple[tuple[Any, ...], bytes | None
     if key in data and data[key] is not None:
         value = data[key]
         if not isinstance(value, str):
-            return ("data", key), None, "the value in `data` is not a base64 string"
+            return ("data", key), None, "it is not a base64 string in `data`"
         try:
             return ("data", key), base64.b64decode("".join(value.split()), validate=True), ""
         except (binascii.Error, ValueError):
-            return ("data", key), None, "the value in `data` is not valid base64"
+            return ("data", key), None, "it is not valid base64 in `data`"
     return None
 
 
@@ -59,7 +59,7 @@ def issues(ctx: CheckContext) -> tuple[tuple[Any, ...], list[certs.CertIssue]] |
     else:
         path, data, why = crt
         if data is None:
-            result = (path, [certs.CertIssue("unparsable", f"tls.crt could not be parsed: {why}", 1, "error")])
+            result = (path, [certs.CertIssue("unparsable", f"the value could not be parsed: {why}", 1, "error")])
         elif not data.strip():
             result = None
         else:

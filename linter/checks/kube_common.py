@@ -10,9 +10,6 @@ from ..yamldocs import Document
 
 Path_ = tuple[Any, ...]
 
-# The containers that serve traffic and run for the pod's lifetime: regular containers
-# and native sidecars (init containers with ``restartPolicy: Always``).
-REGULAR = ("containers",)
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 

@@ -51,8 +51,10 @@ def timeout_not_below_period(ctx: CheckContext) -> Iterator[Hit]:
             if timeout is None or period is None or timeout < period:
                 continue
             key = "timeoutSeconds" if probe.get("timeoutSeconds") else "periodSeconds"
+            shown_timeout = f"{timeout}" if probe.get("timeoutSeconds") else f"{timeout} (the default)"
+            shown_period = f"{period}" if probe.get("periodSeconds") else f"{period} (the default)"
             yield Hit(cpath + (probe_name, key), message(
-                ctx, container=cname, probe=probe_name, timeout=timeout, period=period))
+                ctx, container=cname, probe=probe_name, timeout=shown_timeout, period=shown_period))
 
 
 def liveness_same_as_readiness(ctx: CheckContext) -> Iterator[Hit]:

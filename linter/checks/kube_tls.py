@@ -147,7 +147,7 @@ def skip_verify(ctx: CheckContext) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------- containers
 
-_FLAGS_ON = ("insecure-skip-tls-verify", "kubelet-insecure-tls", "skip-tls-verify")
+_FLAGS_ON = ("insecure-skip-tls-verify", "kubelet-insecure-tls", "skip-tls-verify", "tls-skip-verify")
 _FLAGS_OFF = ("tls-verify", "src-tls-verify", "dest-tls-verify")
 _FLAG = re.compile(r"-{1,2}(?P<name>[a-z][a-z0-9-]*)(?:=(?P<value>\S*))?\Z")
 
@@ -166,9 +166,10 @@ def _flag(token: str) -> str | None:
 
 _ENV_OFF: dict[str, tuple[tuple[str, ...], str]] = {
     "NODE_TLS_REJECT_UNAUTHORIZED": (("0",), "Node.js accepts any certificate"),
-    "PYTHONHTTPSVERIFY": (("0",), "Python's https clients skip verification (PEP 493)"),
-    "CURL_CA_BUNDLE": (("",), "requests < 2.28 skips verification on an empty bundle"),
+    "PYTHONHTTPSVERIFY": (("0",), "Python's HTTPS clients skip certificate verification (PEP 493)"),
+    "CURL_CA_BUNDLE": (("",), "Python requests before 2.28 skips certificate verification"),
     "GIT_SSL_NO_VERIFY": (("true", "1", "yes"), "git skips certificate verification"),
+    "VAULT_SKIP_VERIFY": (("true", "1"), "the Vault client skips certificate verification"),
 }
 
 
@@ -182,7 +183,7 @@ def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
                 for token in item.split():
                     flag = _flag(token)
                     if flag is not None:
-                        yield Hit(cpath + (field, i), message(ctx, container=cname, detail=f"`{flag}` in {field}"))
+                        yield Hit(cpath + (field, i), message(ctx, container=cname, detail=f"`{flag}` in {field} turns certificate verification off"))
                         break
         for i, env in enumerate(as_list(c.get("env"))):
             if not isinstance(env, dict) or "valueFrom" in env:
