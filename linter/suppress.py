@@ -20,7 +20,7 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .model import Finding, Region, Rule, Suppression
+from .model import Edit, Finding, Fix, Region, Rule, Suppression
 
 DIRECTIVE = re.compile(r"#\s*pitfall:\s*(?P<kind>file-ignore|ignore)\b(?:\[(?P<codes>[^\]]*)\])?[ \t]*(?P<reason>[^#\n]*)")
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])(#\s*pitfall:.*)$", re.M)
@@ -80,7 +80,7 @@ def directives(text: str, *, python: bool) -> list[Directive]:
                 target = line + 1
                 while target <= len(lines) and (not lines[target - 1].strip() or lines[target - 1].lstrip().startswith("#")):
                     target += 1
-        out.append(Directive(kind, codes, m.group("reason").strip(), line, col + 1, col + 1 + len(comment.rstrip()), target, set()))
+        out.append(Directive(kind, codes, m.group("reason").strip(), line, col + 1 + m.start(), col + 1 + m.end(), target, set()))
     return out
 
 
@@ -161,6 +161,7 @@ def apply(
             what = "ignore" if d.kind == "ignore" else "file-ignore"
             label = f"{what}[{', '.join(unused)}]" if d.codes else what
             region = Region(d.line, d.column, d.line, d.end_column)
+            fix = _removal(text or "", d) if len(unused) == len(codes) else None
             out.append(
                 Finding(
                     "LNT003",
@@ -168,7 +169,27 @@ def apply(
                     region,
                     unused_rule.message.format(directive=label),
                     unused_rule.severity,
+                    fix=fix,
                     fingerprint=f"{label}",
                 )
             )
     return out
+
+
+def _removal(text: str, d: Directive) -> Fix | None:
+    """A safe fix that deletes a directive that silences nothing (its whole line when alone)."""
+    lines = text.splitlines(keepends=True)
+    if not 0 < d.line <= len(lines):
+        return None
+    line = lines[d.line - 1]
+    before = line[: d.column - 1]
+    if not before.strip():
+        edit = Edit(Region(d.line, 1, d.line + 1, 1), "")  # the directive is the whole line
+    else:
+        start = len(before.rstrip()) + 1
+        end = d.end_column
+        if line[d.end_column - 1 :].strip():  # something follows the directive: keep it
+            edit = Edit(Region(d.line, d.column, d.line, end), "")
+        else:
+            edit = Edit(Region(d.line, start, d.line, len(line.rstrip("\r\n")) + 1), "")
+    return Fix("Remove the unused suppression", "safe", (edit,))
