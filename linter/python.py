@@ -52,12 +52,13 @@ class Condition:
     arg: str | int | None  # None: the assigned value
     position: int | None
     item: int | None
-    predicate: str  # "missing" | "present" | "none" | "equals" | "refers-to" | "int-range" | "regex"
+    predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex"
     operand: Any
     negate: bool
 
     @staticmethod
-    def compile(spec: dict[str, Any]) -> list[Condition]:
+    def compile(spec: dict[str, Any], option: Any = None) -> list[Condition]:
+        """``option(name)`` resolves a threshold given as a rule-option name (``above: max-timeout``)."""
         arg = spec.get("arg")
         out = []
         common = dict(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
@@ -72,27 +73,45 @@ class Condition:
             out.append(Condition(predicate="int-range", operand=tuple(spec["int-range"]), **common))
         if "regex" in spec:
             out.append(Condition(predicate="regex", operand=re.compile(spec["regex"]), **common))
+        if "calls" in spec:
+            names = frozenset(n for p in spec["calls"] for n in expand_braces(p))
+            out.append(Condition(predicate="calls", operand=names, **common))
+        if "above" in spec:
+            limit = spec["above"]
+            if isinstance(limit, str):
+                limit = option(limit) if option is not None else None
+            if not isinstance(limit, (int, float)) or isinstance(limit, bool):
+                limit = float("inf")  # an option that is not a number: the condition never holds
+            out.append(Condition(predicate="above", operand=float(limit), **common))
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     rule: Rule
-    kind: str  # "call" | "assign" | "name"
+    kind: str  # "call" | "assign" | "name" | "decorator"
     conditions: tuple[Condition, ...]
     report: str
+    message: str | None = None  # this alternative's own message (else the rule's)
+    unless: Any = None  # ``unless: module:function``: (call node, Context) -> True vetoes the hit
 
 
 class PythonRuleSet:
     """Python rules compiled once per process: pattern indexes and the pre-filter."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], settings: Any = None) -> None:
         self.rules = [r for r in rules if r.target == "python"]
+        self.settings = settings
         self.exact: dict[tuple[str, str], list[CompiledRule]] = {}
         self.any_attr: dict[tuple[str, str], list[CompiledRule]] = {}
         self.visitors: list[tuple[Rule, type[Visitor]]] = []
-        roots: set[str] = set()
+        # per visitor (same order): its own trigger regex; a file that misses it skips the visitor
+        self._gates: list[re.Pattern[bytes] | None] = []
+        # a selected visitor reads the project-wide signature index (linter/index.py)
+        self.needs_index = False
+        roots: dict[str, set[str]] = {}  # imported module -> a name right after it that must appear
         words: set[str] = set()
+        patterns: list[str] = []  # visitors' TRIGGER_REGEX
         always = False
         for rule in self.rules:
             if rule.matcher.get("visitor"):
@@ -100,44 +119,100 @@ class PythonRuleSet:
                 if not (isinstance(cls, type) and issubclass(cls, Visitor)):
                     raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.Visitor")
                 self.visitors.append((rule, cls))
-                if cls.TRIGGERS is None:
+                if cls.TRIGGERS is None and cls.TRIGGER_REGEX is None:
                     always = True
+                    self._gates.append(None)
                 else:
-                    words.update(cls.TRIGGERS)
+                    words.update(cls.TRIGGERS or ())
+                    own = [re.escape(w) for w in cls.TRIGGERS or ()]
+                    if cls.TRIGGER_REGEX is not None:
+                        own.append(cls.TRIGGER_REGEX)
+                        patterns.append(cls.TRIGGER_REGEX)
+                    self._gates.append(re.compile("|".join(f"(?:{a})" for a in own).encode(), re.M))
+                self.needs_index = self.needs_index or cls.NEEDS_INDEX
                 continue
             spec = rule.matcher["match"]
             for match in spec if isinstance(spec, list) else [spec]:
-                kind = next(k for k in ("call", "assign", "name") if k in match)
-                conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond))
-                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"))
+                kind = next(k for k in ("call", "assign", "name", "decorator") if k in match)
+                option = lambda key, rule=rule: self.option(rule, key)  # noqa: E731
+                conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond, option))
+                unless = load_reference(match["unless"]) if match.get("unless") else None
+                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"), match.get("message"), unless)
                 literals = _trigger_literals(conds)
                 for pattern in match[kind]:
                     for p in expand_braces(pattern):
                         if p.startswith("*."):
                             attr = p[2:]
                             self.any_attr.setdefault((kind, attr), []).append(compiled)
-                            # a method on any receiver: the literal it must be called with is the cheaper trigger
-                            words.update(literals or [attr])
+                            # a method on any receiver: the quoted literal it must be called with is the
+                            # cheaper trigger, else `.attr`
+                            if literals:
+                                patterns.extend(rf"[\"']{re.escape(lit)}[\"']" for lit in literals)
+                            else:
+                                patterns.append(rf"\.{re.escape(attr)}\b")
                         else:
                             self.exact.setdefault((kind, p), []).append(compiled)
                             root = _root(p)
-                            # a builtin is never imported: the name itself is the trigger
-                            (words if root in _BUILTINS else roots).add(root)
-        alternatives = [re.escape(w) for w in sorted(words)]
-        if roots:
-            r = "|".join(re.escape(x) for x in sorted(roots))
-            alternatives.append(rf"^[ \t]*(?:import|from)[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*(?:{r})\b")
-            alternatives.append(rf"[\"'](?:{r})[\"']")
-            alternatives.append(r"import[ \t]+\*")
+                            if root in _BUILTINS:
+                                words.add(root)  # a builtin is never imported: the name itself is the trigger
+                            else:
+                                roots.setdefault(root, set()).add(_second(p))
+        alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(patterns))
         self._always = always
         self._prefilter = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M) if alternatives else None
+        # a pattern rooted at a module can only match in a file that imports the module (or names
+        # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
+        self._roots = {r.encode(): re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(ns)).encode() + rb")\b") for r, ns in roots.items()}
         self.names_used = bool(self.exact or self.any_attr)
+
+    def option(self, rule: Rule, key: str) -> Any:
+        """A rule option: the user's ``rule-options`` value, else the global setting of that name
+        (``max-timeout``), else the rule's own default."""
+        settings = self.settings
+        if settings is not None:
+            if key in settings.options_for(rule.id):
+                return settings.options_for(rule.id)[key]
+            attr = key.replace("-", "_")
+            if hasattr(settings, attr):
+                return getattr(settings, attr)
+        return rule.option(key)
 
     def wants(self, data: bytes) -> bool:
         """Cheap text pre-filter: False means no rule can fire, so the file is not parsed."""
         if self._always:
             return True
-        return bool(self._prefilter and self._prefilter.search(data))
+        if self._prefilter is not None and self._prefilter.search(data):
+            return True
+        if self._roots:
+            for root in _imported_roots(data):
+                names = self._roots.get(root)
+                if names is not None and names.search(data):
+                    return True
+        return False
+
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([\w.]+)|import[ \t]+([\w.]+(?:[ \t]*(?:as[ \t]+\w+)?[ \t]*,[ \t]*[\w.]+)*))", re.M)
+_QUOTED_MODULE = re.compile(rb"(?:import_module|__import__)\(\s*[\"']([\w.]+)[\"']")
+
+
+def _imported_roots(data: bytes) -> set[bytes]:
+    """Top-level modules a file imports (statements anywhere, importlib/__import__ strings)."""
+    found: set[bytes] = set()
+    for m in _IMPORT_LINE.finditer(data):
+        if m.group(1):
+            found.add(m.group(1).split(b".")[0])
+        else:
+            for part in m.group(2).split(b","):
+                found.add(part.strip().split(b".")[0].split()[0] if part.strip() else b"")
+    for m in _QUOTED_MODULE.finditer(data):
+        found.add(m.group(1).split(b".")[0])
+    return found
+
+
+def _second(pattern: str) -> str:
+    """The name that follows the root module in a pattern: ``requests.Session().get`` -> ``Session``."""
+    parts = re.split(r"[.(]", pattern)
+    return parts[1] if len(parts) > 1 and parts[1] else parts[0]
 
 
 def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
@@ -449,11 +524,13 @@ class Report:
 class Context:
     """What a visitor sees: the resolver, the module and the report sink."""
 
-    def __init__(self, module: cst.Module, resolver: Resolver, path: str) -> None:
+    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: Any = None) -> None:
         self.module = module
         self.resolver = resolver
         self.path = path
         self.reports: list[Report] = []
+        # the project's signature index (linter.index.ProjectIndex) when a visitor NEEDS_INDEX, else None
+        self.index = index
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -464,10 +541,15 @@ class Visitor(cst.BatchableCSTVisitor):
 
     Implement ``visit_*``/``leave_*`` and call ``self.report(node, **fmt)``. ``self.resolve(expr)``
     gives the qualified name of an expression through the file's imports. ``TRIGGERS`` lists the
-    words a file must contain for the visitor to be worth running (``None``: every file).
+    words a file must contain for the visitor to be worth running (``None``: every file);
+    ``TRIGGER_REGEX`` is a regular expression (on the file's text) that may stand in for or add to
+    them. A file that matches neither is not handed to the visitor. ``NEEDS_INDEX``: the visitor
+    reads ``self.context.index``, the project-wide signature index the runner builds first.
     """
 
     TRIGGERS: ClassVar[tuple[str, ...] | None] = None
+    TRIGGER_REGEX: ClassVar[str | None] = None
+    NEEDS_INDEX: ClassVar[bool] = False
 
     def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__()
@@ -550,6 +632,18 @@ class _Declarative(cst.BatchableCSTVisitor):
         for compiled in candidates:
             self._check(compiled, node, node, qual)
 
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        """``decorator`` patterns: a bare ``@x`` (no parentheses) is a call of ``x`` with no arguments."""
+        expr = node.decorator
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return  # ``@x(...)`` is a call: ``call`` patterns see it
+        qual = self.resolver.resolve(expr)
+        candidates = list(self.rules.exact.get(("decorator", qual), ())) if qual else []
+        if isinstance(expr, cst.Attribute):
+            candidates.extend(self.rules.any_attr.get(("decorator", expr.attr.value), ()))
+        for compiled in candidates:
+            self._check(compiled, expr, cst.Call(func=expr), qual, anchor=node)
+
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             t = target.target
@@ -583,7 +677,7 @@ class _Declarative(cst.BatchableCSTVisitor):
                 self._check(compiled, node, node, qual)
 
     # -- conditions
-    def _check(self, compiled: CompiledRule, node: cst.CSTNode, owner: cst.CSTNode, qual: str | None) -> None:
+    def _check(self, compiled: CompiledRule, node: cst.CSTNode, owner: cst.CSTNode, qual: str | None, anchor: cst.CSTNode | None = None) -> None:
         report_node: cst.CSTNode = node
         fix_node: cst.CSTNode | None = node
         fmt: dict[str, str] = {"qualname": qual or ""}
@@ -591,12 +685,16 @@ class _Declarative(cst.BatchableCSTVisitor):
             ok, found = self._holds(cond, owner)
             if not ok:
                 return
-            if found is not None and cond.predicate != "missing":
+            if found is not None and cond.predicate not in ("missing", "unset"):
                 report_node = found
                 fix_node = found
                 fmt["value"] = self.ctx.code(found)
             if isinstance(cond.arg, str):
                 fmt["arg"] = cond.arg
+            if cond.predicate == "above":
+                fmt["limit"] = f"{cond.operand:g}"
+        if compiled.unless is not None and isinstance(owner, cst.Call) and compiled.unless(owner, self.ctx):
+            return
         if isinstance(owner, cst.Call):
             fmt["callee"] = self.ctx.code(owner.func)
             if compiled.report == "callee":
@@ -611,7 +709,17 @@ class _Declarative(cst.BatchableCSTVisitor):
         fix_kind = compiled.rule.fix.kind if compiled.rule.fix else None
         if fix_kind == "add-kwarg":
             fix_node = owner
-        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node))
+        if anchor is not None:  # a bare decorator: the call is synthetic, report and fix nothing else
+            if report_node is owner or report_node is node:
+                report_node = anchor
+            fix_node = None
+        message = None
+        if compiled.message:
+            try:
+                message = compiled.message.format_map(_Default(fmt))
+            except (ValueError, IndexError):
+                message = compiled.message
+        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node, message))
 
     def _holds(self, cond: Condition, owner: cst.CSTNode) -> tuple[bool, cst.BaseExpression | None]:
         if cond.arg is None:
@@ -633,7 +741,7 @@ class _Declarative(cst.BatchableCSTVisitor):
                 return False, None
         result = self._predicate(cond, status, value)
         if cond.negate:
-            if status != "present" and cond.predicate not in ("missing", "present"):
+            if status != "present" and cond.predicate not in ("missing", "present", "unset"):
                 return False, None
             result = not result
         return result, value if status == "present" else None
@@ -644,6 +752,8 @@ class _Declarative(cst.BatchableCSTVisitor):
             return status == "missing"
         if p == "present":
             return status == "present"
+        if p == "unset":  # missing, or an explicit None
+            return status == "missing" or (value is not None and _is_none(value))
         if value is None:
             return False
         if p == "none":
@@ -651,6 +761,10 @@ class _Declarative(cst.BatchableCSTVisitor):
         if p == "refers-to":
             if isinstance(value, (cst.Name, cst.Attribute)):
                 return self.resolver.resolve(value) in cond.operand
+            return False
+        if p == "calls":
+            if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+                return self.resolver.resolve(value.func) in cond.operand
             return False
         ok, lit = literal(value)
         if not ok:
@@ -661,6 +775,8 @@ class _Declarative(cst.BatchableCSTVisitor):
             return isinstance(lit, int) and not isinstance(lit, bool) and cond.operand[0] <= lit <= cond.operand[1]
         if p == "regex":
             return isinstance(lit, str) and cond.operand.search(lit) is not None
+        if p == "above":
+            return isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit > cond.operand
         return False
 
 
@@ -700,8 +816,11 @@ class ParseError(Exception):
         self.column = column
 
 
-def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None) -> list[Finding]:
-    """All Python findings for one file. Raises ParseError when the file does not parse."""
+def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: Any = None) -> list[Finding]:
+    """All Python findings for one file. Raises ParseError when the file does not parse.
+
+    ``index``: the project's signature index (an input like the text; None: this file only).
+    """
     data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
     # CPython's own parser (in C, fast) first: it reports syntax errors for every file, and its
     # nesting limits keep pathological input away from libcst's native parser, which would
@@ -721,12 +840,13 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     except RecursionError:
         raise ParseError("syntax error: nesting too deep to parse", 1, 1) from None
     resolver = Resolver(module)
-    context = Context(module, resolver, path)
+    context = Context(module, resolver, path, index)
     visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
     if ruleset.names_used:
         visitors.append(_Declarative(ruleset, context))
-    visitors.extend(cls(rule, context) for rule, cls in ruleset.visitors)
-    module.visit(_Batch(visitors))
+    gates = ruleset._gates
+    visitors.extend(cls(rule, context) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data))
+    _Batch(visitors).walk(module)
     if not context.reports:
         return []
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
@@ -734,25 +854,88 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     return [_finding(path, r, positions, context) for r in context.reports]
 
 
-class _Batch(cst.CSTVisitor):
-    """libcst's batched visit without MetadataWrapper (positions come later, only if needed)."""
+# Fields that hold only whitespace and punctuation: never worth descending into.
+_SKIP_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
+        "trailing_whitespace", "colon", "equal", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
+        "whitespace", "whitespace_before", "whitespace_after", "whitespace_before_colon", "whitespace_after_colon",
+        "whitespace_before_params", "whitespace_after_def", "whitespace_after_name", "whitespace_before_indent",
+        "whitespace_after_star", "whitespace_after_param", "whitespace_after_func", "whitespace_before_args",
+        "whitespace_after_async", "whitespace_after_await", "whitespace_after_import", "whitespace_after_from",
+        "whitespace_before_import", "whitespace_after_class", "whitespace_after_lambda", "whitespace_before_from",
+        "whitespace_after_at", "whitespace_before_as", "whitespace_after_as", "whitespace_after_in",
+        "whitespace_before_in", "whitespace_after_for", "whitespace_after_if", "whitespace_before_if",
+        "whitespace_after_while", "whitespace_after_with", "whitespace_after_except", "whitespace_after_yield",
+        "whitespace_after_return", "whitespace_after_assert", "whitespace_after_raise", "whitespace_after_del",
+        "whitespace_after_global", "whitespace_after_nonlocal", "whitespace_after_else", "whitespace_after_elif",
+        "whitespace_after_try", "whitespace_after_finally", "whitespace_after_match", "whitespace_after_case",
+        "whitespace_after_type", "whitespace_after_cls", "whitespace_after_walrus", "whitespace_before_walrus",
+        "whitespace_before_value", "whitespace_after_indicator", "whitespace_before_indicator",
+        "whitespace_after_arg", "whitespace_before_expression", "whitespace_after_expression",
+        "whitespace_before_name", "whitespace_after_in_clause", "whitespace_before_else",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        import dataclasses
+
+        found = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace") and not f.name.startswith("_")
+        )
+        _CHILD_FIELDS[kind] = found
+    return found
+
+
+class _Batch:
+    """All visitors in one traversal of our own.
+
+    libcst's ``visit`` rebuilds every node on the way back (``_visit_and_replace_children``),
+    which costs more than parsing; a read-only walk over the dataclass fields does not. The
+    walk is iterative, so deep expressions (long implicit string concatenations) cannot
+    exhaust the stack. Visit order within a node is field order (a decorator may be seen
+    after its function's body); ``visit_*`` return values are ignored.
+    """
 
     def __init__(self, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
-        super().__init__()
         self._visit: dict[str, list[Any]] = {}
         self._leave: dict[str, list[Any]] = {}
         for v in visitors:
             for name, fn in v.get_visitors().items():
                 (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(fn)
+        for leaves in self._leave.values():
+            leaves.reverse()
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        for fn in self._visit.get("visit_" + type(node).__name__, ()):
-            fn(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        for fn in reversed(self._leave.get("leave_" + type(original_node).__name__, ())):
-            fn(original_node)
+    def walk(self, root: cst.CSTNode) -> None:
+        visit, leave = self._visit, self._leave
+        stack: list[tuple[bool, cst.CSTNode]] = [(False, root)]
+        pop, push = stack.pop, stack.append
+        base = cst.CSTNode
+        while stack:
+            leaving, node = pop()
+            name = type(node).__name__
+            if leaving:
+                for fn in leave.get("leave_" + name, ()):
+                    fn(node)
+                continue
+            for fn in visit.get("visit_" + name, ()):
+                fn(node)
+            push((True, node))
+            children: list[cst.CSTNode] = []
+            for field_name in _child_fields(type(node)):
+                value = getattr(node, field_name)
+                if isinstance(value, base):
+                    children.append(value)
+                elif isinstance(value, (tuple, list)):
+                    children.extend(v for v in value if isinstance(v, base))
+            for child in reversed(children):
+                push((False, child))
 
 
 def _region(positions: Any, node: cst.CSTNode) -> Region:
@@ -786,7 +969,7 @@ def _fix(report: Report, positions: Any, context: Context) -> Fix | None:
         if not isinstance(node, cst.Call):
             return None
         if node.args:
-            end = _region(positions, node.args[-1].value)
+            end = _region(positions, node.args[-1])  # the Arg: its value's parentheses included
             edit = Edit(Region(end.end_line, end.end_column, end.end_line, end.end_column), ", " + spec.text)
         else:
             whole = _region(positions, node)
