@@ -156,12 +156,13 @@ class PythonRuleSet:
                             if root in _BUILTINS:
                                 words.add(root)  # a builtin is never imported: the name itself is the trigger
                             else:
-                                roots.setdefault(root, set()).add(_second(p))
+                                roots.setdefault(root, set()).update(_segments(p))
         alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(patterns))
         self._always = always
         self._prefilter = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M) if alternatives else None
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
+        self.root_names = frozenset(roots)
         self._roots = {r.encode(): re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(ns)).encode() + rb")\b") for r, ns in roots.items()}
         self.names_used = bool(self.exact or self.any_attr)
 
@@ -176,6 +177,16 @@ class PythonRuleSet:
             if hasattr(settings, attr):
                 return getattr(settings, attr)
         return rule.option(key)
+
+    def imported_name_patterns(self, data: bytes) -> list[re.Pattern[bytes]]:
+        """The name regexes of the rule roots this file imports."""
+        return [self._roots[r] for r in _imported_roots(data) if r in self._roots]
+
+    def relevant(self, chunk: bytes, roots: Sequence[re.Pattern[bytes]]) -> bool:
+        """Whether a part of a file (a statement) passes the pre-filter on its own."""
+        if self._prefilter is not None and self._prefilter.search(chunk):
+            return True
+        return any(r.search(chunk) for r in roots)
 
     def wants(self, data: bytes) -> bool:
         """Cheap text pre-filter: False means no rule can fire, so the file is not parsed."""
@@ -209,10 +220,14 @@ def _imported_roots(data: bytes) -> set[bytes]:
     return found
 
 
-def _second(pattern: str) -> str:
-    """The name that follows the root module in a pattern: ``requests.Session().get`` -> ``Session``."""
-    parts = re.split(r"[.(]", pattern)
-    return parts[1] if len(parts) > 1 and parts[1] else parts[0]
+def _segments(pattern: str) -> set[str]:
+    """The names after the root module: ``requests.Session().get`` -> ``Session``, ``get``.
+
+    A file (or a statement) that can match the pattern mentions at least one of them: the name
+    right after the module where it calls it, the method where it calls it on an instance
+    held elsewhere (``self.session.get``)."""
+    parts = [p for p in re.split(r"[.()]", pattern) if p]
+    return set(parts[1:]) or {parts[0]}
 
 
 def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
@@ -519,6 +534,7 @@ class Report:
     fix_kind: str | None = None
     fix_node: cst.CSTNode | None = None  # the node the fix edits (call for add-kwarg, value for set-kwarg)
     message: str | None = None
+    top: int = -1  # index of the module-level statement it was found in
 
 
 class Context:
@@ -548,6 +564,9 @@ class Visitor(cst.BatchableCSTVisitor):
     """
 
     TRIGGERS: ClassVar[tuple[str, ...] | None] = None
+    # True when every finding of the visitor lies in a statement whose own text holds one of its
+    # triggers (no module-wide evidence): the analyzer may then skip the file's other statements
+    LOCAL: ClassVar[bool] = False
     TRIGGER_REGEX: ClassVar[str | None] = None
     NEEDS_INDEX: ClassVar[bool] = False
 
@@ -826,13 +845,18 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     # nesting limits keep pathological input away from libcst's native parser, which would
     # overflow its stack on it
     try:
-        ast.parse(data, path)
+        tree = ast.parse(data, path)
     except SyntaxError as exc:
         raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
     if not ruleset.rules or not ruleset.wants(data):
         return []
+    gates = ruleset._gates
+    active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data)]
+    dropped: set[int] = set()
+    if all(cls.LOCAL for _, cls in active):
+        text, dropped = _reduce(text, tree, ruleset, data)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -844,14 +868,172 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
     if ruleset.names_used:
         visitors.append(_Declarative(ruleset, context))
-    gates = ruleset._gates
-    visitors.extend(cls(rule, context) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data))
-    _Batch(visitors).walk(module)
+    visitors.extend(cls(rule, context) for rule, cls in active)
+    batch = _Batch(visitors)
+    batch.enter(module)
+    for i, stmt in enumerate(module.body):
+        before = len(context.reports)
+        batch.walk(stmt)
+        for r in context.reports[before:]:
+            r.top = i
+    batch.exit(module)
     if not context.reports:
         return []
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = _positions(module, tree, dropped, {r.top for r in context.reports})
+    if any(r.node not in positions or (r.fix_node is not None and r.fix_node not in positions) for r in context.reports):
+        positions = _positions(module)  # a visitor reported a node outside the statement it was in
     return [_finding(path, r, positions, context) for r in context.reports]
+
+
+class _PositionSink:
+    __slots__ = ("_computed",)
+
+    def __init__(self) -> None:
+        self._computed: dict[cst.CSTNode, Any] = {}
+
+
+def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: set[int] = frozenset(), tops: set[int] | None = None) -> Any:  # type: ignore[assignment]
+    """Syntactic positions of the nodes of the module-level statements in ``tops``.
+
+    ``MetadataWrapper.resolve(PositionProvider)`` generates the code of the whole module and
+    then rebuilds the tree in a full visit; here the provider's codegen state is driven
+    directly, and only over the statements that hold findings, each started at its own line
+    (taken from CPython's tree of the same text). The wrapper is the fallback should libcst's
+    internals change.
+    """
+    try:
+        from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+        sink = _PositionSink()
+        starts = _statement_starts(module, tree, dropped) if tree is not None and tops is not None else None
+        if starts is None:
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
+            )
+            module._codegen(state)
+            return sink._computed
+        for i in sorted(t for t in (tops or ()) if t >= 0):
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
+            )
+            state.line = starts[i]
+            module.body[i]._codegen(state)
+        return sink._computed
+    except (ImportError, TypeError, AttributeError, IndexError):  # pragma: no cover - a libcst without these internals
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _statement_starts(module: cst.Module, tree: ast.Module, dropped: set[int]) -> list[int] | None:
+    """First line of each module-level libcst statement's code (its leading lines included)."""
+    statements = [s for i, s in enumerate(tree.body) if i not in dropped]
+    starts: list[int] = []
+    k = 0
+    for stmt in module.body:
+        if k >= len(statements):
+            return None
+        first = statements[k]
+        line = first.lineno
+        for deco in getattr(first, "decorator_list", ()):
+            line = min(line, deco.lineno)
+        if isinstance(stmt, cst.SimpleStatementLine):
+            k += len(stmt.body)
+        else:
+            k += 1
+        starts.append(line - len(stmt.leading_lines))
+    return starts if k == len(statements) else None
+
+
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _root_aliases(tree: ast.Module, ruleset: PythonRuleSet) -> set[str]:
+    """Module-level names bound to a rule root (``from urllib.request import urlopen as get``,
+    ``SESSION = requests.Session()``): a statement that uses one of them must be kept."""
+    roots = ruleset.root_names
+    names: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if a.name.split(".")[0] in roots:
+                    names.add(a.asname or a.name.split(".")[0])
+        elif isinstance(stmt, ast.ImportFrom):
+            if stmt.module and not stmt.level and stmt.module.split(".")[0] in roots:
+                names.update(a.asname or a.name for a in stmt.names)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            used = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            if used & names or used & roots:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, (ast.If, ast.Try, ast.With)) or type(stmt).__name__ == "TryStar":
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                for sub in getattr(stmt, field_name, ()):
+                    stack.extend(sub.body if isinstance(sub, ast.ExceptHandler) else [sub])
+    names.discard("*")
+    return names
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    start = node.lineno
+    for deco in getattr(node, "decorator_list", ()):
+        start = min(start, deco.lineno)
+    return start, node.end_lineno or node.lineno
+
+
+def _reduce(text: str, tree: ast.Module, ruleset: PythonRuleSet, data: bytes) -> tuple[str, set[int]]:
+    """Blank out the definitions no rule can fire in, before libcst parses the file.
+
+    libcst's parse is the dominant cost, and large files (test suites) mention a trigger in a
+    few functions only. A module-level ``def``/``class`` whose own text passes none of the
+    pre-filter's tests is replaced by empty lines (a method of a kept class by ``pass``), so
+    line and column numbers stay exact. Module-level statements that are not definitions
+    (imports, assignments, ``if``/``try`` blocks: name resolution needs them) are always
+    kept. Used only when every active visitor declares ``LOCAL`` (its findings depend on
+    statements that contain its triggers). Returns the text and the indexes (in
+    ``tree.body``) of the statements blanked out.
+    """
+    lines = text.splitlines(keepends=True)
+    dropped: set[int] = set()
+    if len(lines) < 200:
+        return text, dropped  # small files: not worth it
+    roots = ruleset.imported_name_patterns(data)
+    aliases = _root_aliases(tree, ruleset)
+    if aliases:
+        roots.append(re.compile(rb"\b(?:" + b"|".join(re.escape(a.encode()) for a in sorted(aliases)) + rb")\b"))
+    out = list(lines)
+    changed = False
+
+    def relevant(start: int, end: int) -> bool:
+        chunk = "".join(lines[start - 1 : end]).encode("utf-8", "surrogatepass")
+        return ruleset.relevant(chunk, roots)
+
+    def blank(start: int, end: int, keep_pass: bool) -> None:
+        for i in range(start - 1, min(end, len(out))):
+            line = lines[i]
+            out[i] = line[len(line.rstrip("\r\n")) :] or "\n"
+        if keep_pass:
+            first = lines[start - 1]
+            indent = first[: len(first) - len(first.lstrip())]
+            out[start - 1] = f"{indent}pass" + (first[len(first.rstrip("\r\n")) :] or "\n")
+
+    for index, stmt in enumerate(tree.body):
+        # only definitions are skipped: module-level `if`/`try` blocks hold imports and bindings
+        if not isinstance(stmt, _COMPOUND):
+            continue
+        start, end = _span(stmt)
+        if not relevant(start, end):
+            blank(start, end, False)
+            dropped.add(index)
+            changed = True
+        elif isinstance(stmt, ast.ClassDef):
+            for sub in stmt.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name != "__init__":
+                    s2, e2 = _span(sub)
+                    if not relevant(s2, e2):
+                        blank(s2, e2, True)
+                        changed = True
+    return ("".join(out) if changed else text), dropped
 
 
 # Fields that hold only whitespace and punctuation: never worth descending into.
@@ -877,6 +1059,7 @@ _SKIP_FIELDS = frozenset(
     }
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(kind: type) -> tuple[str, ...]:
@@ -907,10 +1090,21 @@ class _Batch:
         self._visit: dict[str, list[Any]] = {}
         self._leave: dict[str, list[Any]] = {}
         for v in visitors:
-            for name, fn in v.get_visitors().items():
-                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(fn)
+            names = _VISITOR_METHODS.get(type(v))
+            if names is None:  # inspect.getmembers is slow: once per class, not per file
+                names = _VISITOR_METHODS[type(v)] = tuple(sorted(v.get_visitors()))
+            for name in names:
+                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(getattr(v, name))
         for leaves in self._leave.values():
             leaves.reverse()
+
+    def enter(self, node: cst.CSTNode) -> None:
+        for fn in self._visit.get("visit_" + type(node).__name__, ()):
+            fn(node)
+
+    def exit(self, node: cst.CSTNode) -> None:
+        for fn in self._leave.get("leave_" + type(node).__name__, ()):
+            fn(node)
 
     def walk(self, root: cst.CSTNode) -> None:
         visit, leave = self._visit, self._leave
