@@ -113,18 +113,24 @@ def _as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
 _LABEL = rb"([A-Za-z0-9][A-Za-z0-9 ._/+]*?)"
 _BEGIN_RE = re.compile(rb"-----BEGIN " + _LABEL + rb"-----")
 _END_RE = re.compile(rb"-----END " + _LABEL + rb"-----")
-# A BEGIN marker for a certificate or private key that ends its line: real PEM,
-# not a Python string such as ``"-----BEGIN CERTIFICATE-----\n"`` in code.
-_SNIFF_RE = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*?(?:CERTIFICATE|PRIVATE KEY)-----[ \t]*(?:\r|\n|\Z)")
+# A BEGIN marker for a certificate or private key that ends its line (a trailing
+# ``# comment`` allowed): real PEM, not a Python string such as
+# ``"-----BEGIN CERTIFICATE-----\n"`` in code.
+_SNIFF_RE = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*?(?:CERTIFICATE|PRIVATE KEY)-----[ \t]*(?:#[^\r\n]*)?(?:\r|\n|\Z)")
 _WS_RE = re.compile(rb"\s+")
 _PLACEHOLDER_RE = re.compile(rb"[{}<>$%_]|\.\.\.|\xe2\x80\xa6")  # ... and U+2026
 _BASE64_TEXT_RE = re.compile(rb"[A-Za-z0-9+/=\s]+")
 
 
 def _begin_at_end_of(line: bytes) -> re.Match[bytes] | None:
-    """A BEGIN marker followed by nothing but whitespace on its line."""
+    """A BEGIN marker followed by nothing but whitespace (or a ``# comment``) on its line.
+
+    The comment is what a ``# pitfall: ignore[...]`` directive or a rule example's
+    ``# error`` marker looks like; PEM readers never see it in real files.
+    """
     for m in _BEGIN_RE.finditer(line):
-        if not line[m.end() :].strip():
+        rest = line[m.end() :].strip()
+        if not rest or rest.startswith(b"#"):
             return m
     return None
 
@@ -180,7 +186,7 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
     Tolerates CRLF and CR line ends, indentation (PEM inside YAML or a Python
     string), text before, between and after blocks, and a BEGIN glued to the
     previous END.  A BEGIN marker only opens a block when nothing but
-    whitespace follows it on its line.  Broken blocks are returned with
+    whitespace, or a ``# comment``, follows it on its line.  Broken blocks are returned with
     ``error`` set and empty ``data``; template bodies with ``placeholder``.
     """
     raw = _as_bytes(data)

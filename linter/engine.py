@@ -34,6 +34,10 @@ class RuleSet:
     packs: list[Pack]
     active_packs: list[Pack]
     rules: list[Rule]
+    # the project-wide signature index (linter.index.ProjectIndex) that visitors with NEEDS_INDEX
+    # read: an input of lint_unit like the unit's bytes, built by `run` before the pool (forked
+    # workers inherit it with the rule set, spawned ones get it through the initializer)
+    index: Any = None
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
     python: PythonRuleSet = field(init=False)
@@ -42,7 +46,7 @@ class RuleSet:
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
         self.all_ids = frozenset(r.id for p in self.packs for r in p.rules)
-        self.python = PythonRuleSet(self.rules)
+        self.python = PythonRuleSet(self.rules, self.settings)
 
     @property
     def kubernetes(self) -> Any:
@@ -102,8 +106,12 @@ def decode(data: bytes) -> tuple[str | None, str | None, Region | None]:
     return text, None, None
 
 
-def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet) -> UnitResult:
-    """All findings of one file's bytes (suppressions applied). Pure: no I/O."""
+def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None) -> UnitResult:
+    """All findings of one file's bytes (suppressions applied). Pure: no I/O.
+
+    ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
+    the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
+    """
     settings = ruleset.settings
     findings: list[Finding] = []
     notes: list[Notification] = []
@@ -111,15 +119,21 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet) -> UnitResult
     if kind == "cert":
         from .checks.certfiles import analyze as analyze_cert
 
-        findings.extend(analyze_cert(path, data, ruleset))
-        return UnitResult(path, tuple(sorted(findings, key=Finding.sort_key)), ())
+        findings.extend(analyze_cert(path, data, ruleset, siblings=siblings or {}))
+        # PEM tolerates text outside its blocks: `# pitfall: ignore[...]` directives work there
+        pem_text = data.decode("utf-8", "replace") if b"\x00" not in data else None
+        final = suppress.apply(
+            findings, path=path, text=pem_text, python=False, per_file_ignores=settings.per_file_ignores,
+            rules=ruleset.by_id, all_ids=ruleset.all_ids,
+        )
+        return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), ())
     text, reason, where = decode(data)
     if text is None:
         findings.append(tool_finding(ruleset, PARSE_ERROR, path, f"cannot analyse {path}: {reason}", where))
         return UnitResult(path, tuple(findings), (Notification(f"{path}: {reason}", "error", path, PARSE_ERROR),))
     if kind == "python":
         try:
-            findings.extend(analyze_python(path, text, ruleset.python, encoded=data))
+            findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
         except ParseError as exc:
             msg = f"cannot parse {path}: {exc}"
             findings.append(tool_finding(ruleset, PARSE_ERROR, path, msg, Region.point(exc.line, exc.column)))
@@ -165,15 +179,34 @@ def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
 _WORKER: RuleSet | None = None
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, index: Any = None) -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     if _WORKER is None or _WORKER.settings != settings:
         _WORKER = build_ruleset(settings)
+    if index is not None:
+        _WORKER.index = index
+
+
+def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
+    """The signature index of the run's Python units (None when no selected rule reads it)."""
+    if not ruleset.python.needs_index:
+        return None
+    from .index import index_units
+
+    return index_units(units, max_file_size=ruleset.settings.max_file_size)
 
 
 def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     settings = ruleset.settings
+    if ruleset.index is None and unit.kind == "python" and ruleset.python.needs_index:
+        # called without `run` (the rule-example runner): this unit's index (its imports are
+        # followed on disk), for this call only
+        ruleset.index = project_index([unit], ruleset)
+        try:
+            return read_and_lint(unit, ruleset)
+        finally:
+            ruleset.index = None
     if unit.kind == "chart":
         from .helmunit import lint_chart
 
@@ -189,6 +222,10 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         reason = exc.strerror or str(exc)
         f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {reason}")
         return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
+    if unit.kind == "cert":
+        from .checks.certfiles import read_siblings
+
+        return lint_unit(unit.kind, unit.path, data, ruleset, siblings=read_siblings(unit.abspath, settings.max_file_size))
     return lint_unit(unit.kind, unit.path, data, ruleset)
 
 
@@ -197,10 +234,19 @@ def _work(unit: Unit) -> UnitResult:
     return read_and_lint(unit, _WORKER)
 
 
-def run(units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, progress: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
-    """Lint every unit; results come back in the units' order (the output is byte-stable)."""
+def run(
+    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, progress: Callable[[UnitResult], None] | None = None, index: Any = None
+) -> list[UnitResult]:
+    """Lint every unit; results come back in the units' order (the output is byte-stable).
+
+    ``index``: a signature index the caller already has (an incremental run); else one is built
+    from ``units`` when a selected rule needs it.
+    """
     global _WORKER
     jobs = jobs or os.cpu_count() or 1
+    if ruleset.python.needs_index:
+        # first pass: the project's signature index, an input of every unit's analysis
+        ruleset.index = index if index is not None else project_index(units, ruleset)
     # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
     if jobs <= 1 or len(units) < 8:
         return [read_and_lint(u, ruleset) for u in units]
@@ -211,7 +257,7 @@ def run(units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, progress: Cal
     ctx = multiprocessing.get_context(method)
     charts = [u for u in units if u.kind == "chart"]
     chunk = max(1, min(16, len(units) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings, ruleset.index)) as pool:
         try:
             # charts first and one at a time: they are the longest units
             ordered = charts + [u for u in units if u.kind != "chart"]
