@@ -5,8 +5,10 @@ A benchmark, not a test: it prints a table and exits 0 unless a tool fails.
 
     python bench/run.py                 # corpus "stdlib", 5 rounds
     python bench/run.py --runs 3 --json bench/.work/timings.json
+    python bench/run.py --corpus k8s    # generated manifests, against checkov
+    python bench/run.py --corpus helm   # generated charts, against render + checkov
 
-Everything it creates lives under bench/.work/ (gitignored): a venv holding the
+Everything it creates lives under bench/.work/ (gitignored): venvs holding the
 peer tools (installed from PyPI with pip on first use), one copy of each corpus
 and the reports of the coverage runs.
 
@@ -21,6 +23,8 @@ import argparse
 import json
 import os
 import platform
+import random
+import re
 import shlex
 import shutil
 import signal
@@ -44,7 +48,12 @@ PEERS_VENV = WORK / "peers"
 PEER_PACKAGES = {
     "bandit": "bandit",
     "ruff": "ruff",
-    # "checkov": "checkov",   # for the Kubernetes / Helm corpora
+    "checkov": "checkov",  # for the Kubernetes / Helm corpora
+}
+
+# Peers that get a venv of their own (checkov pins many packages); the rest share PEERS_VENV.
+PEER_VENVS = {
+    "checkov": WORK / "checkov-venv",
 }
 
 
@@ -73,20 +82,28 @@ def _venv_bin(venv: Path, name: str) -> Path:
 
 
 def ensure_peers(names: Sequence[str], *, upgrade: bool = False) -> dict[str, Path]:
-    """Create bench/.work/peers (once) and pip-install the named peer tools into it."""
-    python = _venv_bin(PEERS_VENV, "python")
-    if not python.exists():
-        print(f"creating {PEERS_VENV.relative_to(BENCH.parent)} ...", flush=True)
-        _check_call([sys.executable, "-m", "venv", str(PEERS_VENV)])
-    missing = [n for n in names if not _venv_bin(PEERS_VENV, n).exists()]
-    if missing or upgrade:
-        todo = list(names) if upgrade else missing
-        print(f"installing {', '.join(todo)} from PyPI ...", flush=True)
-        cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        if upgrade:
-            cmd.append("--upgrade")
-        _check_call(cmd + [PEER_PACKAGES[n] for n in todo])
-    return {n: _venv_bin(PEERS_VENV, n) for n in names}
+    """Create the peers' venvs (once) and pip-install the named peer tools into them.
+
+    Most peers share bench/.work/peers; those in ``PEER_VENVS`` get a venv of their own.
+    """
+    by_venv: dict[Path, list[str]] = {}
+    for n in names:
+        by_venv.setdefault(PEER_VENVS.get(n, PEERS_VENV), []).append(n)
+    for venv, group in by_venv.items():
+        python = _venv_bin(venv, "python")
+        if not python.exists():
+            print(f"creating {venv.relative_to(BENCH.parent)} ...", flush=True)
+            _check_call([sys.executable, "-m", "venv", str(venv)])
+        missing = [n for n in group if not _venv_bin(venv, n).exists()]
+        if missing or upgrade:
+            todo = list(group) if upgrade else missing
+            slow = " (a few minutes the first time)" if "checkov" in todo else ""
+            print(f"installing {', '.join(todo)} from PyPI into {venv.relative_to(BENCH.parent)}{slow} ...", flush=True)
+            cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            if upgrade:
+                cmd.append("--upgrade")
+            _check_call(cmd + [PEER_PACKAGES[n] for n in todo])
+    return {n: _venv_bin(PEER_VENVS.get(n, PEERS_VENV), n) for n in names}
 
 
 def _check_call(cmd: Sequence[str]) -> None:
@@ -95,15 +112,19 @@ def _check_call(cmd: Sequence[str]) -> None:
         raise BenchError(f"`{shlex.join(cmd)}` failed (exit {proc.returncode}):\n{proc.stdout}")
 
 
-def tool_version(cmd: Sequence[str]) -> str:
+def tool_version(cmd: Sequence[str], env: dict[str, str] | None = None) -> str:
     try:
-        proc = subprocess.run([*cmd, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        proc = subprocess.run([*cmd, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120, env=_env(env))
     except OSError as exc:
         raise BenchError(f"cannot run `{shlex.join(cmd)}`: {exc}") from None
     if proc.returncode != 0:
         raise BenchError(f"`{shlex.join([*cmd, '--version'])}` failed (exit {proc.returncode}):\n{proc.stdout}")
     lines = proc.stdout.strip().splitlines()
     return lines[0].strip() if lines else "?"
+
+
+def _env(extra: dict[str, str] | None) -> dict[str, str] | None:
+    return None if not extra else {**os.environ, **extra}
 
 
 # --------------------------------------------------------------------------- corpora
@@ -116,7 +137,8 @@ class Command:
     ``tool`` groups commands for ratios ("pitfall" rows are compared with every other
     tool). ``ok_codes`` are the exit codes that count as success. ``coverage`` is an
     optional second form of the command that writes a report to a file, with a
-    function turning that report into (counts by rule, notes).
+    function turning that report into (counts by rule, notes). ``env`` is added to the
+    environment of the command.
     """
 
     label: str
@@ -124,7 +146,23 @@ class Command:
     argv: list[str]
     ok_codes: frozenset[int] = frozenset({0})
     cwd: Path | None = None
+    env: dict[str, str] | None = None
     coverage: tuple[Callable[[Path], list[str]], Callable[[Path], tuple[Counter[str], list[str]]]] | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal printed as met / not met after the timings.
+
+    ``kind`` "speed": ``peer``'s median wall time is at least ``value`` times ``ours``'s.
+    ``kind`` "memory": ``ours``'s peak memory (the larger of peak RSS and tree RSS) is
+    below ``value`` MB.
+    """
+
+    kind: str
+    ours: str
+    value: float
+    peer: str = ""
 
 
 class Corpus:
@@ -133,6 +171,7 @@ class Corpus:
     name = ""
     description = ""
     peers: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()
 
     def __init__(self) -> None:
         self.root = WORK / f"corpus-{self.name}"
@@ -143,6 +182,14 @@ class Corpus:
 
     def file_count(self) -> int:
         raise NotImplementedError
+
+    def size_text(self) -> str:
+        """What the corpus holds, for the header."""
+        return f"{self.file_count()} .py files"
+
+    def extra_versions(self) -> dict[str, str]:
+        """Versions of libraries the corpus uses besides the timed tools."""
+        return {}
 
     def commands(self, tools: Tools) -> list[Command]:
         raise NotImplementedError
@@ -222,7 +269,6 @@ class StdlibCorpus(Corpus):
 
     def commands(self, tools: Tools) -> list[Command]:
         root = str(self.root)
-        out = WORK / "reports" / self.name
 
         def pitfall(select: str) -> list[str]:
             return [*tools.pitfall, "check", root, "--config", str(self.pitfall_config), "--select", select, "--no-cache", "--format", "json", "--exit-zero"]
@@ -262,18 +308,808 @@ class StdlibCorpus(Corpus):
         ]
 
 
-# Later corpora (not implemented yet):
-#
-# class KubernetesCorpus(Corpus):
-#     name = "k8s"; peers = ("checkov",)
-#     prepare(): generate manifests into self.root
-#     commands(): pitfall check ... --select PSA ..., checkov -d ... --framework kubernetes
-#
-# class HelmCorpus(Corpus):
-#     name = "helm"; peers = ("checkov",)
-#     prepare(): generate charts into self.root
+# ----- YAML writing for the generated corpora (block style, no dependency)
+
+_PLAIN = re.compile(r"[A-Za-z_./][A-Za-z0-9_./:@-]*")
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS and not text.endswith(":"):
+        return text
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+def _yaml_lines(value: object, indent: int = 0) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:")
+                lines.extend(_yaml_lines(item, indent + 2))
+            elif isinstance(item, (dict, list)):
+                lines.append(f"{pad}{key}: {'{}' if isinstance(item, dict) else '[]'}")
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                inner = _yaml_lines(item, indent + 2)
+                lines.append(f"{pad}- {inner[0].lstrip()}")
+                lines.extend(inner[1:])
+            elif isinstance(item, (dict, list)):
+                lines.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}")
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        lines.append(pad + _scalar(value))
+    return lines
+
+
+def to_yaml(value: object) -> str:
+    return "\n".join(_yaml_lines(value)) + "\n"
+
+
+def _write_tree(root: Path, files: dict[str, str], prefix: str) -> None:
+    """Write ``files`` (relative path -> text) to a fresh ``root``, replacing it atomically."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}.", dir=WORK))
+    try:
+        for rel, text in files.items():
+            dst = tmp / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text, encoding="utf-8")
+        if root.exists():
+            shutil.rmtree(root)
+        tmp.rename(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _stamp_matches(stamp: Path, want: dict[str, object]) -> bool:
+    try:
+        have = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(have, dict) and all(have.get(k) == v for k, v in want.items())
+
+
+def _write_bench_config(path: Path) -> None:
+    # pitfall honours .gitignore files up to the repository root, and bench/.work/ is
+    # gitignored: an explicit config file turns that off (see StdlibCorpus).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# written by bench/run.py\nrespect-gitignore = false\n", encoding="utf-8")
+
+
+# checkov's environment for every run:
+# - BC_SKIP_MAPPING: checkov fetches its guideline mapping from the Prisma Cloud API on every
+#   run unless told not to; offline that is a failed DNS lookup plus a traceback per run.
+#   Neither tool gets anything from the network in these timings.
+# - CKV_IGNORE_HIDDEN_DIRECTORIES: the kubernetes runner drops every file whose absolute path
+#   contains "/." (kubernetes_utils.should_include_path), so by default it finds nothing under
+#   bench/.work/. The corpora hold no hidden folders of their own.
+CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_IGNORE_HIDDEN_DIRECTORIES": "false"}
+
+
+def _checkov_args(checkov: str, directory: str) -> list[str]:
+    return [checkov, "-d", directory, "--framework", "kubernetes", "--quiet", "--compact", "-o", "json"]
+
+
+def _checkov_report_dir(path: Path) -> Path:
+    return path.with_suffix(".d")
+
+
+# --------------------------------------------------------------------------- k8s corpus
+
+
+class _K8sGenerator:
+    """Deterministic generator of varied Kubernetes manifests (one ``random.Random``)."""
+
+    WORDS = ("api", "web", "auth", "billing", "cart", "search", "orders", "users", "media", "queue",
+             "report", "gateway", "ledger", "notify", "catalog", "stock", "export", "import", "audit", "admin")
+    TEAMS = ("payments", "platform", "growth", "data", "infra", "storefront", "identity", "ops")
+    IMAGES = ("nginx", "redis", "postgres", "ghcr.io/acme/api", "registry.example.com/team/worker",
+              "quay.io/acme/gateway", "busybox", "python", "envoyproxy/envoy", "grafana/agent")
+    PORT_CHOICES = (80, 443, 3000, 5000, 5432, 6379, 8000, 8080, 8443, 9000, 9090, 9443)
+    PORT_NAMES = ("http", "https", "grpc", "metrics", "admin", "web")
+    SECURITY = ("restricted", "restricted", "restricted", "none", "none", "privileged", "hostpath",
+                "hostport", "caps", "hostns", "root", "unconfined", "escalation", "partial", "sysctl")
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.counter = 0
+        self.namespaces = [f"{t}-{e}" for t in self.TEAMS for e in ("prod", "staging")]
+
+    # -- small pieces
+
+    def uid(self, base: str) -> str:
+        self.counter += 1
+        return f"{base}-{self.counter:04d}"
+
+    def meta(self, name: str, *, namespaced: bool = True, labels: dict[str, str] | None = None) -> dict[str, object]:
+        meta: dict[str, object] = {"name": name}
+        if namespaced and self.rng.random() < 0.7:
+            meta["namespace"] = self.rng.choice(self.namespaces)
+        if labels:
+            meta["labels"] = dict(labels)
+        if self.rng.random() < 0.2:
+            meta["annotations"] = {"team.example.com/owner": self.rng.choice(self.TEAMS)}
+        return meta
+
+    def image(self) -> str:
+        repo = self.rng.choice(self.IMAGES)
+        r = self.rng.random()
+        if r < 0.15:
+            return f"{repo}:latest"
+        if r < 0.25:
+            return f"{repo}@sha256:{self.rng.getrandbits(256):064x}"
+        if r < 0.3:
+            return repo
+        return f"{repo}:{self.rng.randint(1, 9)}.{self.rng.randint(0, 30)}.{self.rng.randint(0, 9)}"
+
+    def probe(self, port: object) -> dict[str, object]:
+        kind = self.rng.random()
+        probe: dict[str, object]
+        if kind < 0.6:
+            probe = {"httpGet": {"path": self.rng.choice(("/healthz", "/ready", "/live", "/")), "port": port}}
+        elif kind < 0.85:
+            probe = {"tcpSocket": {"port": port}}
+        else:
+            probe = {"exec": {"command": ["sh", "-c", "test -f /tmp/healthy"]}}
+        period = self.rng.choice((5, 10, 15, 30))
+        if self.rng.random() < 0.5:
+            probe["periodSeconds"] = period
+            # now and then a timeout that is not below the period
+            probe["timeoutSeconds"] = period + self.rng.choice((0, 5)) if self.rng.random() < 0.15 else self.rng.choice((1, 2, 3))
+        if self.rng.random() < 0.3:
+            probe["initialDelaySeconds"] = self.rng.choice((0, 5, 10, 30))
+        if self.rng.random() < 0.2 and "httpGet" in probe:
+            probe["httpGet"]["host"] = "127.0.0.1"  # type: ignore[index]
+        return probe
+
+    def container(self, name: str, security: str, ports: list[int]) -> dict[str, object]:
+        rng = self.rng
+        c: dict[str, object] = {"name": name, "image": self.image()}
+        if rng.random() < 0.5:
+            c["imagePullPolicy"] = rng.choice(("IfNotPresent", "Always"))
+        if rng.random() < 0.2:
+            c["args"] = ["--log-level", rng.choice(("info", "debug", "warn"))]
+        declared: list[dict[str, object]] = []
+        names = list(self.PORT_NAMES)
+        rng.shuffle(names)
+        for i, port in enumerate(ports):
+            entry: dict[str, object] = {"containerPort": port}
+            if rng.random() < 0.7:
+                entry["name"] = names[i % len(names)]
+            entry["protocol"] = "TCP"
+            if security == "hostport" and i == 0:
+                entry["hostPort"] = port
+            declared.append(entry)
+        if declared and rng.random() < 0.05:
+            declared.append(dict(declared[0]))  # a duplicate port
+        if declared:
+            c["ports"] = declared
+        if rng.random() < 0.3:
+            c["env"] = [
+                {"name": "DATABASE_URL", "value": f"postgres://db.{rng.choice(self.namespaces)}.svc:5432/app"},
+                {"name": "LISTEN_ADDR", "value": rng.choice(("0.0.0.0:8080", "127.0.0.1:8080", ":8080"))},
+            ]
+        if rng.random() < 0.2:
+            c["envFrom"] = [{"configMapRef": {"name": self.uid("settings")}}]
+        # probes: present, missing, identical, by a (possibly undeclared) port name
+        target: object = ports[0] if ports else 8080
+        named = [p["name"] for p in declared if "name" in p]
+        if named and rng.random() < 0.5:
+            target = named[0]
+        if rng.random() < 0.07:
+            target = "health"  # a name no port declares
+        r = rng.random()
+        if r < 0.55:
+            c["readinessProbe"] = self.probe(target)
+            c["livenessProbe"] = self.probe(target)
+        elif r < 0.7:
+            same = self.probe(target)
+            c["readinessProbe"] = same
+            c["livenessProbe"] = json.loads(json.dumps(same))
+        elif r < 0.8:
+            c["readinessProbe"] = self.probe(target)
+        elif r < 0.85:
+            c["livenessProbe"] = self.probe(target)
+        if rng.random() < 0.1:
+            c["startupProbe"] = self.probe(target)
+        if rng.random() < 0.6:
+            c["resources"] = {
+                "requests": {"cpu": f"{rng.choice((50, 100, 250, 500))}m", "memory": f"{rng.choice((64, 128, 256, 512))}Mi"},
+                "limits": {"memory": f"{rng.choice((256, 512, 1024))}Mi"},
+            }
+            if rng.random() < 0.5:
+                c["resources"]["limits"]["cpu"] = f"{rng.choice((500, 1000, 2000))}m"  # type: ignore[index]
+        sc = self.container_security(security)
+        if sc is not None:
+            c["securityContext"] = sc
+        if rng.random() < 0.3:
+            c["volumeMounts"] = [{"name": "data", "mountPath": "/var/lib/app"}]
+        return c
+
+    def container_security(self, security: str) -> dict[str, object] | None:
+        rng = self.rng
+        restricted: dict[str, object] = {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+        }
+        if rng.random() < 0.6:
+            restricted["readOnlyRootFilesystem"] = True
+        if rng.random() < 0.5:
+            restricted["runAsUser"] = rng.choice((1000, 10001, 65532))
+        if security == "restricted":
+            if rng.random() < 0.15:
+                restricted["capabilities"] = {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+            return restricted
+        if security == "none":
+            return None
+        if security == "privileged":
+            return {"privileged": True, "allowPrivilegeEscalation": True}
+        if security == "caps":
+            return {"capabilities": {"add": [rng.choice(("NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE", "NET_RAW", "CHOWN"))]}}
+        if security == "root":
+            return {"runAsUser": 0, "runAsNonRoot": False}
+        if security == "escalation":
+            return {**restricted, "allowPrivilegeEscalation": True}
+        if security == "unconfined":
+            return {**restricted, "seccompProfile": {"type": "Unconfined"}}
+        if security == "partial":
+            return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True}
+        if security in ("hostpath", "hostport", "hostns", "sysctl"):
+            return restricted if rng.random() < 0.5 else None
+        return None
+
+    def pod_spec(self, app: str, ports: list[int], *, restart: str | None = None) -> dict[str, object]:
+        rng = self.rng
+        security = rng.choice(self.SECURITY)
+        spec: dict[str, object] = {}
+        if rng.random() < 0.4:
+            spec["serviceAccountName"] = app
+        if security == "restricted" or (security in ("escalation", "unconfined") and rng.random() < 0.5):
+            psc: dict[str, object] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+            if rng.random() < 0.5:
+                psc["fsGroup"] = 2000
+            spec["securityContext"] = psc
+        elif security == "hostns":
+            spec[rng.choice(("hostNetwork", "hostPID", "hostIPC"))] = True
+        elif security == "sysctl":
+            spec["securityContext"] = {"sysctls": [{"name": rng.choice(("net.core.somaxconn", "kernel.msgmax", "net.ipv4.ip_local_port_range")), "value": "1024"}]}
+        elif rng.random() < 0.2:
+            spec["securityContext"] = {"fsGroup": 2000}
+        if restart:
+            spec["restartPolicy"] = restart
+        n = rng.choice((1, 1, 1, 2, 2, 3))
+        containers = []
+        for i in range(n):
+            cports = ports if i == 0 else ([rng.choice(self.PORT_CHOICES)] if rng.random() < 0.4 else [])
+            containers.append(self.container(app if i == 0 else f"{app}-sidecar{i}", security if i == 0 or rng.random() < 0.5 else "restricted", cports))
+        if rng.random() < 0.15:
+            init = self.container(f"{app}-init", security, [])
+            init.pop("readinessProbe", None)
+            init.pop("livenessProbe", None)
+            init.pop("startupProbe", None)
+            spec["initContainers"] = [init]
+        spec["containers"] = containers
+        volumes: list[dict[str, object]] = []
+        if security == "hostpath" or rng.random() < 0.04:
+            volumes.append({"name": "host", "hostPath": {"path": rng.choice(("/var/run/docker.sock", "/var/log", "/etc", "/")), "type": "Directory"}})
+        if any("volumeMounts" in c for c in containers):
+            volumes.append(rng.choice((
+                {"name": "data", "emptyDir": {}},
+                {"name": "data", "persistentVolumeClaim": {"claimName": f"{app}-data"}},
+                {"name": "data", "configMap": {"name": f"{app}-config"}},
+            )))
+        if volumes:
+            spec["volumes"] = volumes
+        if rng.random() < 0.2:
+            spec["nodeSelector"] = {"kubernetes.io/os": "linux"}
+        if rng.random() < 0.1:
+            spec["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}]
+        return spec
+
+    # -- objects
+
+    def workload(self) -> tuple[dict[str, object], str, list[int], str | None]:
+        """A Deployment / StatefulSet / DaemonSet; returns it, its app name, ports, namespace."""
+        rng = self.rng
+        kind = rng.choices(("Deployment", "StatefulSet", "DaemonSet"), weights=(6, 2, 1))[0]
+        app = self.uid(rng.choice(self.WORDS))
+        labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": rng.choice(self.TEAMS)}
+        ports = rng.sample(self.PORT_CHOICES, rng.choice((0, 1, 1, 1, 2, 2, 3)))
+        meta = self.meta(app, labels=labels)
+        spec: dict[str, object] = {}
+        if kind != "DaemonSet":
+            spec["replicas"] = rng.choice((1, 2, 3, 3, 5))
+        if kind == "StatefulSet":
+            spec["serviceName"] = app
+        spec["selector"] = {"matchLabels": {"app.kubernetes.io/name": app}}
+        if kind == "Deployment" and rng.random() < 0.3:
+            spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+        tmeta: dict[str, object] = {"labels": labels}
+        if rng.random() < 0.15:
+            tmeta["annotations"] = {"container.apparmor.security.beta.kubernetes.io/" + app: rng.choice(("runtime/default", "unconfined"))}
+        spec["template"] = {"metadata": tmeta, "spec": self.pod_spec(app, ports)}
+        if kind == "StatefulSet" and rng.random() < 0.6:
+            spec["volumeClaimTemplates"] = [{
+                "metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{rng.choice((1, 5, 20))}Gi"}}},
+            }]
+        doc = {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
+        return doc, app, ports, meta.get("namespace")  # type: ignore[return-value]
+
+    def service(self, app: str, ports: list[int], namespace: str | None) -> dict[str, object]:
+        rng = self.rng
+        meta: dict[str, object] = {"name": app}
+        if namespace:
+            meta["namespace"] = namespace
+        stype = rng.choices(("ClusterIP", "NodePort", "LoadBalancer", "Headless"), weights=(6, 2, 1, 1))[0]
+        spec: dict[str, object] = {}
+        if stype == "Headless":
+            spec["clusterIP"] = "None"
+        elif stype != "ClusterIP" or rng.random() < 0.3:
+            spec["type"] = stype
+        spec["selector"] = {"app.kubernetes.io/name": app}
+        sports = []
+        for i, port in enumerate(ports or [8080]):
+            entry: dict[str, object] = {"name": f"p{i}", "port": rng.choice((80, 443, port)), "protocol": "TCP"}
+            r = rng.random()
+            if r < 0.65 and ports:
+                entry["targetPort"] = port  # matches a container port
+            elif r < 0.8:
+                entry["targetPort"] = rng.choice(self.PORT_NAMES)  # by name, declared or not
+            else:
+                entry["targetPort"] = port + rng.choice((1, 80, 1000))  # matches nothing
+            if stype == "NodePort" and rng.random() < 0.6:
+                entry["nodePort"] = rng.randint(30000, 32767)
+            sports.append(entry)
+        spec["ports"] = sports
+        return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}
+
+    def ingress(self, app: str, namespace: str | None) -> dict[str, object]:
+        rng = self.rng
+        meta: dict[str, object] = {"name": app}
+        if namespace:
+            meta["namespace"] = namespace
+        if rng.random() < 0.4:
+            meta["annotations"] = {"nginx.ingress.kubernetes.io/ssl-redirect": rng.choice(("true", "false"))}
+        hosts = [f"{app}.example.com"] + ([f"{app}.internal.example.com"] if rng.random() < 0.3 else [])
+        spec: dict[str, object] = {}
+        if rng.random() < 0.6:
+            spec["ingressClassName"] = rng.choice(("nginx", "traefik"))
+        r = rng.random()
+        if r < 0.45:
+            spec["tls"] = [{"hosts": list(hosts), "secretName": f"{app}-tls"}]
+        elif r < 0.6:
+            spec["tls"] = [{"hosts": hosts[:1] if len(hosts) > 1 else [f"other.{hosts[0]}"], "secretName": f"{app}-tls"}]
+        spec["rules"] = [
+            {"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": app, "port": {"number": rng.choice((80, 443, 8080))}}}}]}}
+            for h in hosts
+        ]
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
+
+    def configmap(self) -> dict[str, object]:
+        rng = self.rng
+        name = self.uid(rng.choice(self.WORDS) + "-config")
+        data: dict[str, object] = {"LOG_LEVEL": rng.choice(("info", "debug", "warn"))}
+        if rng.random() < 0.5:
+            data["UPSTREAM_URL"] = f"http://{rng.choice(self.WORDS)}.{rng.choice(self.namespaces)}.svc.cluster.local:{rng.choice(self.PORT_CHOICES)}/v1"
+        if rng.random() < 0.3:
+            data["REQUEST_TIMEOUT"] = f"{rng.choice((1, 5, 30))}s"
+        if rng.random() < 0.3:
+            data["app.properties"] = "server.port=8080\nserver.address=0.0.0.0\nretries=3\n"
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(name), "data": data}
+
+    def namespace(self) -> dict[str, object]:
+        rng = self.rng
+        name = self.uid(rng.choice(self.TEAMS))
+        labels: dict[str, str] = {"team": rng.choice(self.TEAMS)}
+        r = rng.random()
+        if r < 0.7:
+            level = rng.choice(("restricted", "restricted", "baseline", "privileged"))
+            labels["pod-security.kubernetes.io/enforce"] = level
+            if rng.random() < 0.5:
+                labels["pod-security.kubernetes.io/enforce-version"] = rng.choice(("latest", "v1.29"))
+            if rng.random() < 0.5:
+                labels["pod-security.kubernetes.io/warn"] = rng.choice(("restricted", "baseline", "privileged"))
+            if rng.random() < 0.3:
+                labels["pod-security.kubernetes.io/audit"] = "restricted"
+        elif r < 0.78:
+            labels["pod-security.kubernetes.io/enforce"] = rng.choice(("strict", "Restricted", "none"))  # invalid
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+    def job_spec(self, app: str) -> dict[str, object]:
+        rng = self.rng
+        spec: dict[str, object] = {}
+        if rng.random() < 0.5:
+            spec["activeDeadlineSeconds"] = rng.choice((300, 600, 3600))
+        if rng.random() < 0.6:
+            spec["backoffLimit"] = rng.choice((0, 3, 6))
+        if rng.random() < 0.3:
+            spec["ttlSecondsAfterFinished"] = 3600
+        pod = self.pod_spec(app, [], restart=rng.choice(("Never", "OnFailure")))
+        spec["template"] = {"metadata": {"labels": {"app.kubernetes.io/name": app}}, "spec": pod}
+        return spec
+
+    def job(self) -> dict[str, object]:
+        app = self.uid(self.rng.choice(("migrate", "backup", "reindex", "export", "cleanup")))
+        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": self.meta(app), "spec": self.job_spec(app)}
+
+    def cronjob(self) -> dict[str, object]:
+        rng = self.rng
+        app = self.uid(rng.choice(("nightly", "hourly", "rotate", "sync", "report")))
+        spec: dict[str, object] = {
+            "schedule": rng.choice(("*/5 * * * *", "0 * * * *", "30 2 * * *", "0 0 * * 0")),
+            "concurrencyPolicy": rng.choice(("Forbid", "Allow", "Replace")),
+        }
+        if rng.random() < 0.4:
+            spec["startingDeadlineSeconds"] = 200
+        spec["jobTemplate"] = {"spec": self.job_spec(app)}
+        return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": self.meta(app), "spec": spec}
+
+    def pod(self) -> dict[str, object]:
+        rng = self.rng
+        app = self.uid(rng.choice(("debug", "toolbox", "canary", "probe", "shell")))
+        ports = rng.sample(self.PORT_CHOICES, rng.choice((0, 1, 1, 2)))
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": self.meta(app, labels={"app.kubernetes.io/name": app}), "spec": self.pod_spec(app, ports)}
+
+    def bundle(self) -> list[dict[str, object]]:
+        """A few related documents, as they would sit together in one file."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.45:
+            doc, app, ports, ns = self.workload()
+            docs = [doc]
+            if rng.random() < 0.3:
+                docs.insert(0, self.configmap())
+            if doc["kind"] != "DaemonSet" or rng.random() < 0.3:
+                docs.append(self.service(app, ports, ns))
+                if rng.random() < 0.45:
+                    docs.append(self.ingress(app, ns))
+            return docs
+        if r < 0.57:
+            return [self.job()]
+        if r < 0.67:
+            return [self.cronjob()]
+        if r < 0.8:
+            return [self.pod()]
+        if r < 0.88:
+            return [self.namespace()]
+        return [self.configmap()]
+
+    def files(self, n_files: int, n_docs: int) -> dict[str, str]:
+        rng = self.rng
+        # documents per file: pairs summing to 2 * mean, so the total is exactly n_docs
+        mean = n_docs // n_files
+        counts: list[int] = []
+        for _ in range(n_files // 2):
+            d = rng.randint(0, mean - 1)
+            counts += [mean + d, mean - d]
+        counts += [mean] * (n_files - len(counts))
+        counts[-1] += n_docs - sum(counts)
+        rng.shuffle(counts)
+        out: dict[str, str] = {}
+        for i, count in enumerate(counts):
+            docs: list[dict[str, object]] = []
+            while len(docs) < count:
+                docs.extend(self.bundle())
+            docs = docs[:count]
+            team = rng.choice(self.TEAMS)
+            parts = [f"# generated by bench/run.py (corpus k8s), file {i:03d}: {count} documents\n"]
+            if rng.random() < 0.3:
+                parts.append("---\n")
+            for j, doc in enumerate(docs):
+                if j:
+                    parts.append("---\n")
+                if rng.random() < 0.1:
+                    parts.append(f"# {doc['kind']} for {team}\n")
+                parts.append(to_yaml(doc))
+            suffix = ".yml" if rng.random() < 0.15 else ".yaml"
+            out[f"{team}/{i:03d}-{docs[0]['kind'].lower()}{suffix}"] = "".join(parts)
+        return out
+
+
+class KubernetesCorpus(Corpus):
+    name = "k8s"
+    description = "generated Kubernetes manifests (seeded), pitfall against checkov"
+    peers = ("checkov",)
+    targets = (
+        Target("speed", "pitfall", 10.0, peer="checkov"),
+        Target("memory", "pitfall", 300.0),
+    )
+
+    SEED = 20240611
+    FILES = 200
+    DOCS = 2000
+    GENERATOR = 1  # bump when the generator changes: the corpus is rebuilt
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamp = WORK / f"corpus-{self.name}.json"
+        self.pitfall_config = WORK / "pitfall-bench.toml"
+
+    def _want(self) -> dict[str, object]:
+        return {"generator": self.GENERATOR, "seed": self.SEED, "files": self.FILES, "documents": self.DOCS}
+
+    def prepare(self, *, refresh: bool = False) -> None:
+        _write_bench_config(self.pitfall_config)
+        want = self._want()
+        if not refresh and self.root.is_dir() and _stamp_matches(self.stamp, want) and self.file_count() == self.FILES:
+            return
+        print(f"generating {self.DOCS} documents in {self.FILES} files -> {self.root} ...", flush=True)
+        files = _K8sGenerator(self.SEED).files(self.FILES, self.DOCS)
+        _write_tree(self.root, files, f"corpus-{self.name}")
+        kinds = Counter(re.findall(r"(?m)^kind: (\w+)$", "".join(files.values())))
+        self.stamp.write_text(json.dumps({**want, "kinds": dict(sorted(kinds.items()))}, indent=2) + "\n", encoding="utf-8")
+
+    def file_count(self) -> int:
+        return sum(1 for p in self.root.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+    def size_text(self) -> str:
+        text = f"{self.file_count()} YAML files"
+        try:
+            kinds = json.loads(self.stamp.read_text(encoding="utf-8")).get("kinds") or {}
+        except (OSError, ValueError):
+            kinds = {}
+        if kinds:
+            text += f", {sum(kinds.values())} documents: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        return text
+
+    def commands(self, tools: Tools) -> list[Command]:
+        root = str(self.root)
+
+        def pitfall() -> list[str]:
+            return [*tools.pitfall, "check", root, "--select", "ALL", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config)]
+
+        checkov = _checkov_args(tools.peer("checkov"), root)
+        return [
+            Command(
+                "pitfall",
+                "pitfall",
+                pitfall() + ["--output", os.devnull],
+                coverage=(lambda p: pitfall() + ["--output", str(p)], _pitfall_counts),
+            ),
+            Command(
+                "checkov",
+                "checkov",
+                checkov,
+                ok_codes=frozenset({0, 1}),  # 1 = failed checks
+                env=CHECKOV_ENV,
+                coverage=(lambda p: checkov + ["--output-file-path", str(_checkov_report_dir(p))], _checkov_counts),
+            ),
+        ]
+
+
+# --------------------------------------------------------------------------- helm corpus
+
+HELM_RENDER_SCRIPT = '''\
+"""Render every chart of a folder the way pitfall's "defaults" profile does (bench/run.py).
+
+    python helm-render.py CORPUS OUT
+
+Each chart's own values.yaml holds its values; one file per rendered template is
+written to OUT/<chart>/templates/..., NOTES.txt and empty output left out.
+"""
+import sys
+from pathlib import Path
+
+import helm_python as helm
+
+
+def main() -> int:
+    corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
+    written = 0
+    for chart_yaml in sorted(corpus.glob("*/Chart.yaml")):
+        with helm.Chart.load(str(chart_yaml.parent)) as chart:
+            manifests = chart.render({}, name="release-name", namespace="default", is_install=True)
+        for key, text in sorted(manifests.items()):
+            if key.endswith("NOTES.txt") or not text.strip():
+                continue
+            dst = out / key
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text, encoding="utf-8")
+            written += 1
+    if not written:
+        print(f"helm-render: nothing rendered from {corpus}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+# Render, then checkov on the output, as one command; extra arguments go to checkov.
+HELM_WRAPPER_SCRIPT = '''\
+#!/bin/sh
+# written by bench/run.py (corpus helm): render the charts, then run checkov on the output
+set -e
+out=$(mktemp -d "${{TMPDIR:-/tmp}}/bench-helm-render.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+{python} {render} {corpus} "$out"
+set +e
+{checkov} -d "$out" --framework kubernetes --quiet --compact -o json "$@"
+exit $?
+'''
+
+
+class HelmCorpus(Corpus):
+    name = "helm"
+    description = "charts scaffolded with helm_python (Chart.create), values varied (seeded)"
+    peers = ("checkov",)
+    targets = (
+        Target("speed", "pitfall (defaults)", 5.0, peer="render+checkov"),
+    )
+
+    SEED = 20240612
+    CHARTS = 100
+    GENERATOR = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamp = WORK / f"corpus-{self.name}.json"
+        self.pitfall_config = WORK / "pitfall-bench.toml"
+        self.render_script = WORK / "helm-render.py"
+        self.wrapper = WORK / "helm-render-checkov.sh"
+        # the render runs with the interpreter running the bench (the dev venv's, with helm_python)
+        self.python = sys.executable
+
+    def _helm(self):  # type: ignore[no-untyped-def]
+        try:
+            import helm_python
+        except ImportError as exc:
+            raise BenchError(f"corpus helm needs helm_python in the interpreter running the bench ({sys.executable}): {exc}") from None
+        return helm_python
+
+    def extra_versions(self) -> dict[str, str]:
+        return {"helm_python": getattr(self._helm(), "__version__", "?")}
+
+    def _want(self) -> dict[str, object]:
+        return {"generator": self.GENERATOR, "seed": self.SEED, "charts": self.CHARTS, "helm_python": self.extra_versions()["helm_python"]}
+
+    def _values(self, rng: random.Random, defaults: dict[str, object], name: str) -> tuple[dict[str, object], str]:
+        values = json.loads(json.dumps(defaults))
+        values["replicaCount"] = rng.choice((1, 1, 2, 3, 5))
+        image = values.setdefault("image", {})
+        if rng.random() < 0.5:
+            image["tag"] = f"1.{rng.randint(20, 27)}.{rng.randint(0, 9)}"  # type: ignore[index]
+        sec = rng.choice(("none", "none", "restricted", "restricted", "partial", "privileged"))
+        if sec == "restricted":
+            values["podSecurityContext"] = {"runAsNonRoot": True, "fsGroup": 2000, "seccompProfile": {"type": "RuntimeDefault"}}
+            values["securityContext"] = {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": 1000,
+            }
+        elif sec == "partial":
+            values["securityContext"] = {"capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}
+        elif sec == "privileged":
+            values["securityContext"] = {"privileged": True}
+        stype = rng.choices(("ClusterIP", "NodePort", "LoadBalancer"), weights=(6, 2, 2))[0]
+        values["service"] = {"type": stype, "port": rng.choice((80, 80, 8080, 3000, 443, 9090))}
+        ingress = values.setdefault("ingress", {})
+        ing = rng.choice(("off", "off", "plain", "tls"))
+        if ing != "off":
+            ingress["enabled"] = True  # type: ignore[index]
+            ingress["className"] = rng.choice(("", "nginx"))  # type: ignore[index]
+            host = f"{name}.example.com"
+            ingress["hosts"] = [{"host": host, "paths": [{"path": "/", "pathType": "Prefix"}]}]  # type: ignore[index]
+            if ing == "tls":
+                ingress["tls"] = [{"secretName": f"{name}-tls", "hosts": [host]}]  # type: ignore[index]
+        if rng.random() < 0.4:
+            values["resources"] = {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}
+        if rng.random() < 0.2:
+            values["autoscaling"] = {**values.get("autoscaling", {}), "enabled": True, "maxReplicas": rng.choice((5, 10))}  # type: ignore[dict-item]
+        if rng.random() < 0.15:
+            values["readinessProbe"] = {"httpGet": {"path": "/ready", "port": "http"}, "timeoutSeconds": 10, "periodSeconds": 10}
+        return values, f"security={sec} ingress={ing} service={stype}"
+
+    def prepare(self, *, refresh: bool = False) -> None:
+        _write_bench_config(self.pitfall_config)
+        self.render_script.write_text(HELM_RENDER_SCRIPT, encoding="utf-8")
+        peers_checkov = _venv_bin(PEER_VENVS["checkov"], "checkov")
+        self.wrapper.write_text(
+            HELM_WRAPPER_SCRIPT.format(
+                python=shlex.quote(self.python),
+                render=shlex.quote(str(self.render_script)),
+                corpus=shlex.quote(str(self.root)),
+                checkov=shlex.quote(str(peers_checkov)),
+            ),
+            encoding="utf-8",
+        )
+        self.wrapper.chmod(0o755)
+        want = self._want()
+        if not refresh and self.root.is_dir() and _stamp_matches(self.stamp, want) and self.file_count() == self.CHARTS:
+            return
+        helm = self._helm()
+        print(f"creating {self.CHARTS} charts -> {self.root} ...", flush=True)
+        rng = random.Random(self.SEED)
+        words = _K8sGenerator.WORDS
+        tmp = Path(tempfile.mkdtemp(prefix=f"corpus-{self.name}.", dir=WORK))
+        variants: Counter[str] = Counter()
+        try:
+            for i in range(self.CHARTS):
+                name = f"{words[i % len(words)]}-{i:03d}"
+                with helm.Chart.create(name, str(tmp)) as chart:
+                    defaults = chart.values
+                values, variant = self._values(rng, defaults, name)
+                variants.update(variant.split())
+                values_file = tmp / name / "values.yaml"
+                values_file.write_text(f"# generated by bench/run.py (corpus helm): {variant}\n" + to_yaml(values), encoding="utf-8")
+                with helm.Chart.load(str(tmp / name)) as chart:  # the edited chart still loads and renders
+                    chart.render({}, name="release-name", namespace="default", is_install=True)
+            if self.root.exists():
+                shutil.rmtree(self.root)
+            tmp.rename(self.root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.stamp.write_text(json.dumps({**want, "variants": dict(sorted(variants.items()))}, indent=2) + "\n", encoding="utf-8")
+
+    def file_count(self) -> int:
+        return sum(1 for _ in self.root.glob("*/Chart.yaml"))
+
+    def size_text(self) -> str:
+        text = f"{self.file_count()} charts"
+        try:
+            variants = json.loads(self.stamp.read_text(encoding="utf-8")).get("variants") or {}
+        except (OSError, ValueError):
+            variants = {}
+        if variants:
+            text += " (" + ", ".join(f"{k} {n}" for k, n in variants.items()) + ")"
+        return text
+
+    def commands(self, tools: Tools) -> list[Command]:
+        root = str(self.root)
+
+        def pitfall(*extra: str) -> list[str]:
+            return [*tools.pitfall, "check", root, "--select", "ALL", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config), *extra]
+
+        wrapper = [str(self.wrapper)]
+        return [
+            Command(
+                "pitfall (defaults)",
+                "pitfall",
+                pitfall("--output", os.devnull, "--helm-profiles", "defaults"),
+                coverage=(lambda p: pitfall("--output", str(p), "--helm-profiles", "defaults"), _pitfall_counts),
+            ),
+            Command(
+                "pitfall (default profiles)",
+                "pitfall",
+                pitfall("--output", os.devnull),
+                coverage=(lambda p: pitfall("--output", str(p)), _pitfall_counts),
+            ),
+            Command(
+                "render+checkov",
+                "checkov",
+                wrapper,
+                ok_codes=frozenset({0, 1}),  # checkov: 1 = failed checks
+                env=CHECKOV_ENV,
+                coverage=(lambda p: wrapper + ["--output-file-path", str(_checkov_report_dir(p))], _checkov_counts),
+            ),
+        ]
+
+
 CORPORA: dict[str, type[Corpus]] = {
     "stdlib": StdlibCorpus,
+    "k8s": KubernetesCorpus,
+    "helm": HelmCorpus,
 }
 
 
@@ -322,6 +1158,27 @@ def _ruff_counts(path: Path) -> tuple[Counter[str], list[str]]:
     doc = _load_json(path)
     counts = Counter(d.get("code") or "syntax-error" for d in doc)
     return counts, []
+
+
+def _checkov_counts(path: Path) -> tuple[Counter[str], list[str]]:
+    """checkov's ``--output-file-path DIR`` report: DIR/results_json.json."""
+    doc = _load_json(_checkov_report_dir(path) / "results_json.json")
+    reports = doc if isinstance(doc, list) else [doc]
+    counts: Counter[str] = Counter()
+    notes = []
+    for report in reports:
+        if not isinstance(report, dict):
+            continue
+        for check in (report.get("results") or {}).get("failed_checks") or []:
+            counts[check.get("check_id") or "?"] += 1
+        summary = report.get("summary") or {}
+        if summary:
+            notes.append(
+                f"{report.get('check_type', '?')}: {summary.get('resource_count', '?')} resources, "
+                f"{summary.get('passed', '?')} passed / {summary.get('failed', '?')} failed checks, "
+                f"{summary.get('parsing_errors', '?')} parsing errors"
+            )
+    return counts, notes
 
 
 # --------------------------------------------------------------------------- running
@@ -413,7 +1270,7 @@ def run_once(cmd: Command, round_no: int, *, argv: Sequence[str] | None = None) 
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         try:
-            proc = subprocess.Popen(argv, cwd=cmd.cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+            proc = subprocess.Popen(argv, cwd=cmd.cwd, env=_env(cmd.env), stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
         except OSError as exc:
             raise BenchError(f"{cmd.label}: cannot start `{shlex.join(argv)}`: {exc}") from None
         sampler = TreeSampler(proc.pid)
@@ -519,6 +1376,60 @@ def print_timings(commands: Sequence[Command], summary: dict[str, dict[str, floa
     print(_table(headers, rows, [False, *([True] * len(peers))]))
 
 
+def check_targets(targets: Sequence[Target], summary: dict[str, dict[str, float | None]]) -> list[dict[str, object]]:
+    """Evaluate each target on the medians; a target whose commands did not run is left out."""
+    results: list[dict[str, object]] = []
+    for t in targets:
+        ours = summary.get(t.ours)
+        if ours is None:
+            continue
+        if t.kind == "speed":
+            peer = summary.get(t.peer)
+            if peer is None:
+                continue
+            factor = peer["median_s"] / ours["median_s"] if ours["median_s"] else float("inf")  # type: ignore[operator]
+            results.append({
+                "target": f"{t.ours} at least {t.value:g}x faster than {t.peer}",
+                "measured": f"{factor:.1f}x ({peer['median_s']:.2f} s / {ours['median_s']:.2f} s)",
+                "value": factor,
+                "met": factor >= t.value,
+            })
+        elif t.kind == "memory":
+            figures = [x for x in (ours["median_maxrss_mb"], ours["median_tree_rss_mb"]) if x is not None]
+            peak = max(figures)  # type: ignore[type-var]
+            tree = ours["median_tree_rss_mb"]
+            results.append({
+                "target": f"{t.ours} peak memory under {t.value:g} MB",
+                "measured": f"{peak:.0f} MB (peak RSS {ours['median_maxrss_mb']:.0f} MB, tree RSS {'-' if tree is None else f'{tree:.0f}'} MB)",
+                "value": peak,
+                "met": peak < t.value,  # type: ignore[operator]
+            })
+    return results
+
+
+def print_speedups(commands: Sequence[Command], summary: dict[str, dict[str, float | None]]) -> None:
+    ours = [c for c in commands if c.tool == "pitfall" and c.label in summary]
+    peers = [c for c in commands if c.tool != "pitfall" and c.label in summary]
+    if not ours or not peers:
+        return
+    print()
+    print("speed-up on medians: peer wall time / pitfall wall time (\"pitfall is N x faster\")")
+    for o in ours:
+        for p in peers:
+            a, b = summary[o.label]["median_s"], summary[p.label]["median_s"]
+            factor = b / a if a else float("inf")  # type: ignore[operator]
+            print(f"  {o.label} vs {p.label}: {p.label}/{o.label} = {factor:.1f}x: {o.label} is {factor:.1f}x faster")
+
+
+def print_targets(results: Sequence[dict[str, object]]) -> None:
+    if not results:
+        return
+    print()
+    print("targets:")
+    for r in results:
+        print(f"  [{'met' if r['met'] else 'NOT MET'}] {r['target']}: {r['measured']}")
+
+
 def print_counts(label: str, counts: Counter[str], notes: Sequence[str]) -> None:
     total = sum(counts.values())
     print(f"{label}: {total} findings")
@@ -526,6 +1437,17 @@ def print_counts(label: str, counts: Counter[str], notes: Sequence[str]) -> None
         print(f"  {code:<14} {n:>6}")
     for note in notes:
         print(f"  {note}")
+
+
+def _loadavg() -> tuple[float, float, float] | None:
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return None
+
+
+def _fmt_load(load: tuple[float, float, float] | None) -> str:
+    return "n/a" if load is None else " ".join(f"{x:.2f}" for x in load)
 
 
 # --------------------------------------------------------------------------- main
@@ -568,20 +1490,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     versions = {"pitfall": tool_version(tools.pitfall)}
     for name, exe in tools.peers.items():
-        versions[name] = tool_version([str(exe)])
+        versions[name] = tool_version([str(exe)], env=CHECKOV_ENV if name == "checkov" else None)
+    versions.update(corpus.extra_versions())
     n_files = corpus.file_count()
     cores = os.cpu_count() or 1
 
     print(f"corpus:   {corpus.name}: {corpus.description}")
-    print(f"          {corpus.root} ({n_files} .py files)")
-    print(f"machine:  {cores} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    print(f"          {corpus.root} ({corpus.size_text()})")
+    load_before = _loadavg()
+    print(f"machine:  {cores} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}, load average {_fmt_load(load_before)}")
     for name, v in versions.items():
         print(f"{name + ':':<9} {v}")
     for cmd in commands:
-        print(f"  {cmd.label}: {shlex.join(cmd.argv)}")
+        env = "".join(f"{k}={shlex.quote(v)} " for k, v in (cmd.env or {}).items())
+        print(f"  {cmd.label}: {env}{shlex.join(cmd.argv)}")
     print(f"rounds:   {args.runs} (interleaved: {', '.join(c.label for c in commands)})")
     print(flush=True)
 
+    width = max(20, *(len(c.label) for c in commands))
     samples: list[Sample] = []
     stderr_seen: dict[str, str] = {}
     for r in range(1, args.runs + 1):
@@ -590,11 +1516,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             samples.append(sample)
             if stderr and cmd.label not in stderr_seen:
                 stderr_seen[cmd.label] = stderr
-            print(f"  round {r}/{args.runs}  {cmd.label:<20} {sample.wall_s:7.2f} s  {sample.maxrss_mb:6.0f} MB", flush=True)
+            print(f"  round {r}/{args.runs}  {cmd.label:<{width}} {sample.wall_s:7.2f} s  {sample.maxrss_mb:6.0f} MB", flush=True)
     print()
 
+    load_after = _loadavg()
     summary = summarize(commands, samples)
     print_timings(commands, summary)
+    target_results = check_targets(corpus.targets, summary)
+    if corpus.targets:
+        print_speedups(commands, summary)
+        print_targets(target_results)
+    print(f"\nload average (1, 5, 15 min): {_fmt_load(load_before)} before, {_fmt_load(load_after)} after the timed rounds")
+    if load_after is not None and load_after[1] > cores * 1.1:
+        print(f"  warning: the 5-minute load average exceeded the {cores} cores: other work competed for the CPU")
 
     if args.json:
         doc = {
@@ -605,10 +1539,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "versions": versions,
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
             "commands": {c.label: c.argv for c in commands},
             "samples": [asdict(s) for s in samples],
             "summary": summary,
         }
+        if target_results:
+            doc["targets"] = target_results
         Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         print(f"\nraw timings written to {args.json}")
 

@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "rules":
+            if not getattr(args, "rules_command", None):
+                parser.parse_args(["rules", "--help"])
+                return EXIT_ERROR
             return _rules(args, parser)
         if args.command == "packs":
             return _packs(args)

@@ -14,7 +14,8 @@ from .config import Settings
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
-CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key", ".der"})
+CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".cert", ".key", ".der", ".p8", ".pk8"})
+CERT_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})  # OpenSSH keys have no suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ def unit_kind(path: Path) -> str | None:
         return "python"
     if suffix in YAML_SUFFIXES:
         return "yaml"
-    if suffix in CERT_SUFFIXES:
+    if suffix in CERT_SUFFIXES or path.name in CERT_NAMES:
         return "cert"
     return None
 

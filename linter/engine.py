@@ -19,8 +19,6 @@ from .config import Settings
 from .discover import Unit
 from .model import Finding, Notification, Pack, Region, Rule, UnitResult
 from .packs import declared_dependencies, load_packs, pack_applies, select_rules, with_options
-from .python import ParseError, PythonRuleSet
-from .python import analyze as analyze_python
 
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"
@@ -40,13 +38,22 @@ class RuleSet:
     index: Any = None
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
-    python: PythonRuleSet = field(init=False)
+    _python: Any = field(init=False, default=None)
     _kubernetes: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
         self.all_ids = frozenset(r.id for p in self.packs for r in p.rules)
-        self.python = PythonRuleSet(self.rules, self.settings)
+
+    @property
+    def python(self) -> Any:
+        """The compiled Python rules (linter.python.PythonRuleSet); libcst is imported on first use,
+        so a run over manifests only never pays for it."""
+        if self._python is None:
+            from .python import PythonRuleSet
+
+            self._python = PythonRuleSet(self.rules, self.settings)
+        return self._python
 
     @property
     def kubernetes(self) -> Any:
@@ -132,6 +139,9 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
         findings.append(tool_finding(ruleset, PARSE_ERROR, path, f"cannot analyse {path}: {reason}", where))
         return UnitResult(path, tuple(findings), (Notification(f"{path}: {reason}", "error", path, PARSE_ERROR),))
     if kind == "python":
+        from .python import ParseError
+        from .python import analyze as analyze_python
+
         try:
             findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
         except ParseError as exc:
@@ -244,7 +254,13 @@ def run(
     """
     global _WORKER
     jobs = jobs or os.cpu_count() or 1
-    if ruleset.python.needs_index:
+    kinds = {u.kind for u in units}
+    # compile what the units need in the parent: forked workers inherit it
+    if "python" in kinds:
+        ruleset.python
+    if kinds & {"yaml", "chart"}:
+        ruleset.kubernetes
+    if "python" in kinds and ruleset.python.needs_index:
         # first pass: the project's signature index, an input of every unit's analysis
         ruleset.index = index if index is not None else project_index(units, ruleset)
     # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)

@@ -304,7 +304,7 @@ def _compose(text: str, filename: str) -> Any:
     import yaml
 
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         # like go-yaml, name the line where the unfinished construct started
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -1032,7 +1032,7 @@ def _pointer_line(path: Path, pointer: str) -> int:
     import yaml
 
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError):
         return 1
     line = 1
@@ -1341,7 +1341,7 @@ def _chart_meta(path: Path) -> tuple[str, str] | None:
     meta = None
     try:
         text = target.read_text(encoding="utf-8") if path.is_dir() else _archive_files(path, ("Chart.yaml",))[1].get("Chart.yaml")
-        data = yaml.safe_load(text) if text else None
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if text else None
         if isinstance(data, dict) and data.get("name"):
             meta = (str(data["name"]), str(data.get("version") or ""))
     except (OSError, UnicodeDecodeError, tarfile.TarError, EOFError, yaml.YAMLError):
@@ -1463,7 +1463,7 @@ def _meta_from_text(text: str) -> str | None:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return None
     return str(data["name"]) if isinstance(data, dict) and data.get("name") else None
@@ -1573,7 +1573,7 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
     ``drop`` (positions); everything else is kept byte for byte."""
     import yaml
 
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     items = _dep_nodes(node)
     spans: list[tuple[int, int]] = []
     for i in sorted(set(drop), reverse=True):
@@ -1589,7 +1589,7 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
         for start, end in spans:  # last entry first, so offsets stay valid
             text = text[:start] + text[end:]
         return text
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     deps = data.get("dependencies") or []
     data["dependencies"] = [d for i, d in enumerate(deps) if i not in set(drop)]
     return yaml.safe_dump(data, sort_keys=False)
@@ -1796,7 +1796,7 @@ def _cli_values(chart_root: Path, packaged: bool, req: dict) -> tuple[dict, Helm
         else:
             p = chart_root / "values.yaml"
             text = p.read_text(encoding="utf-8") if p.is_file() else ""
-        defaults = yaml.safe_load(text) or {}
+        defaults = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
         defaults = {}
     user: dict = {}

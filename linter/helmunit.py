@@ -163,7 +163,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     defaults: dict[str, Any] = {}
     if values_text:
         try:
-            loaded = yaml.safe_load(values_text)
+            loaded = yaml.load(values_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             defaults = loaded if isinstance(loaded, dict) else {}
         except yaml.YAMLError:
             defaults = {}

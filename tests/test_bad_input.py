@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from helpers import run, write
@@ -115,13 +116,20 @@ def test_non_kubernetes_yaml_and_templates_are_quiet(proj, capsys):
 
 
 def test_ctrl_c_exits_130_without_traceback(tmp_path):
-    files = {f"m{i}.py": BAD * 200 for i in range(400)}
+    files = {f"m{i}.py": BAD * 300 for i in range(800)}
     write(tmp_path, files)
     proc = subprocess.Popen([sys.executable, "-m", "linter", "check", str(tmp_path), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
-    time.sleep(1.5)
+    # interrupt once the run is under way: its worker processes exist
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if children.exists() and children.read_text().split():
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        pytest.fail("the run finished before Ctrl-C was sent; make the corpus larger")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    if proc.returncode == 1:
-        pytest.fail("the run finished before Ctrl-C was sent; make the corpus larger")
     assert proc.returncode == 130, err.decode()
     assert b"Traceback" not in err

@@ -13,16 +13,20 @@ from typing import Any
 from ..kubernetes import CheckContext, Hit
 from . import pss
 
-_last: tuple[int, str, tuple[int, int], list[pss.PssViolation]] | None = None
+_last: tuple[dict[str, Any], str, tuple[int, int], list[pss.PssViolation]] | None = None
 
 
 def violations(obj: dict[str, Any], level: str, version: tuple[int, int]) -> list[pss.PssViolation]:
-    """evaluate_all, remembered for the last object (the rules of one object run back to back)."""
+    """evaluate_all, remembered for the last object (the rules of one object run back to back).
+
+    The cache holds the object itself and compares identity: an ``id()`` alone can be reused
+    by a later object once the first is freed, which would hand one object another's result.
+    """
     global _last
-    if _last is not None and _last[0] == id(obj) and _last[1] == level and _last[2] == version:
+    if _last is not None and _last[0] is obj and _last[1] == level and _last[2] == version:
         return _last[3]
     found = pss.evaluate_all(obj, level, version)
-    _last = (id(obj), level, version, found)
+    _last = (obj, level, version, found)
     return found
 
 
