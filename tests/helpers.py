@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,3 +46,25 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Never copied: environments, VCS data, caches and build output.
+_SKIP_NAMES = {".venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".pitfall_cache", ".ruff_cache"}
+_SKIP_TOP = {"dist", "build", "bench/.work"}
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the working tree to ``dest``, without .venv, .git, bench/.work, caches and build output."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        rel = Path(directory).resolve().relative_to(ROOT).as_posix()
+        skipped = set()
+        for name in names:
+            relname = name if rel == "." else f"{rel}/{name}"
+            if name in _SKIP_NAMES or relname in _SKIP_TOP or name.endswith(".egg-info"):
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+    return dest

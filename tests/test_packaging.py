@@ -23,28 +23,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, copy_project  # noqa: E402
 SCHEMAS = ("rule", "pack", "config")
 
-# Never copied: environments, VCS data, caches and build output.
-_SKIP_NAMES = {".venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".pitfall_cache", ".ruff_cache"}
-_SKIP_TOP = {"dist", "build", "bench/.work"}
 
 
-def copy_project(dest: Path) -> Path:
-    """Copy the working tree to ``dest``, without .venv, .git, bench/.work, caches and build output."""
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        rel = Path(directory).resolve().relative_to(ROOT).as_posix()
-        skipped = set()
-        for name in names:
-            relname = name if rel == "." else f"{rel}/{name}"
-            if name in _SKIP_NAMES or relname in _SKIP_TOP or name.endswith(".egg-info"):
-                skipped.add(name)
-        return skipped
-
-    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
-    return dest
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import copy_project  # noqa: E402
+
 HOOK_TIMEOUT = 600  # seconds: the hook env installs the project and its dependencies
 
 BAD = 'import requests\nrequests.get("https://example.com")\n'
 GOOD = 'import requests\nrequests.get("https://example.com", timeout=5)\n'
-
-_SKIP_NAMES = {".venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".pitfall_cache", ".ruff_cache"}
-_SKIP_TOP = {"dist", "build", "bench/.work"}
 
 # git/pre-commit variables that would point a child process at the wrong repository or config
 _LEAKY = {
@@ -37,20 +35,6 @@ _LEAKY = {
 _GIT_ID = ["-c", "user.name=pitfall tests", "-c", "user.email=tests@pitfall.invalid", "-c", "commit.gpgsign=false"]
 
 
-def copy_project(dest: Path) -> Path:
-    """Copy the working tree to ``dest``, without .venv, .git, bench/.work, caches and build output."""
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        rel = Path(directory).resolve().relative_to(ROOT).as_posix()
-        skipped = set()
-        for name in names:
-            relname = name if rel == "." else f"{rel}/{name}"
-            if name in _SKIP_NAMES or relname in _SKIP_TOP or name.endswith(".egg-info"):
-                skipped.add(name)
-        return skipped
-
-    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
-    return dest
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -28,18 +28,9 @@ from typing import Any
 import libcst as cst
 
 from ..index import _DEF_HEADER, _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
-from ..python import Visitor, find_arg
+from ..python import Visitor, _dotted, find_arg
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-
-
-def _dotted(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        left = _dotted(node.value)
-        return f"{left}.{node.attr.value}" if left else None
-    return None
 
 
 def _last(node: cst.BaseExpression | None) -> str:
@@ -289,9 +280,10 @@ class TimeoutNotPropagated(Visitor):
     """CTX102: a function given a timeout/deadline/context that does not pass it on."""
 
     TRIGGERS = ()
-    # a `def` that takes a watched parameter: the caller (and any same-file callee) has one
+    # a `def` that takes a watched parameter: the caller, and any callee in the same file
     TRIGGER_REGEX = _DEF_HEADER.pattern.decode()
-    # findings lie in functions whose header holds the trigger; same-file callees do too
+    # findings lie in functions whose header holds the trigger, and same-file callees have one
+    # too (so the analyzer may drop the file's other definitions)
     LOCAL = True
     NEEDS_INDEX = True
 
@@ -637,11 +629,8 @@ class ThreadLosesContext(Visitor):
     """CTX103: work handed to another thread without the caller's ``contextvars`` context."""
 
     TRIGGERS = ()
-    # the module uses context variables (or OpenTelemetry) and hands work to a thread somewhere
-    TRIGGER_REGEX = (
-        r"\A(?=(?s:.*?)(?:contextvars|ContextVar|opentelemetry))"
-        r"(?=(?s:.*?)(?:Thread|Timer|submit|\.map\(|run_in_executor))"
-    )
+    # the module uses context variables (or OpenTelemetry), then hands work to a thread
+    TRIGGER_REGEX = r"(?:contextvars|ContextVar|opentelemetry)(?s:.*?)(?:Thread|Timer|submit|\.map\(|run_in_executor)"
 
     def __init__(self, rule: Any, context: Any) -> None:
         super().__init__(rule, context)
@@ -748,8 +737,8 @@ class TaskResultDiscarded(Visitor):
     """CTX104: the task ``create_task``/``ensure_future`` returns is thrown away."""
 
     TRIGGERS = ()
-    # a statement that starts with the call (`asyncio.create_task(...)`, `loop.create_task(...)`)
-    TRIGGER_REGEX = r"^[ \t]*(?:[\w.]+\.)?(?:create_task|ensure_future)[ \t]*\("
+    # the call (`_` first: a single-literal prefix keeps the search fast)
+    TRIGGER_REGEX = r"_(?:task(?<=create_task)|future(?<=ensure_future))[ \t]*\("
     LOCAL = True
 
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -794,8 +783,8 @@ class CancellationSwallowed(Visitor):
     """CTX105: an ``except`` in an ``async def`` that catches cancellation and never re-raises."""
 
     TRIGGERS = ()
-    # an `async def` and a handler that can catch cancellation, in one file
-    TRIGGER_REGEX = r"\A(?=(?s:.*?)\basync[ \t]+def\b)(?=(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:))"
+    # an `async def`, and after it a handler that can catch cancellation
+    TRIGGER_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)"
     LOCAL = True
 
     def __init__(self, rule: Any, context: Any) -> None:
