@@ -214,7 +214,11 @@ def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool):  # type
             out.append(result)
             continue
         path = Path(unit.abspath)
-        before = path.read_bytes().decode("utf-8")
+        try:
+            before = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            out.append(result)  # fixes are written back as UTF-8 only: leave other encodings alone
+            continue
         after = apply_fixes(before, [f.fix for f in todo if f.fix is not None])
         if after == before:
             out.append(result)

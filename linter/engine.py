@@ -99,8 +99,11 @@ def tool_finding(ruleset: RuleSet, rule_id: str, path: str, message: str, region
     )
 
 
-def decode(data: bytes) -> tuple[str | None, str | None, Region | None]:
-    """(text, None, None) or (None, reason, where) for bytes that are not a UTF-8 text file."""
+def decode(data: bytes, *, python: bool = False) -> tuple[str | None, str | None, Region | None]:
+    """(text, None, None) or (None, reason, where) for bytes that are not a text file.
+
+    Text is UTF-8; a Python file may declare another encoding (PEP 263), as CPython reads it.
+    """
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -108,6 +111,16 @@ def decode(data: bytes) -> tuple[str | None, str | None, Region | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if python:
+            import io
+            import tokenize
+
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+                if encoding not in ("utf-8", "utf-8-sig"):
+                    return data.decode(encoding), None, None
+            except (SyntaxError, LookupError, UnicodeDecodeError):
+                pass
         line = data.count(b"\n", 0, exc.start) + 1
         return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", Region.point(line)
     return text, None, None
@@ -134,7 +147,7 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
             rules=ruleset.by_id, all_ids=ruleset.all_ids,
         )
         return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), ())
-    text, reason, where = decode(data)
+    text, reason, where = decode(data, python=kind == "python")
     if text is None:
         findings.append(tool_finding(ruleset, PARSE_ERROR, path, f"cannot analyse {path}: {reason}", where))
         return UnitResult(path, tuple(findings), (Notification(f"{path}: {reason}", "error", path, PARSE_ERROR),))
