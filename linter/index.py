@@ -2,14 +2,18 @@
 
 The context rules (``CTX102``) ask "does the function this call reaches accept the parameter the
 caller was given?", across modules of the scanned project. The answer comes from a first pass
-over every Python unit, before the per-file analysis:
+over the Python units, before the per-file analysis:
 
 - ``build_index(sources)`` is pure: from ``(path, source bytes)`` pairs it builds a small,
   picklable ``ProjectIndex`` (module name -> function or ``Class.method`` name -> where it accepts
-  each watched parameter). Only functions that accept one of the watched names get an entry, and
-  only files whose text has such a ``def`` header are parsed at all (a regular-expression check
-  first, then CPython's ``ast``: no libcst here).
-- ``index_units(units)`` is the I/O edge the runner calls (it reads the files).
+  each watched parameter). Only functions that accept one of the watched names get an entry.
+  It never parses a whole file when it can help it: a substring check skips most files, the
+  ``def`` lines are found with a regular expression, and only their headers go through CPython's
+  ``ast``; text the line scan cannot place (``def`` inside strings, odd indentation) falls back
+  to ``ast.parse`` of that file. No libcst here.
+- ``index_units(units)`` is the I/O edge the runner calls: it reads the units, asks the disk which
+  folders are packages, and reads the modules that functions with a watched parameter import
+  when they are not units themselves (the pre-commit hook passes only the changed files).
 
 The index is an input of the pure core (``engine.lint_unit`` gets it through the rule set), never
 global state: an editor or an incremental run can rebuild it for the files that changed and pass
@@ -26,9 +30,15 @@ from dataclasses import dataclass, field
 WATCHED = ("timeout", "deadline", "context", "ctx")
 
 # a `def` header that names a watched parameter: the header may span lines and hold calls in its
-# defaults, so a `)` ends the scan only where it closes the header (followed by `:` or `->`)
+# defaults (one level of parentheses); the literal `def` first keeps the search fast
 _DEF_HEADER = re.compile(
-    rb"\bdef[ \t]+\w+[ \t]*\((?:[^)]|\)(?![ \t]*(?:->|:)))*?\b(?:timeout|deadline|context|ctx)\b"
+    rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?\b(?:timeout|deadline|context|ctx)\b"
+)
+# ... that can be a caller CTX102 checks: a timeout or deadline, or a context it must be given
+# (`context=None` means "the ambient one": such a function is not asked to pass it on)
+CALLER_HEADER = re.compile(
+    rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?"
+    rb"(?:\b(?:timeout|deadline)\b|\b(?:context|ctx)\b(?![ \t]*(?::[^,)=]*)?=))"
 )
 
 # decorators that keep a function's call signature (matched on the last dotted component)
@@ -90,15 +100,15 @@ def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -
 class ProjectIndex:
     """Signatures of the scanned project's functions that accept a watched parameter.
 
-    ``functions``: module name -> ``f`` / ``Class.method`` -> signature. ``modules``: unit path ->
-    module name. ``aliases``: package module -> name re-exported from its ``__init__`` -> the
-    absolute name it imports. ``ambiguous``: module names two files claim (never resolved).
+    ``functions``: module name -> ``f`` / ``Class.method`` -> signature (a module name that two
+    files claim gets no entry). ``modules``: unit path -> module name. ``aliases``: package
+    module -> name re-exported from its ``__init__`` -> the absolute name it imports.
+    ``fallback``: other names a module may be imported under (namespace packages, src layouts).
     """
 
     functions: Mapping[str, Mapping[str, Signature]] = field(default_factory=dict)
     modules: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    # other names a module may be imported under (namespace packages, src layouts): name -> module
     fallback: Mapping[str, str] = field(default_factory=dict)
 
     def module_of(self, path: str) -> str:
@@ -437,20 +447,6 @@ def _reexports_text(data: bytes, current: str) -> dict[str, str]:
     return out
 
 
-def _reexports(tree: ast.Module, current: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module != "__future__":
-            base = "." * stmt.level + (stmt.module or "")
-            target = absolute(base, current, True) if stmt.level else base
-            if not target:
-                continue
-            for alias in stmt.names:
-                if alias.name != "*":
-                    out[alias.asname or alias.name] = f"{target}.{alias.name}"
-    return out
-
-
 def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None) -> ProjectIndex:
     """The index of a project from its Python files (posix paths relative to the scan root).
 
@@ -595,7 +591,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
             name = index.module_of(path)
             init = path.endswith("__init__.py")
             wanted: set[str] = set()
-            if wants(data):
+            if CALLER_HEADER.search(data):
                 wanted |= imported_modules(data, name, init)
             if init:
                 wanted |= {t.rsplit(".", 1)[0] for t in index.aliases.get(name, {}).values()}

@@ -1,0 +1,571 @@
+"""Context and deadline propagation (CTX1xx): the signature index, cross-module resolution,
+bad input, and the command line with and without the process pool."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import textwrap
+
+import pytest
+from helpers import run, write
+
+import linter.engine as engine
+from linter.config import from_dict
+from linter.engine import build_ruleset, lint_text, lint_unit
+from linter.index import (
+    ProjectIndex,
+    Signature,
+    _Fallback,
+    _reexports_text,
+    _scan,
+    _scan_text,
+    absolute,
+    build_index,
+    module_name,
+    wants,
+)
+
+CTX = ["CTX101", "CTX102", "CTX103", "CTX104", "CTX105"]
+
+
+def src(code: str) -> bytes:
+    return textwrap.dedent(code).encode()
+
+
+@pytest.fixture(scope="module")
+def ruleset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ctx")
+    return build_ruleset(from_dict({"select": CTX}, root=root, config_path=None), project_root=root)
+
+
+def findings(ruleset, files: dict[str, str], path: str, *, index: bool = True) -> list[tuple[str, int]]:
+    """(rule, line) of one file of a project given as {path: code}, linted with the project's index."""
+    sources = [(p, src(c)) for p, c in files.items()]
+    ruleset.index = build_index(sources) if index else None
+    try:
+        result = lint_unit("python", path, src(files[path]), ruleset)
+    finally:
+        ruleset.index = None
+    assert not [f for f in result.findings if f.rule_id.startswith("LNT")], result.findings
+    return sorted((f.rule_id, f.region.line) for f in result.findings)
+
+
+# --------------------------------------------------------------------------- the index
+
+
+def test_module_names_follow_packages():
+    packages = {"app", "app/sub", "src/lib"}
+    assert module_name("app/mod.py", packages) == "app.mod"
+    assert module_name("app/sub/x.py", packages) == "app.sub.x"
+    assert module_name("app/__init__.py", packages) == "app"
+    assert module_name("app/sub/__init__.py", packages) == "app.sub"
+    assert module_name("scripts/run.py", packages) == "run"  # a folder without __init__ is a path root
+    assert module_name("src/lib/core.py", packages) == "lib.core"  # src layout
+
+
+def test_relative_names_resolve_against_the_importing_module():
+    assert absolute(".mod.f", "app.sub.x", False) == "app.sub.mod.f"
+    assert absolute("..mod.f", "app.sub.x", False) == "app.mod.f"
+    assert absolute(".mod", "app.sub", True) == "app.sub.mod"  # from an __init__: its own package
+    assert absolute("...f", "app.x", False) is None  # above the top package
+    assert absolute("pkg.f", "app.x", False) == "pkg.f"
+
+
+def test_signatures_record_where_each_watched_parameter_is_accepted():
+    index = build_index(
+        [
+            (
+                "m.py",
+                src(
+                    """
+                    import functools
+
+                    def plain(url, timeout=None): ...
+                    def kwonly(url, *, deadline): ...
+                    def posonly(url, timeout, /): ...
+                    def untouched(url, retries=3): ...
+                    async def coro(request, ctx): ...
+
+                    class Client:
+                        def __init__(self, base, timeout=None): ...
+                        def get(self, path, timeout=None): ...
+                        @staticmethod
+                        def build(url, timeout=None): ...
+                        @classmethod
+                        def create(cls, url, context=None): ...
+                        @functools.lru_cache(maxsize=None)
+                        def cached(self, key, timeout=None): ...
+                        @property
+                        def prop(self, timeout=None): ...
+                        class Inner:
+                            def go(self, ctx): ...
+
+                    @some.decorator
+                    def wrapped(url, timeout=None): ...
+
+                    def outer(timeout=None):
+                        def nested(timeout=None): ...
+                    """
+                ),
+            )
+        ]
+    )
+    sigs = index.functions["m"]
+    assert sigs["plain"] == Signature("function", (("timeout", 1, True),))
+    assert sigs["kwonly"] == Signature("function", (("deadline", None, True),))
+    assert sigs["posonly"] == Signature("function", (("timeout", 1, False),))
+    assert sigs["coro"] == Signature("function", (("ctx", 1, True),))
+    assert sigs["Client.get"].accepts("timeout", bound=True) == (1, True)
+    assert sigs["Client.get"].accepts("timeout", bound=False) == (2, True)
+    assert sigs["Client.build"].accepts("timeout", bound=True) == (1, True)  # static: nothing bound
+    assert sigs["Client.create"].kind == "classmethod"
+    assert "Client.cached" in sigs and "Client.Inner.go" in sigs and "Client.__init__" in sigs
+    # not indexed: no watched parameter, a decorator that may change the signature, nested
+    for name in ("untouched", "wrapped", "Client.prop", "outer.nested", "nested"):
+        assert name not in sigs
+    assert "outer" in sigs
+
+
+def test_conflicting_definitions_are_not_trusted():
+    code = src(
+        """
+        import sys
+        if sys.platform == "win32":
+            def connect(host, timeout=None): ...
+        else:
+            def connect(host, port, timeout=None): ...
+        try:
+            from fast import fetch
+        except ImportError:
+            def fetch(url, timeout=None): ...
+        """
+    )
+    sigs = build_index([("m.py", code)]).functions["m"]
+    assert "connect" not in sigs and "fetch" in sigs
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # headers over several lines, defaults holding brackets and strings with `)` and `:`
+        '''
+        class A:
+            def f(self, a=(1, 2), b="):", *,
+                  timeout: float | None = None,
+                  ) -> dict[str, int]:
+                pass
+
+            @decorate(
+                option=True,
+            )
+            def g(self, ctx): ...
+
+            @staticmethod
+            # a comment between decorator and def
+            def h(deadline=None): ...
+        ''',
+        # conditional definitions, a multi-line condition, a class inside `if`
+        '''
+        import sys
+        if (sys.platform == "win32" and
+                sys.version_info >= (3, 8)):
+            def f(timeout=None): ...
+        try:
+            import x
+        except ImportError:
+            class B:
+                def m(self, context): ...
+        ''',
+        # text at column 0 inside a docstring: the line scan gives up and the file is parsed
+        '''
+        class C:
+            """Doc
+        def fake(timeout): pass
+            """
+            def real(self, timeout=None): ...
+        ''',
+        # a nested function after a multi-line statement
+        '''
+        def outer(x):
+            y = call(a,
+        b)
+            def inner(timeout=None): ...
+            return inner
+        ''',
+    ],
+)
+def test_fast_line_scan_agrees_with_ast(code):
+    import ast
+
+    data = src(code)
+    assert wants(data)
+    want = _scan(ast.parse(data))
+    try:
+        got = _scan_text(data)
+    except _Fallback:
+        got = want  # build_index parses such a file instead
+    assert got == want
+    assert build_index([("m.py", data)]).functions.get("m", {}) == want
+
+
+def test_reexports_from_package_init():
+    data = src(
+        """
+        from .net import fetch, Client as HttpClient
+        from .util import (
+            retry,  # a comment
+            backoff as bo,
+        )
+        from pkg.other import a, \\
+            b
+        from . import sub
+        from __future__ import annotations
+        """
+    )
+    assert _reexports_text(data, "pkg") == {
+        "fetch": "pkg.net.fetch",
+        "HttpClient": "pkg.net.Client",
+        "retry": "pkg.util.retry",
+        "bo": "pkg.util.backoff",
+        "a": "pkg.other.a",
+        "b": "pkg.other.b",
+        "sub": "pkg.sub",
+    }
+
+
+def test_lookup_follows_reexports_and_src_layouts():
+    index = build_index(
+        [
+            ("src/pkg/__init__.py", b"from .net import fetch\nfrom .net import Client\n"),
+            ("src/pkg/net.py", src("def fetch(url, timeout=None): ...\nclass Client:\n    def get(self, p, timeout=None): ...\n")),
+            ("tools/ns/helper.py", src("def ping(host, deadline=None): ...\n")),  # namespace package
+        ]
+    )
+    assert index.lookup("pkg.fetch")[0] == "fetch"
+    assert index.lookup("pkg.net.fetch")[0] == "fetch"
+    assert index.lookup("pkg.Client.get")[0] == "Client.get"
+    assert index.lookup("ns.helper.ping")[0] == "ping"  # imported under its path below a source root
+    assert index.lookup("pkg.missing") is None
+    assert index.lookup("requests.get") is None
+    assert index.module_of("src/pkg/net.py") == "pkg.net"
+
+
+def test_two_files_claiming_one_module_name_resolve_to_neither():
+    index = build_index([("a/util.py", b"def f(timeout=None): ...\n"), ("b/util.py", b"def f(x): ...\n")])
+    assert index.lookup("util.f") is None
+
+
+def test_index_is_pure_compact_and_picklable():
+    files = [("p/__init__.py", b""), ("p/m.py", b"def f(x, timeout=None): ...\n"), ("p/n.py", b"x = 1\n")]
+    one, two = build_index(files), build_index(list(files))
+    assert one == two
+    assert pickle.loads(pickle.dumps(one)) == one
+    assert set(one.functions) == {"p.m"}  # files without such functions get no entry
+    assert build_index([]) == ProjectIndex()
+
+
+# --------------------------------------------------------------------------- cross-module resolution
+
+CLIENT = """
+def fetch(url, timeout=None):
+    return url
+
+class Client:
+    def __init__(self, base, timeout=None):
+        self.base = base
+
+    def get(self, path, timeout=None):
+        return path
+"""
+
+
+@pytest.mark.parametrize(
+    "caller, expected",
+    [
+        ("from pkg.client import fetch\ndef h(u, timeout):\n    fetch(u)\n", [2 + 1]),
+        ("import pkg.client as m\ndef h(u, timeout):\n    m.fetch(u)\n    m.fetch(u, timeout)\n", [3]),
+        ("import pkg.client\ndef h(u, timeout):\n    pkg.client.fetch(u)\n", [3]),
+        ("from .client import fetch\ndef h(u, timeout):\n    fetch(u)\n", [3]),
+        ("from . import client\ndef h(u, timeout):\n    client.fetch(u)\n", [3]),
+        ("from .client import Client\ndef h(u, timeout):\n    c = Client(u)\n    c.get('/')\n", [3, 4]),
+        ("from pkg import fetch\ndef h(u, timeout):\n    fetch(u)\n", [3]),  # re-exported by pkg/__init__
+        ("from pkg.client import fetch\ndef h(u, timeout):\n    fetch(u, timeout=timeout)\n", []),
+        ("from pkg.client import fetch\ndef h(u, timeout):\n    fetch(u, min(timeout, 5))\n", []),
+        ("from pkg.client import fetch\ndef h(u, deadline):\n    fetch(u)\n", []),  # another parameter
+        ("from pkg.client import nothing\ndef h(u, timeout):\n    nothing(u)\n", []),
+        ("from elsewhere import fetch\ndef h(u, timeout):\n    fetch(u)\n", []),  # not in the project
+    ],
+)
+def test_cross_module_calls(ruleset, caller, expected):
+    files = {"pkg/__init__.py": "from .client import fetch\n", "pkg/client.py": CLIENT, "pkg/service.py": caller}
+    assert [line for rule, line in findings(ruleset, files, "pkg/service.py") if rule == "CTX102"] == expected
+
+
+def test_relative_import_two_levels_up(ruleset):
+    files = {
+        "app/__init__.py": "",
+        "app/net.py": "def call(host, ctx):\n    return host\n",
+        "app/api/__init__.py": "",
+        "app/api/views.py": "from ..net import call\n\ndef view(request, ctx):\n    return call(request.host)\n",
+    }
+    assert findings(ruleset, files, "app/api/views.py") == [("CTX102", 4)]
+
+
+def test_without_an_index_only_the_file_itself_is_known(ruleset):
+    code = "from pkg.client import fetch\n\ndef local(u, timeout=None):\n    return u\n\ndef h(u, timeout):\n    fetch(u)\n    local(u)\n"
+    files = {"pkg/__init__.py": "", "pkg/client.py": CLIENT, "pkg/service.py": code}
+    assert findings(ruleset, files, "pkg/service.py", index=False) == [("CTX102", 8)]
+    assert findings(ruleset, files, "pkg/service.py") == [("CTX102", 7), ("CTX102", 8)]
+    # the editor path: lint_text works without any index
+    result = lint_text("pkg/service.py", code, ruleset)
+    assert [(f.rule_id, f.region.line) for f in result.findings] == [("CTX102", 8)]
+
+
+def test_the_file_being_linted_wins_over_a_stale_index(ruleset):
+    old = "def f(x):\n    return x\n\ndef g(x, timeout=None):\n    return f(x)\n"
+    new = "def f(x, timeout=None):\n    return x\n\ndef g(x, timeout=None):\n    return f(x)\n"
+    ruleset.index = build_index([("m.py", src(old))])
+    try:
+        result = lint_unit("python", "m.py", src(new), ruleset)
+    finally:
+        ruleset.index = None
+    assert [(f.rule_id, f.region.line) for f in result.findings] == [("CTX102", 5)]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+ODD = '''
+import asyncio
+import contextvars
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from helloworld_pb2_grpc import *
+from somewhere import *
+import helloworld_pb2_grpc
+
+var = contextvars.ContextVar("v")
+
+
+class Greeter(helloworld_pb2_grpc.GreeterServicer):
+    def SayHello(self, request, context, **kwargs):
+        stub = getattr(helloworld_pb2_grpc, "BackendStub")(CHANNEL)
+        stub.Lookup(request)
+        getattr(self, "stub").Lookup(request)
+        self.stub.Lookup(request, **kwargs)
+        functools.partial(self.stub.Lookup, timeout=1)(request)
+        (lambda: STUB.Lookup(request))()
+        return BackendStub(CHANNEL).Lookup(request, *kwargs.values())
+
+
+def relay(job, timeout=None, *args, **kwargs):
+    send(job, **kwargs)
+    send(job, *args)
+    functools.partial(send, job)()
+    getattr(job, "send")(job)
+    job.handlers["send"](job)
+    (send if job else other)(job)
+    send(job)
+
+
+def send(job, timeout=None, *args, **kwargs):
+    return job
+
+
+async def main(loop, work):
+    pool = ThreadPoolExecutor()
+    pool.submit(functools.partial(contextvars.copy_context().run, work))
+    threading.Thread(target=getattr(work, "run")).start()
+    threading.Thread(target=work, **{"daemon": True})
+    threading.Thread(*[None, work])
+    getattr(asyncio, "create_task")(work())
+    loop.create_task(*[work()])
+    asyncio.ensure_future(**{"coro_or_future": work()})
+    try:
+        await work()
+    except (*[asyncio.CancelledError],):
+        pass
+    try:
+        await work()
+    except getattr(asyncio, "CancelledError"):
+        pass
+'''
+
+
+def test_unusual_usage_never_crashes_and_stays_precise(ruleset):
+    result = lint_unit("python", "odd.py", src(ODD), ruleset)
+    got = sorted((f.rule_id, f.region.line) for f in result.findings)
+    # dynamic stubs, two star imports, `**kwargs`/`*args`, partials, lambdas, `getattr` targets,
+    # `**{...}` that may carry `context=`, starred or dynamic exception types: all silent
+    assert got == [
+        ("CTX102", 32),  # the one plain call that drops the timeout
+        ("CTX104", 46),  # `loop.create_task(*[...])`: its result is still thrown away
+        ("CTX104", 47),
+    ]
+
+
+def test_a_single_star_import_still_resolves(ruleset):
+    code = """
+    from helloworld_pb2_grpc import *
+
+    class Greeter(GreeterServicer):
+        def SayHello(self, request, context):
+            return BackendStub(CHANNEL).Lookup(request)
+    """
+    assert findings(ruleset, {"m.py": code}, "m.py") == [("CTX101", 6)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "async def f(:\n",  # a syntax error: LNT001, nothing else
+        "def f(timeout=None):\n    return f\n",
+        "def f(timeout=None, /, *, ctx):\n    f(timeout, ctx=ctx)\n",
+        "class C(object, metaclass=M, **extra):\n    def f(self, r, context):\n        return self.f(r, context)\n",
+        "x = [asyncio.create_task(c) for c in cs]\nasync def g():\n    try:\n        await x\n    except:\n        raise\n",
+        "from contextvars import *\nfrom threading import *\nThread(target=f).start()\n",
+    ],
+)
+def test_odd_files_do_not_crash(ruleset, code):
+    result = lint_unit("python", "odd.py", code.encode(), ruleset)
+    assert all(f.rule_id in CTX or f.rule_id == "LNT001" for f in result.findings)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11+")
+def test_except_star_swallowing_cancellation(ruleset):
+    code = "import asyncio\nasync def f():\n    try:\n        await g()\n    except* asyncio.CancelledError:\n        pass\n"
+    result = lint_unit("python", "m.py", code.encode(), ruleset)
+    assert [(f.rule_id, f.region.line) for f in result.findings] == [("CTX105", 5)]
+
+
+def test_rules_skip_files_without_their_triggers(ruleset, monkeypatch):
+    import libcst
+
+    calls = []
+    real = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # `timeout`, `contextvars` and `asyncio` appear, but no def takes a watched parameter, no task
+    # is started, no handler catches cancellation, no work goes to a thread
+    code = b"import asyncio, contextvars\ntimeout = 5\nasync def f():\n    try:\n        await asyncio.sleep(timeout)\n    except Exception:\n        pass\n"
+    lint_unit("python", "m.py", code, ruleset)
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- the command line
+
+PROJECT = {
+    "pyproject.toml": '[project]\nname = "svc"\n\n[tool.pitfall]\nselect = ["CTX"]\n',
+    "svc/__init__.py": "from .client import fetch\n",
+    "svc/client.py": CLIENT,
+    "svc/api/__init__.py": "",
+    "svc/api/handlers.py": (
+        "from ..client import Client, fetch\n"
+        "import svc.client as c\n"
+        "from svc import fetch as refetch\n"
+        "\n"
+        "def handle(url, timeout):\n"
+        "    fetch(url)\n"
+        "    c.fetch(url, timeout=timeout)\n"
+        "    Client(url).get('/x')\n"
+        "    refetch(url)\n"
+    ),
+    "svc/tasks.py": (
+        "import asyncio\n"
+        "\n"
+        "async def start(work):\n"
+        "    asyncio.create_task(work())\n"
+        "    try:\n"
+        "        await work()\n"
+        "    except asyncio.CancelledError:\n"
+        "        return None\n"
+    ),
+    **{f"svc/filler{i}.py": f"def f{i}(x):\n    return x\n" for i in range(8)},
+}
+EXPECTED = {
+    ("CTX102", "svc/api/handlers.py", 6),
+    ("CTX102", "svc/api/handlers.py", 8),
+    ("CTX102", "svc/api/handlers.py", 9),
+    ("CTX104", "svc/tasks.py", 4),
+    ("CTX105", "svc/tasks.py", 7),
+}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, PROJECT)
+    return tmp_path
+
+
+def check(capsys, *args: str) -> tuple[int, list[dict], str]:
+    code, out, err = run(capsys, "check", "--format", "json", "--no-cache", *args)
+    return code, json.loads(out)["findings"], out
+
+
+def test_check_finds_cross_module_drops_with_and_without_the_pool(project, capsys):
+    code1, found1, out1 = check(capsys, "--jobs", "1")
+    assert code1 == 1
+    assert {(f["code"], f["filename"], f["location"]["row"]) for f in found1} == EXPECTED
+    code2, found2, out2 = check(capsys, "--jobs", "2")
+    assert (code2, out2) == (code1, out1)  # byte-identical
+
+
+def test_spawned_workers_get_the_index_through_the_initializer(project, capsys, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(engine, "_WORKER", None)
+    _, found, _ = check(capsys, "--jobs", "2")
+    assert {(f["code"], f["filename"], f["location"]["row"]) for f in found} == EXPECTED
+
+
+def test_the_index_is_built_once_before_the_pool(project, capsys, monkeypatch):
+    import linter.index
+
+    built = []
+    real = linter.index.build_index
+    monkeypatch.setattr(linter.index, "build_index", lambda *a, **k: built.append(1) or real(*a, **k))
+    check(capsys, "--jobs", "2")
+    assert built == [1]
+    built.clear()
+    run(capsys, "check", "--select", "TMO", "--no-cache")
+    assert built == []  # no selected rule needs it
+
+
+def test_checking_one_file_reads_the_modules_its_functions_import(project, capsys):
+    # the pre-commit case: only the changed file is a unit; the callee modules it imports (and the
+    # package re-export it goes through) are read from disk, so the findings are the same
+    _, found, _ = check(capsys, "svc/api/handlers.py")
+    assert {(f["code"], f["filename"], f["location"]["row"]) for f in found} == {e for e in EXPECTED if e[1] == "svc/api/handlers.py"}
+    _, found, _ = check(capsys, "svc/api/handlers.py", "svc/client.py")
+    assert {(f["code"], f["location"]["row"]) for f in found} == {("CTX102", 6), ("CTX102", 8), ("CTX102", 9)}
+
+
+def test_imports_are_followed_only_inside_the_source_tree(tmp_path, monkeypatch):
+    from linter.discover import Unit
+    from linter.index import index_units
+
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/main.py": "import os\nimport requests\nfrom app.net import get\nfrom . import util\n\ndef run(u, timeout=None):\n    return get(u)\n",
+        "app/net.py": "def get(u, timeout=None):\n    return u\n",
+        "app/util.py": "def helper(x, ctx):\n    return x\n",
+        "app/unused.py": "def other(x, timeout=None):\n    return x\n",
+    })
+    main = tmp_path / "app" / "main.py"
+    index = index_units([Unit("python", "app/main.py", str(main))])
+    assert index.module_of("app/main.py") == "app.main"
+    assert set(index.functions) == {"app.main", "app.net", "app.util"}  # never app.unused: not imported
+
+
+def test_large_files_keep_same_file_callees(ruleset):
+    # files over a few hundred lines are reduced to the definitions the triggers name: a callee
+    # with an optional context must survive that
+    filler = "".join(f"def unrelated{i}(x):\n    return x\n\n\n" for i in range(80))
+    code = filler + "def helper(x, context=None):\n    return x\n\n\ndef handler(x, context):\n    return helper(x)\n"
+    line = code.count("\n")
+    assert findings(ruleset, {"m.py": code}, "m.py") == [("CTX102", line)]
