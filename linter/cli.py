@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .config import HelmSettings, Settings, load_settings, with_cli
+from .config import Settings, load_settings, with_cli
 from .model import SEVERITY_RANK, Finding, Notification
 from .packs import PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
 

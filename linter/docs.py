@@ -41,7 +41,7 @@ def _options(rule: Rule) -> list[str]:
 
 def help_markdown(rule: Rule) -> str:
     lang = _lang(rule)
-    parts = [f"## What it does", "", rule.summary, "", "## Why is this bad?", "", rule.rationale, ""]
+    parts = ["## What it does", "", rule.summary, "", "## Why is this bad?", "", rule.rationale, ""]
     if rule.invalid and rule.target != "tool":
         bad = rule.invalid[0]
         parts += ["## Example", "", f"```{lang}", _clean(bad.code).rstrip(), "```", ""]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +258,7 @@ def _work(unit: Unit) -> UnitResult:
 
 
 def run(
-    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, progress: Callable[[UnitResult], None] | None = None, index: Any = None
+    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None
 ) -> list[UnitResult]:
     """Lint every unit; results come back in the units' order (the output is byte-stable).
 
@@ -301,6 +301,3 @@ def sort_findings(results: Iterable[UnitResult]) -> list[Finding]:
     out = [f for r in results for f in r.findings]
     return sorted(out, key=Finding.sort_key)
 
-
-def relocate(findings: Iterable[Finding], path: str) -> list[Finding]:
-    return [replace(f, path=path) for f in findings]

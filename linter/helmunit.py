@@ -136,14 +136,13 @@ def _must_set_path(message: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _problem_finding(ruleset: Any, base: str, p: HelmProblem, profile: str) -> Finding:
+def _problem_finding(base: str, p: HelmProblem, profile: str) -> Finding:
     severity = p.severity
     if profile != "defaults" and p.kind in ("render-error", "timeout"):
         severity = "note"  # a built-in profile the chart cannot render (its own `fail`/`required`)
     where = f"{base}/{p.path}" if p.path else base
     prefix = f"value set `{profile}`: " if profile != "defaults" else ""
-    rule_id = CHART_ERROR
-    return Finding(rule_id, where, Region.point(max(1, p.line)), f"{prefix}{p.message}", severity, fingerprint=f"{p.kind}:{p.path}")
+    return Finding(CHART_ERROR, where, Region.point(max(1, p.line)), f"{prefix}{p.message}", severity, fingerprint=f"{p.kind}:{p.path}")
 
 
 def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
@@ -196,7 +195,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
             key = (p.path, p.line, p.message)
             if key not in seen_problems:
                 seen_problems.add(key)
-                problems.append(_problem_finding(ruleset, base, p, profile))
+                problems.append(_problem_finding(base, p, profile))
         parsed = [(doc, [d for d in load_documents(doc.text).documents if is_object(d.data)]) for doc in result.docs]
         everything = [d for _, objs in parsed for d in objs]  # cross-object rules see the whole chart
         for doc, objs in parsed:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 
+from .checks import pss
 from .model import Finding, Logical, Region, Rule
 from .yamldocs import Document, Span, load_documents, locate
 
@@ -32,18 +33,10 @@ Path_ = tuple[Any, ...]
 
 
 def pod_paths(obj: dict[str, Any]) -> tuple[Path_, Path_] | None:
-    """(pod metadata path, pod spec path) for a pod-bearing object, else None."""
-    kind = obj.get("kind")
-    if kind == "Pod":
-        return ("metadata",), ("spec",)
-    if kind == "PodTemplate":
-        return ("template", "metadata"), ("template", "spec")
-    if kind == "CronJob":
-        base: Path_ = ("spec", "jobTemplate", "spec", "template")
-        return base + ("metadata",), base + ("spec",)
-    if kind in WORKLOAD_KINDS:
-        return ("spec", "template", "metadata"), ("spec", "template", "spec")
-    return None
+    """(pod metadata path, pod spec path) for a pod-bearing object, else None (one table,
+    the Pod Security module's, serves every rule)."""
+    target = pss.pod_target(obj)
+    return (target.meta_path, target.spec_path) if target is not None else None
 
 
 def get_path(data: Any, path: Sequence[Any]) -> Any:

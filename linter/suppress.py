@@ -129,14 +129,8 @@ def apply(
                 sup = Suppression("inSource", reason, "annotation")
                 break
         if sup is None:
-            for d in by_line.get(f.region.line, ()):
-                hit = [c for c in d.codes if _code_matches(c, f.rule_id, name)] if d.codes else ["*"]
-                if hit:
-                    d.used.update(hit)
-                    sup = Suppression("inSource", d.reason, "comment")
-                    break
-        if sup is None:
-            for d in file_dirs:
+            # the line's own directives first, then the file's
+            for d in (*by_line.get(f.region.line, ()), *file_dirs):
                 hit = [c for c in d.codes if _code_matches(c, f.rule_id, name)] if d.codes else ["*"]
                 if hit:
                     d.used.update(hit)
