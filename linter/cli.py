@@ -264,10 +264,10 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     cmd = args.rules_command
     if cmd == "list":
         if args.format == "json":
-            print(json.dumps([{"id": r.id, "name": r.name, "pack": r.pack, "target": r.target, "severity": r.severity, "status": r.status, "tags": list(r.tags)} for r in rules], indent=2))
+            print(json.dumps([{"id": r.id, "name": r.name, "pack": r.pack, "target": r.target, "severity": r.severity, "status": r.status, "opt_in": r.opt_in, "tags": list(r.tags)} for r in rules], indent=2))
         else:
             for r in rules:
-                print(f"{r.id}  {r.name:<45} {r.target:<10} {r.severity:<7} {r.status}")
+                print(f"{r.id}  {r.name:<45} {r.target:<10} {r.severity:<7} {r.status}{' (opt-in)' if r.opt_in else ''}")
         return EXIT_CLEAN
     if cmd == "show":
         for r in rules:

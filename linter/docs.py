@@ -69,6 +69,7 @@ def rule_page(rule: Rule, pack: Pack | None = None) -> str:
         f"- Target: {rule.target}",
         f"- Severity: {rule.severity}; confidence: {rule.confidence}",
         f"- Status: {rule.status} (since {rule.pack} {rule.since})",
+        *([f"- Opt-in: not in the default selection; enable it with `extend-select = [\"{rule.id}\"]`"] if rule.opt_in else []),
         f"- Tags: {', '.join(f'`{t}`' for t in rule.tags)}",
     ]
     if rule.security_severity is not None:
@@ -86,7 +87,8 @@ def index_page(packs: Sequence[Pack]) -> str:
         for r in sorted(pack.rules, key=lambda r: r.id):
             cwe = ", ".join(f"CWE-{c}" for c in r.cwe)
             fix = r.fix.applicability if r.fix else ""
-            lines.append(f"| [{r.id}]({r.id}.md) | {r.name} | {r.target} | {r.severity} | {cwe} | {fix} | {r.status} |")
+            status = f"{r.status}, opt-in" if r.opt_in else r.status
+            lines.append(f"| [{r.id}]({r.id}.md) | {r.name} | {r.target} | {r.severity} | {cwe} | {fix} | {status} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

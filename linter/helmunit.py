@@ -9,13 +9,14 @@ several value sets is reported once and says which value sets produced it.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from . import suppress
 from .helm import HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render
@@ -109,13 +110,20 @@ def _block_key(lines: Sequence[str], at: int, dotted: str) -> _Mapped | None:
     return None
 
 
-def _values_line(values_text: str | None, key: str) -> int | None:
-    if not values_text:
-        return None
+@functools.lru_cache(maxsize=4)
+def _values_document(values_text: str) -> Any:
+    """The values file, loaded once per chart (with positions) for defaults and value lines."""
     loaded = load_documents(values_text)
-    if not loaded.documents:
+    if loaded.problems or not loaded.documents:
         return None
-    span, _ = locate(loaded.documents[0], key.split("."))
+    return loaded.documents[0]
+
+
+def _values_line(values_text: str | None, key: str) -> int | None:
+    doc = _values_document(values_text) if values_text else None
+    if doc is None:
+        return None
+    span, _ = locate(doc, key.split("."))
     return span.line
 
 
@@ -161,11 +169,8 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     values_text = None if packaged else _read(chart / "values.yaml")
     defaults: dict[str, Any] = {}
     if values_text:
-        try:
-            loaded = yaml.load(values_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-            defaults = loaded if isinstance(loaded, dict) else {}
-        except yaml.YAMLError:
-            defaults = {}
+        doc = _values_document(values_text)
+        defaults = doc.data if doc is not None and isinstance(doc.data, dict) else {}
     sets: list[tuple[str, dict[str, Any] | None]] = []
     for profile in helm.profiles:
         if profile == "defaults":
@@ -248,7 +253,7 @@ def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any
     if not rules:
         return []
     from .checks.charts import ChartContext
-    from .python import load_reference
+    from .model import load_reference
 
     templates: dict[str, str] = {}
     if not packaged:

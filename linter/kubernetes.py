@@ -169,7 +169,7 @@ class KubeRuleSet:
     """Kubernetes rules compiled once per process."""
 
     def __init__(self, rules: Sequence[Rule], settings: Any) -> None:
-        from .python import load_reference
+        from .model import load_reference
 
         self.settings = settings
         self.rules: list[_Compiled] = []

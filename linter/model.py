@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,7 @@ class Rule:
     matcher: Any = None  # target-specific spec (plain data), compiled by the analyzer
     source: str = ""  # rule file path, for messages
     replaced_by: str | None = None
+    opt_in: bool = False  # selected only by its id, name or a prefix, never by ALL
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -172,3 +174,9 @@ class Pack:
     applies_to: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     builtin: bool = True
+
+
+def load_reference(ref: str) -> Any:
+    """``module:name`` of a rule's ``check``/``visitor``/``unless`` -> the object."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -1,8 +1,10 @@
 """Load, validate and select rule packs.
 
 A pack is a folder with ``pack.yaml`` and one ``<ID>-<name>.yaml`` file per rule. Every file
-is validated against the JSON Schemas in ``schemas/``; an invalid pack stops the run with a
-``PackError`` that names the file, the line and the key.
+of a user's pack is validated against the JSON Schemas in ``schemas/``; an invalid pack stops
+the run with a ``PackError`` that names the file, the line and the key. The built-in packs ship
+with pitfall and are validated by its test suite (``tests/test_packs.py``), not on every run:
+that validation was half of the start-up time.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .model import Example, FixSpec, Pack, Rule
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -52,20 +56,25 @@ def data_dir(name: str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def schema_validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    # the schemas ship with pitfall: tests/test_packs.py checks them against the metaschema
     schema = json.loads((data_dir("schemas") / f"{name}.schema.json").read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
 # --------------------------------------------------------------------------- YAML with marks
 
 
-def load_yaml_with_marks(path: Path) -> tuple[Any, yaml.Node | None]:
+def load_yaml_with_marks(path: Path, *, marks: bool = True) -> tuple[Any, yaml.Node | None]:
+    """The file's data, and its node tree for error lines (``marks=False``: data only, one parse)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(path, None, None, f"cannot read: {exc}") from None
     try:
+        if not marks:
+            return yaml.load(text, Loader=_Loader), None
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -147,12 +156,15 @@ def pack_dirs(path: Path) -> list[Path]:
     raise PackError(path, None, None, "not a pack folder (no pack.yaml here or in its subfolders)")
 
 
-def load_pack(folder: Path, *, builtin: bool) -> Pack:
+def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None) -> Pack:
+    """``validate``: check every file against the schemas (default: for packs that are not built in)."""
+    validate = not builtin if validate is None else validate
     meta_path = folder / "pack.yaml"
-    meta, meta_node = load_yaml_with_marks(meta_path)
-    error = _best_error(schema_validator("pack"), meta)
-    if error is not None:
-        raise validation_error(meta_path, meta_node, error)
+    meta, meta_node = load_yaml_with_marks(meta_path, marks=validate)
+    if validate:
+        error = _best_error(schema_validator("pack"), meta)
+        if error is not None:
+            raise validation_error(meta_path, meta_node, error)
     for i, spec in enumerate(meta.get("applies-to", ())):
         try:
             Requirement(spec)
@@ -162,7 +174,7 @@ def load_pack(folder: Path, *, builtin: bool) -> Pack:
     for rule_path in sorted(folder.glob("*.yaml")):
         if rule_path.name == "pack.yaml":
             continue
-        rules.append(load_rule(rule_path, meta))
+        rules.append(load_rule(rule_path, meta, validate=validate))
     pack_version = Version(meta["version"])
     for rule in rules:
         if Version(rule.since) > pack_version:
@@ -196,11 +208,12 @@ def _examples(items: Iterable[Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def load_rule(path: Path, pack_meta: dict[str, Any]) -> Rule:
-    data, node = load_yaml_with_marks(path)
-    error = _best_error(schema_validator("rule"), data)
-    if error is not None:
-        raise validation_error(path, node, error)
+def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True) -> Rule:
+    data, node = load_yaml_with_marks(path, marks=validate)
+    if validate:
+        error = _best_error(schema_validator("rule"), data)
+        if error is not None:
+            raise validation_error(path, node, error)
     rid, name = data["id"], data["name"]
     if path.name != f"{rid}-{name}.yaml":
         raise PackError(path, node_line(node, ["id"]), "id", f"file must be named {rid}-{name}.yaml")
@@ -215,7 +228,9 @@ def load_rule(path: Path, pack_meta: dict[str, Any]) -> Rule:
         kind = next(k for k in ("add-kwarg", "set-kwarg", "replace") if k in f)
         fix = FixSpec(kind=kind, text=f[kind], title=f["title"], applicability=f["applicability"], safety=f.get("safety", ""))
     matcher = {k: data[k] for k in ("match", "visitor", "check", "kinds", "scope", "must", "if") if k in data}
-    if matcher.get("must") is not None or matcher.get("if") is not None:
+    if validate and (matcher.get("must") is not None or matcher.get("if") is not None):
+        from jsonschema import Draft202012Validator
+
         for key in ("must", "if"):
             if key in matcher:
                 try:
@@ -249,6 +264,7 @@ def load_rule(path: Path, pack_meta: dict[str, Any]) -> Rule:
         matcher=matcher,
         source=str(path),
         replaced_by=data.get("replaced-by"),
+        opt_in=bool(data.get("opt-in", False)),
     )
 
 
@@ -362,7 +378,8 @@ def select_rules(
     ignore: Sequence[str] = (),
     preview: bool = False,
 ) -> list[Rule]:
-    """Ruff's semantics: the most specific selector wins; ties go to ignore."""
+    """Ruff's semantics: the most specific selector wins; ties go to ignore. An opt-in rule is
+    not selected by ``ALL``, only by its id, its name or a prefix of its id."""
     chosen = []
     on = [*select, *extend_select]
     for pack in packs:
@@ -371,7 +388,7 @@ def select_rules(
                 continue
             if rule.status == "preview" and not preview:
                 continue
-            best_on = max((_matches(s, rule) for s in on), default=0)
+            best_on = max((_matches(s, rule) for s in on if not (rule.opt_in and s == "ALL")), default=0)
             best_off = max((_matches(s, rule) for s in ignore), default=0)
             always = rule.target == "tool" and rule.id in ("LNT001", "LNT002")
             if always and best_off < 100:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any, ClassVar
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .model import Edit, Finding, Fix, Region, Rule
+from .model import Edit, Finding, Fix, Region, Rule, load_reference
 
 _BUILTINS = frozenset(dir(builtins))
 _UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
@@ -238,11 +237,6 @@ def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
             if values and all(isinstance(v, str) and v for v in values):
                 return values
     return []
-
-
-def load_reference(ref: str) -> Any:
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 # --------------------------------------------------------------------------- scopes

@@ -157,6 +157,8 @@ def _sarif_rule(rule: Rule) -> dict[str, object]:
     props["pack"] = rule.pack
     if rule.status != "stable":
         props["status"] = rule.status
+    if rule.opt_in:
+        props["opt-in"] = True
     return {
         "id": rule.id,
         "name": rule.name,

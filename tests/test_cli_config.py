@@ -181,3 +181,15 @@ def test_rules_list_and_show(capsys):
     assert code == 0 and "TMO101  request-without-timeout" in out
     code, out, _ = run(capsys, "rules", "show", "request-without-timeout")
     assert code == 0 and "## Why is this bad?" in out
+
+
+def test_opt_in_rules_need_more_than_all(proj, capsys):
+    from linter.packs import load_packs, select_rules
+
+    packs = load_packs()
+    opt_in = {r.id for p in packs for r in p.rules if r.opt_in}
+    assert opt_in == {"HLM201"}
+    assert "HLM201" not in {r.id for r in select_rules(packs)}
+    for selector in ("HLM201", "helm-lint-message", "HLM", "HLM2"):
+        assert "HLM201" in {r.id for r in select_rules(packs, extend_select=[selector])}, selector
+    assert "HLM201" not in {r.id for r in select_rules(packs, select=["HLM201"], ignore=["HLM201"])}

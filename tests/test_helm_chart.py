@@ -154,3 +154,13 @@ def test_render_timeout_is_reported(proj, capsys):
     code, doc = findings(capsys, "--helm-profiles", "defaults", "--config", "helm.timeout = 1")
     lnt = [f for f in doc["findings"] if f["code"] == "LNT002"]
     assert lnt and "time" in lnt[0]["message"].lower()
+
+
+def test_helm_lint_messages_are_opt_in(scaffold, capsys):
+    _, default = findings(capsys, "demo", "--helm-profiles", "defaults")
+    assert not [f for f in default["findings"] if f["code"] == "HLM201"]
+    _, chosen = findings(capsys, "demo", "--helm-profiles", "defaults", "--extend-select", "HLM201")
+    lint = [(f["filename"], f["message"]) for f in chosen["findings"] if f["code"] == "HLM201"]
+    assert lint == [("demo/Chart.yaml", "helm lint: icon is recommended")]
+    _, by_prefix = findings(capsys, "demo", "--helm-profiles", "defaults", "--select", "HLM")
+    assert "HLM201" in {f["code"] for f in by_prefix["findings"]}

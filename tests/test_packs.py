@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from linter.docs import expected_docs
-from linter.packs import data_dir, load_packs
+from linter.packs import builtin_pack_dirs, data_dir, load_pack, load_packs
 
 PACKS = load_packs()
 RULES = [r for p in PACKS for r in p.rules]
@@ -17,6 +18,21 @@ UPSTREAM_PSS = {
     "procMount_restricted", "restrictedVolumes", "runAsNonRoot", "runAsUser", "seccompProfile_restricted",
 }
 AREAS = {"timeout", "context", "retry", "port", "bind", "tls", "cert", "pss", "probe", "config"}
+
+
+def test_our_schemas_are_valid_json_schemas():
+    from jsonschema import Draft202012Validator
+
+    names = sorted(p.name for p in data_dir("schemas").glob("*.schema.json"))
+    assert names == ["config.schema.json", "pack.schema.json", "rule.schema.json"]
+    for name in names:
+        Draft202012Validator.check_schema(json.loads((data_dir("schemas") / name).read_text(encoding="utf-8")))
+
+
+def test_builtin_packs_pass_the_schemas_a_user_pack_must_pass():
+    # a run skips this validation for the packs it ships with: this test is where they get it
+    validated = [load_pack(d, builtin=True, validate=True) for d in builtin_pack_dirs()]
+    assert validated == PACKS
 
 
 def test_ids_and_names_are_unique_and_follow_the_scheme():

@@ -163,7 +163,7 @@ _OWN = __name__ + ":"
 
 
 def _rules(ruleset: Any) -> list[tuple[Rule, Check]]:
-    from ..python import load_reference
+    from ..model import load_reference
 
     out = []
     for rule in ruleset.of("file"):
