@@ -43,6 +43,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 WORK = BENCH / ".work"
 PEERS_VENV = WORK / "peers"
+PITFALL_VENV = WORK / "pitfall-venv"
 
 # PyPI requirement for each peer tool; a corpus lists the ones it needs.
 PEER_PACKAGES = {
@@ -104,6 +105,24 @@ def ensure_peers(names: Sequence[str], *, upgrade: bool = False) -> dict[str, Pa
                 cmd.append("--upgrade")
             _check_call(cmd + [PEER_PACKAGES[n] for n in todo])
     return {n: _venv_bin(PEER_VENVS.get(n, PEERS_VENV), n) for n in names}
+
+
+def ensure_pitfall() -> Path:
+    """pitfall installed from this checkout into a venv of its own, the way a user installs
+    it (and the way the peers are installed): pip builds the wheel and byte-compiles it, and
+    nothing the development venv holds (test tools, stale packages) is importable. The
+    dependencies are installed once; pitfall itself is reinstalled on every bench run."""
+    python = _venv_bin(PITFALL_VENV, "python")
+    if not python.exists():
+        print(f"creating {PITFALL_VENV.relative_to(BENCH.parent)} ...", flush=True)
+        _check_call([sys.executable, "-m", "venv", str(PITFALL_VENV)])
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if not _venv_bin(PITFALL_VENV, "pitfall").exists():
+        print(f"installing pitfall and its dependencies into {PITFALL_VENV.relative_to(BENCH.parent)} ...", flush=True)
+        _check_call([*pip, str(BENCH.parent)])
+    print("installing pitfall from the checkout (pip install --force-reinstall --no-deps) ...", flush=True)
+    _check_call([*pip, "--force-reinstall", "--no-deps", str(BENCH.parent)])
+    return _venv_bin(PITFALL_VENV, "pitfall")
 
 
 def _check_call(cmd: Sequence[str]) -> None:
@@ -1457,7 +1476,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="stdlib", help=f"which corpus ({', '.join(CORPORA)}; default: stdlib)")
     ap.add_argument("--runs", type=int, default=5, help="rounds; each round runs every command once (default: 5)")
-    ap.add_argument("--pitfall", metavar="CMD", help="pitfall command prefix, e.g. 'pitfall' (default: the current python -m linter)")
+    ap.add_argument("--pitfall", metavar="CMD", help="pitfall command prefix, e.g. 'python -m linter' (default: pitfall installed from this checkout into bench/.work/pitfall-venv)")
     ap.add_argument("--json", metavar="FILE", help="write the raw timings to FILE")
     ap.add_argument("--only", metavar="LABELS", help="comma-separated command labels to run (default: all)")
     ap.add_argument("--no-coverage", action="store_true", help="skip the finding counts (one extra run of each command)")
@@ -1476,7 +1495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = CORPORA[args.corpus]()
     WORK.mkdir(parents=True, exist_ok=True)
 
-    pitfall_cmd = shlex.split(args.pitfall) if args.pitfall else [sys.executable, "-m", "linter"]
+    pitfall_cmd = shlex.split(args.pitfall) if args.pitfall else [str(ensure_pitfall())]
     tools = Tools(pitfall=pitfall_cmd, peers=ensure_peers(corpus.peers, upgrade=args.upgrade_peers))
     corpus.prepare(refresh=args.refresh_corpus)
 

@@ -146,6 +146,10 @@ def _check(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         helm=helm if helm != settings.helm else None,
     )
+    cwd = Path.cwd()
+    if not args.show_settings:
+        units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
+        engine.prestart_renderers(units, settings)  # they start while the packs load
     packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
     bad = unknown_selectors(packs, [*settings.select, *settings.extend_select, *settings.ignore, *settings.extend_ignore])
     if bad:
@@ -157,8 +161,6 @@ def _check(args: argparse.Namespace) -> int:
         shown["packs"] = {p.name: p.version for p in ruleset.active_packs}
         print(json.dumps(shown, indent=2, default=str))
         return EXIT_CLEAN
-    cwd = Path.cwd()
-    units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     results = engine.run(units, ruleset, jobs=settings.jobs)
     fixed_count = 0

@@ -257,6 +257,25 @@ def _work(unit: Unit) -> UnitResult:
     return read_and_lint(unit, _WORKER)
 
 
+def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
+    """Start the Helm renderer processes a run of ``units`` will use, ahead of time: their
+    start-up then overlaps the caller's (loading packs, compiling rules)."""
+    charts = sum(1 for u in units if u.kind == "chart")
+    helm = settings.helm
+    if not charts or helm.timeout <= 0 or helm.backend == "helm":
+        return
+    import multiprocessing
+
+    jobs = settings.jobs or os.cpu_count() or 1
+    pooled = jobs > 1 and len(units) >= _POOL_MIN and "fork" in multiprocessing.get_all_start_methods()
+    from .helm import prestart
+
+    prestart(min(jobs, charts) if pooled else 1)
+
+
+_POOL_MIN = 8  # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
+
+
 def run(
     units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None
 ) -> list[UnitResult]:
@@ -276,8 +295,7 @@ def run(
     if "python" in kinds and ruleset.python.needs_index:
         # first pass: the project's signature index, an input of every unit's analysis
         ruleset.index = index if index is not None else project_index(units, ruleset)
-    # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
-    if jobs <= 1 or len(units) < 8:
+    if jobs <= 1 or len(units) < _POOL_MIN:
         return [read_and_lint(u, ruleset) for u in units]
     _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
     import multiprocessing
@@ -285,12 +303,14 @@ def run(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     charts = [u for u in units if u.kind == "chart"]
-    chunk = max(1, min(16, len(units) // (jobs * 8)))
+    files = [u for u in units if u.kind != "chart"]
+    chunk = max(1, min(16, len(files) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings, ruleset.index)) as pool:
         try:
             # charts first and one at a time: they are the longest units
-            ordered = charts + [u for u in units if u.kind != "chart"]
-            results = {r.path: r for r in pool.map(_work, ordered, chunksize=chunk)}
+            first = pool.map(_work, charts, chunksize=1)
+            rest = pool.map(_work, files, chunksize=chunk)
+            results = {r.path: r for batch in (first, rest) for r in batch}
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

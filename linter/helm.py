@@ -46,6 +46,15 @@ Measured on the development machine (scaffold chart from ``Chart.create``):
 
 ``timeout <= 0`` renders in-process (cheapest, but cannot be stopped).
 
+A new worker costs ~0.1-0.2 s of start-up, so a run that will render charts
+calls :func:`prestart` early (before it loads its rule packs): the renderer
+processes start while the caller is still busy.  The processes of the run's
+process pool, forked later, inherit them and each claims one through a
+token pipe (one byte per prestarted renderer; a one-byte read is atomic
+across processes).  A claimed renderer may not be a child of the claiming
+process, so liveness comes from its stdout (end of file) and killing from
+``os.kill``, never from ``Popen.poll``.
+
 helm_python facts (0.2.2, libhelm_c 0.2.2, Helm SDK v4.2.3)
 ===========================================================
 
@@ -155,6 +164,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import functools
 import importlib.util
 import json
 import os
@@ -1059,6 +1069,7 @@ def _pointer_line(path: Path, pointer: str) -> int:
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _sdk_available() -> bool:
     return importlib.util.find_spec("helm_python") is not None
 
@@ -1164,14 +1175,22 @@ class _WorkerDied(Exception):
     pass
 
 
+def _spawn() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", _BOOT, str(Path(__file__).resolve())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 class _Worker:
-    def __init__(self, start_timeout: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(Path(__file__).resolve())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+    def __init__(self, start_timeout: float, proc: subprocess.Popen | None = None) -> None:
+        if proc is None:
+            proc = _spawn()
+            _OWN_PIDS.setdefault(os.getpid(), set()).add(proc.pid)
+        self.proc = proc
+        self._ended = False  # the renderer closed its stdout: it exited or is exiting
         self._lines: queue.SimpleQueue = queue.SimpleQueue()
         self._err: deque[str] = deque(maxlen=20)
         threading.Thread(target=self._pump_out, daemon=True).start()
@@ -1189,6 +1208,7 @@ class _Worker:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self._lines.put(line)
+        self._ended = True
         self._lines.put(None)
 
     def _pump_err(self) -> None:
@@ -1202,14 +1222,25 @@ class _Worker:
         except queue.Empty:
             raise _WorkerTimeout() from None
         if line is None:
-            self.proc.wait()
+            self._wait(5)
             tail = "; ".join(x for x in self._err if x)[-2000:]
             raise _WorkerDied(f"exit code {self.proc.returncode}" + (f": {tail}" if tail else ""))
         return json.loads(line)
 
     @property
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self._ended
+
+    def _own(self) -> bool:
+        return self.proc.pid in _OWN_PIDS.get(os.getpid(), ())
+
+    def _wait(self, timeout: float) -> None:
+        if not self._own():  # a prestarted renderer claimed in a forked process: not our child
+            return
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
 
     def request(self, req: dict, timeout: float) -> dict:
         assert self.proc.stdin is not None
@@ -1226,12 +1257,12 @@ class _Worker:
             raise
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        if not self._ended:
+            try:
+                os.kill(self.proc.pid, 9)
+            except OSError:
+                pass
+        self._wait(5)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 if stream is not None:
@@ -1243,14 +1274,53 @@ class _Worker:
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
-            self.proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
+        except OSError:
             pass
-        self.kill()
+        if self._own():
+            self._wait(2)
+            self.kill()
+        # else: other processes of the run still hold this renderer's stdin; it ends when
+        # the last of them closes it (the run's parent does, at exit)
 
 
 _POOL_LOCK = threading.Lock()
 _IDLE: list[_Worker] = []
+_OWN_PIDS: dict[int, set[int]] = {}  # process id -> the renderer pids it started (its children)
+_PRESTARTED: list[subprocess.Popen] = []
+_TOKENS: int | None = None  # read end of the token pipe: one byte per unclaimed prestarted renderer
+
+
+def prestart(count: int) -> None:
+    """Start ``count`` renderer processes now, for this process and the processes it forks
+    later; does nothing when helm_python is not installed or renderers were prestarted."""
+    global _TOKENS
+    if count <= 0 or _PRESTARTED or not _sdk_available():
+        return
+    procs = []
+    for _ in range(min(count, 255)):
+        try:
+            procs.append(_spawn())
+        except OSError:
+            break
+    if not procs:
+        return
+    read_end, write_end = os.pipe()
+    os.write(write_end, bytes(range(len(procs))))
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    _PRESTARTED.extend(procs)
+    _OWN_PIDS.setdefault(os.getpid(), set()).update(p.pid for p in procs)
+    _TOKENS = read_end
+
+
+def _claim_prestarted() -> subprocess.Popen | None:
+    if _TOKENS is None:
+        return None
+    try:
+        token = os.read(_TOKENS, 1)
+    except OSError:  # EAGAIN: every prestarted renderer is taken
+        return None
+    return _PRESTARTED[token[0]] if token else None
 
 
 def _shutdown_workers() -> None:
@@ -1258,6 +1328,22 @@ def _shutdown_workers() -> None:
         workers, _IDLE[:] = list(_IDLE), []
     for w in workers:
         w.close()
+    if os.getpid() in _OWN_PIDS:  # the process that prestarted: unclaimed and lent renderers end now
+        for proc in _PRESTARTED:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                try:
+                    if stream is not None:
+                        stream.close()
+                except OSError:
+                    pass
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
 
 
 atexit.register(_shutdown_workers)
@@ -1274,7 +1360,7 @@ def _run_sdk_in_worker(req: dict, timeout: float) -> dict:
                 candidate.kill()
     try:
         if worker is None:
-            worker = _Worker(start_timeout=max(60.0, timeout))
+            worker = _Worker(start_timeout=max(60.0, timeout), proc=_claim_prestarted())
         resp = worker.request(req, timeout)
     except _WorkerUnavailable as exc:
         return {"ok": False, "stage": "unavailable", "type": "ImportError", "message": str(exc)}
@@ -1834,13 +1920,15 @@ def render(
     timeout: float = 30.0,
     chart_dirs: Sequence[Path] = (),
     backend: str = "auto",
+    info: ChartInfo | None = None,
 ) -> RenderResult:
     """Render ``chart`` (directory, Chart.yaml, or packaged .tgz) offline.
 
     Values: chart defaults < each of ``values_files`` in order <
     ``extra_values`` < each ``set_values`` (``--set`` syntax).  Never raises
     for a chart problem: they come back as :class:`HelmProblem`.  See the
-    module docs for backends, timeouts and dependency resolution.
+    module docs for backends, timeouts and dependency resolution. ``info``: the chart's
+    :func:`chart_info`, when the caller has read it already.
     """
     if backend not in _BACKENDS:
         raise ValueError(f"unknown Helm backend {backend!r}; expected one of {', '.join(_BACKENDS)}")
@@ -1851,14 +1939,14 @@ def render(
     root = chart
     replace: dict[str, str] = {}
 
-    info: ChartInfo | None = None
     info_error: HelmChartError | None = None
     if not packaged and not chart.is_dir():
         return RenderResult((), (HelmProblem("Chart.yaml", 1, f"no chart at {chart}", "invalid-chart", "error"),), {})
-    try:
-        info = chart_info(chart)
-    except HelmChartError as exc:
-        info_error = exc
+    if info is None:
+        try:
+            info = chart_info(chart)
+        except HelmChartError as exc:
+            info_error = exc
     if info is not None and info.type == "library":
         return RenderResult((), (), {})
 

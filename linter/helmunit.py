@@ -195,6 +195,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
             timeout=helm.timeout,
             chart_dirs=[Path(d) for d in helm.chart_dirs],
             backend=helm.backend,
+            info=info,
         )
         for p in result.problems:
             key = (p.path, p.line, p.message)

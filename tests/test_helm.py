@@ -578,6 +578,51 @@ def test_timeout_stops_a_looping_template(demo: Path) -> None:
     assert templates(helm.render(demo, timeout=1.0)) == SCAFFOLD_TEMPLATES
 
 
+_PRESTART_SCRIPT = r"""
+import json, os, sys
+import multiprocessing as mp
+from pathlib import Path
+from linter import helm
+
+chart, loop = Path(sys.argv[1]), Path(sys.argv[2])
+helm.prestart(2)
+prestarted = [p.pid for p in helm._PRESTARTED]
+
+def job(path):
+    result = helm.render(Path(path), timeout=float(sys.argv[3]))
+    used = [w.proc.pid for w in helm._IDLE]
+    return used, sorted(d.template for d in result.docs), [p.kind for p in result.problems]
+
+with mp.get_context("fork").Pool(2) as pool:
+    out = pool.map(job, [str(chart)] * 6 + [str(loop)], chunksize=1)
+helm._shutdown_workers()
+print(json.dumps({"prestarted": prestarted, "out": out, "ended": [p.poll() is not None for p in helm._PRESTARTED]}))
+"""
+
+
+def test_prestarted_renderers_serve_forked_workers_and_end_with_the_run(demo: Path, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    loop = tmp_path / "loop"
+    shutil.copytree(demo, loop)
+    (loop / "templates" / "loop.yaml").write_text("{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRESTART_SCRIPT, str(demo), str(loop), "2"],
+        capture_output=True, text=True, timeout=120, cwd=root, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["prestarted"]) == 2
+    renders = report["out"]
+    assert all(set(docs) == SCAFFOLD_TEMPLATES and problems == [] for _, docs, problems in renders[:6])
+    used = {pid for pids, _, _ in renders[:6] for pid in pids}
+    assert used and used <= set(report["prestarted"])  # the workers claimed prestarted renderers, spawned none
+    assert renders[6][2] == ["timeout"]  # a claimed renderer that is not the worker's child is still killed
+    assert report["ended"] == [True, True]  # the run's parent reaps them: no process outlives the run
+
+
 # --------------------------------------------------------------------------
 # split_rendered
 # --------------------------------------------------------------------------

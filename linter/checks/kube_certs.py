@@ -12,11 +12,13 @@ import base64
 import binascii
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import certs
 from ..kubernetes import CheckContext, Hit
 from .kube_common import as_dict, message
+
+if TYPE_CHECKING:
+    from .. import certs
 
 TLS_TYPE = "kubernetes.io/tls"
 
@@ -47,6 +49,8 @@ def issues(ctx: CheckContext) -> tuple[tuple[Any, ...], list[certs.CertIssue]] |
     obj = ctx.obj
     if ctx.kind != "Secret" or obj.get("type") != TLS_TYPE:
         return None
+    from .. import certs  # cryptography loads only for a run that has a TLS Secret
+
     crt = _field(obj, "tls.crt")
     key = _field(obj, "tls.key")
     days = int(ctx.settings.cert_expiry_days)
