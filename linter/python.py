@@ -111,6 +111,7 @@ class PythonRuleSet:
         roots: dict[str, set[str]] = {}  # imported module -> a name right after it that must appear
         words: set[str] = set()
         patterns: list[str] = []  # visitors' TRIGGER_REGEX
+        chunk_patterns: list[str] = []  # the same, CHUNK_REGEX where a visitor has one
         always = False
         for rule in self.rules:
             if rule.matcher.get("visitor"):
@@ -127,6 +128,7 @@ class PythonRuleSet:
                     if cls.TRIGGER_REGEX is not None:
                         own.append(cls.TRIGGER_REGEX)
                         patterns.append(cls.TRIGGER_REGEX)
+                        chunk_patterns.append(cls.CHUNK_REGEX or cls.TRIGGER_REGEX)
                     self._gates.append(re.compile("|".join(f"(?:{a})" for a in own).encode(), re.M))
                 self.needs_index = self.needs_index or cls.NEEDS_INDEX
                 continue
@@ -146,9 +148,11 @@ class PythonRuleSet:
                             # a method on any receiver: the quoted literal it must be called with is the
                             # cheaper trigger, else `.attr`
                             if literals:
-                                patterns.extend(rf"[\"']{re.escape(lit)}[\"']" for lit in literals)
+                                found = [rf"[\"']{re.escape(lit)}[\"']" for lit in literals]
                             else:
-                                patterns.append(rf"\.{re.escape(attr)}\b")
+                                found = [rf"\.{re.escape(attr)}\b"]
+                            patterns.extend(found)
+                            chunk_patterns.extend(found)
                         else:
                             self.exact.setdefault((kind, p), []).append(compiled)
                             root = _root(p)
@@ -159,6 +163,8 @@ class PythonRuleSet:
         alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(patterns))
         self._always = always
         self._prefilter = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M) if alternatives else None
+        chunk_alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(chunk_patterns))
+        self._chunk_prefilter = re.compile("|".join(f"(?:{a})" for a in chunk_alternatives).encode(), re.M) if chunk_alternatives else None
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
@@ -183,7 +189,7 @@ class PythonRuleSet:
 
     def relevant(self, chunk: bytes, roots: Sequence[re.Pattern[bytes]]) -> bool:
         """Whether a part of a file (a statement) passes the pre-filter on its own."""
-        if self._prefilter is not None and self._prefilter.search(chunk):
+        if self._chunk_prefilter is not None and self._chunk_prefilter.search(chunk):
             return True
         return any(r.search(chunk) for r in roots)
 
@@ -529,6 +535,7 @@ class Report:
     fix_node: cst.CSTNode | None = None  # the node the fix edits (call for add-kwarg, value for set-kwarg)
     message: str | None = None
     top: int = -1  # index of the module-level statement it was found in
+    member: int = -1  # in a module-level class: index of the class-body statement it was found in
 
 
 class Context:
@@ -541,6 +548,10 @@ class Context:
         self.reports: list[Report] = []
         # the project's signature index (linter.index.ProjectIndex) when a visitor NEEDS_INDEX, else None
         self.index = index
+        # where the walk is: module-level statement and class-body statement indexes (-1: none).
+        # A visitor that reports later than it sees a node (at the end of the module) keeps
+        # `where` with the node and passes it to `report(..., at=...)`.
+        self.where: tuple[int, int] = (-1, -1)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -562,6 +573,10 @@ class Visitor(cst.BatchableCSTVisitor):
     # triggers (no module-wide evidence): the analyzer may then skip the file's other statements
     LOCAL: ClassVar[bool] = False
     TRIGGER_REGEX: ClassVar[str | None] = None
+    # for a LOCAL visitor whose TRIGGER_REGEX is about the whole file (lookaheads from \A): what
+    # the text of a definition must match to hold one of its findings, or any statement the
+    # visitor's module-wide evidence comes from
+    CHUNK_REGEX: ClassVar[str | None] = None
     NEEDS_INDEX: ClassVar[bool] = False
 
     def __init__(self, rule: Rule, context: Context) -> None:
@@ -572,8 +587,10 @@ class Visitor(cst.BatchableCSTVisitor):
     def resolve(self, node: cst.BaseExpression) -> str | None:
         return self.context.resolver.resolve(node)
 
-    def report(self, node: cst.CSTNode, message: str | None = None, **fmt: str) -> None:
-        self.context.reports.append(Report(self.rule, node, dict(fmt), message=message))
+    def report(self, node: cst.CSTNode, message: str | None = None, *, at: tuple[int, int] | None = None, **fmt: str) -> None:
+        """``at``: ``self.context.where`` as it was when the walk saw ``node`` (default: now)."""
+        top, member = at if at is not None else self.context.where
+        self.context.reports.append(Report(self.rule, node, dict(fmt), message=message, top=top, member=member))
 
 
 class _ScopeTracker(cst.BatchableCSTVisitor):
@@ -732,7 +749,8 @@ class _Declarative(cst.BatchableCSTVisitor):
                 message = compiled.message.format_map(_Default(fmt))
             except (ValueError, IndexError):
                 message = compiled.message
-        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node, message))
+        top, member = self.ctx.where
+        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node, message, top, member))
 
     def _holds(self, cond: Condition, owner: cst.CSTNode) -> tuple[bool, cst.BaseExpression | None]:
         if cond.arg is None:
@@ -866,14 +884,22 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     batch = _Batch(visitors)
     batch.enter(module)
     for i, stmt in enumerate(module.body):
-        before = len(context.reports)
-        batch.walk(stmt)
-        for r in context.reports[before:]:
-            r.top = i
+        context.where = (i, -1)
+        if isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            _walk_class(batch, stmt, context)
+        else:
+            batch.walk(stmt)
+    context.where = (-1, -1)
     batch.exit(module)
     if not context.reports:
         return []
-    positions = _positions(module, tree, dropped, {r.top for r in context.reports})
+    wanted: dict[int, set[int] | None] = {}
+    for r in context.reports:
+        if r.member < 0:
+            wanted[r.top] = None
+        elif wanted.get(r.top, set()) is not None:
+            wanted.setdefault(r.top, set()).add(r.member)  # type: ignore[union-attr]
+    positions = _positions(module, tree, dropped, wanted)
     if any(r.node not in positions or (r.fix_node is not None and r.fix_node not in positions) for r in context.reports):
         positions = _positions(module)  # a visitor reported a node outside the statement it was in
     return [_finding(path, r, positions, context) for r in context.reports]
@@ -886,43 +912,93 @@ class _PositionSink:
         self._computed: dict[cst.CSTNode, Any] = {}
 
 
-def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: set[int] = frozenset(), tops: set[int] | None = None) -> Any:  # type: ignore[assignment]
-    """Syntactic positions of the nodes of the module-level statements in ``tops``.
+def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
+    """``batch.walk(node)`` in the same order, keeping ``context.where`` on the class-body
+    statement being walked (positions are then generated for that statement only, not for
+    the whole class)."""
+    top = context.where[0]
+    batch.enter(node)
+    for field_name in _child_fields(cst.ClassDef):
+        value = getattr(node, field_name)
+        if value is node.body:
+            block = node.body
+            batch.enter(block)
+            for inner in _child_fields(type(block)):
+                part = getattr(block, inner)
+                if inner != "body":
+                    for child in part if isinstance(part, (tuple, list)) else (part,):
+                        if isinstance(child, cst.CSTNode):
+                            batch.walk(child)
+                    continue
+                for j, member in enumerate(part):
+                    context.where = (top, j)
+                    batch.walk(member)
+                context.where = (top, -1)
+            batch.exit(block)
+        elif isinstance(value, cst.CSTNode):
+            batch.walk(value)
+        elif isinstance(value, (tuple, list)):
+            for child in value:
+                if isinstance(child, cst.CSTNode):
+                    batch.walk(child)
+    batch.exit(node)
+
+
+def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: set[int] = frozenset(), wanted: dict[int, set[int] | None] | None = None) -> Any:  # type: ignore[assignment]
+    """Syntactic positions of the nodes of the module-level statements in ``wanted`` (index ->
+    None for the whole statement, or the indexes of the class-body statements of a class).
 
     ``MetadataWrapper.resolve(PositionProvider)`` generates the code of the whole module and
     then rebuilds the tree in a full visit; here the provider's codegen state is driven
     directly, and only over the statements that hold findings, each started at its own line
-    (taken from CPython's tree of the same text). The wrapper is the fallback should libcst's
-    internals change.
+    (taken from CPython's tree of the same text); in a class, only over the methods that hold
+    them. The wrapper is the fallback should libcst's internals change.
     """
     try:
         from libcst.metadata.position_provider import PositionProvidingCodegenState
 
         sink = _PositionSink()
-        starts = _statement_starts(module, tree, dropped) if tree is not None and tops is not None else None
-        if starts is None:
+
+        def state_at(line: int, indent: str | None = None) -> Any:
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
+            )
+            if indent is not None:
+                state.increase_indent(indent)
+            state.line = line
+            return state
+
+        firsts = _statement_starts(module.body, tree.body, dropped) if tree is not None and wanted is not None else None
+        if firsts is None:
             state = PositionProvidingCodegenState(
                 default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
             )
             module._codegen(state)
             return sink._computed
-        for i in sorted(t for t in (tops or ()) if t >= 0):
-            state = PositionProvidingCodegenState(
-                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
-            )
-            state.line = starts[i]
-            module.body[i]._codegen(state)
+        for i in sorted(t for t in (wanted or {}) if t >= 0):
+            stmt, (line, first) = module.body[i], firsts[i]
+            members = (wanted or {}).get(i)
+            if members and isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock) and isinstance(first, ast.ClassDef):
+                inner = _statement_starts(stmt.body.body, first.body, frozenset())
+                if inner is not None:
+                    indent = stmt.body.indent if stmt.body.indent is not None else module.default_indent
+                    for j in sorted(members):
+                        stmt.body.body[j]._codegen(state_at(inner[j][0], indent))
+                    continue
+            stmt._codegen(state_at(line))
         return sink._computed
     except (ImportError, TypeError, AttributeError, IndexError):  # pragma: no cover - a libcst without these internals
         return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
-def _statement_starts(module: cst.Module, tree: ast.Module, dropped: set[int]) -> list[int] | None:
-    """First line of each module-level libcst statement's code (its leading lines included)."""
-    statements = [s for i, s in enumerate(tree.body) if i not in dropped]
-    starts: list[int] = []
+def _statement_starts(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt], dropped: set[int]) -> list[tuple[int, ast.stmt]] | None:
+    """(first line of its code, leading lines included; CPython's first statement in it) for
+    each libcst statement of a body, matched with CPython's statements of the same body
+    (``dropped``: indexes of CPython statements libcst did not get, see ``_reduce``)."""
+    statements = [s for i, s in enumerate(tree_body) if i not in dropped]
+    starts: list[tuple[int, ast.stmt]] = []
     k = 0
-    for stmt in module.body:
+    for stmt in body:
         if k >= len(statements):
             return None
         first = statements[k]
@@ -933,7 +1009,7 @@ def _statement_starts(module: cst.Module, tree: ast.Module, dropped: set[int]) -
             k += len(stmt.body)
         else:
             k += 1
-        starts.append(line - len(stmt.leading_lines))
+        starts.append((line - len(stmt.leading_lines), first))
     return starts if k == len(statements) else None
 
 

@@ -637,7 +637,7 @@ class ThreadLosesContext(Visitor):
         self._copied: set[str] = set()  # names bound to a callable that runs in a copied context
         self._uses = False
         self._instrumented = False  # opentelemetry's threading instrumentation copies the context
-        self._candidates: list[tuple[cst.Call, str, str]] = []
+        self._candidates: list[tuple[cst.Call, str, str, tuple[int, int]]] = []
 
     def _note_module(self, name: str) -> None:
         if name.startswith("opentelemetry.instrumentation.threading"):
@@ -686,7 +686,7 @@ class ThreadLosesContext(Visitor):
         status, value = find_arg(node, keyword, position)
         if status != "present" or value is None or self._copies(value):
             return
-        self._candidates.append((node, callee, self.context.code(value)))
+        self._candidates.append((node, callee, self.context.code(value), self.context.where))
 
     def _copies(self, value: cst.BaseExpression) -> bool:
         """Does the callable run in a copied context (``ctx.run``), or may it (a wrapper call)?"""
@@ -711,8 +711,8 @@ class ThreadLosesContext(Visitor):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._uses or self._instrumented:
             return
-        for node, callee, target in self._candidates:
-            self.report(node, callee=callee, target=target)
+        for node, callee, target, where in self._candidates:
+            self.report(node, at=where, callee=callee, target=target)
 
 
 # --------------------------------------------------------------------------- CTX104

@@ -121,6 +121,17 @@ class RetryLoopWithoutSleep(Visitor):
         r"|xmlrpc|socket)\b)"
     )
 
+    LOCAL = True
+    # a finding lies in a `while True:` loop that holds a `continue`; the client it calls may be
+    # bound elsewhere (`self.session = requests.Session()` in a method), so a definition that
+    # names a network module is kept too
+    CHUNK_REGEX = (
+        r"\bwhile[ \t]+(?:True|1)[ \t]*:(?s:.*?)\bcontinue\b"
+        r"|\b(?:requests|httpx|urllib3|urllib|http\.client|aiohttp|smtplib|ftplib|imaplib|poplib|grpc"
+        r"|\w+_pb2_grpc|redis|psycopg2?|pymongo|asyncpg|boto3|botocore|websockets|paramiko|pika|aio_pika|kafka"
+        r"|xmlrpc|socket)\b"
+    )
+
     def visit_While(self, node: cst.While) -> None:
         if not _is_true(node.test) or not isinstance(node.body, cst.IndentedBlock):
             return

@@ -178,7 +178,7 @@ class _Frame:
     __slots__ = ("connects", "timed", "unix")
 
     def __init__(self) -> None:
-        self.connects: list[tuple[str, cst.Call]] = []
+        self.connects: list[tuple[str, cst.Call, tuple[int, int]]] = []
         self.timed: set[str] = set()
         self.unix: set[str] = set()
 
@@ -194,6 +194,10 @@ class SocketConnectWithoutTimeout(Visitor):
 
     TRIGGERS = ()
     TRIGGER_REGEX = r"\A(?=(?s:.*?)\.connect(?:_ex)?\()(?=(?s:.*?)\bsocket\b)"
+    LOCAL = True
+    # a finding is a `.connect(` in a function that creates its socket; the module-wide evidence
+    # against it is a `setdefaulttimeout(...)` call
+    CHUNK_REGEX = r"\.connect(?:_ex)?\(|\bsetdefaulttimeout\b"
 
     def __init__(self, rule: Any, context: Context) -> None:
         super().__init__(rule, context)
@@ -245,9 +249,9 @@ class SocketConnectWithoutTimeout(Visitor):
         if attr in _TIMED:
             self.frames[-1].timed.add(name)
         elif attr in ("connect", "connect_ex") and self.resolve(func.value) == "socket.socket()":
-            self.frames[-1].connects.append((name, node))
+            self.frames[-1].connects.append((name, node, self.context.where))
 
     def _flush(self, frame: _Frame) -> None:
-        for name, call in frame.connects:
+        for name, call, where in frame.connects:
             if name not in frame.timed and name not in frame.unix:
-                self.report(call, callee=self.context.code(call.func), name=name, qualname="socket.socket().connect")
+                self.report(call, at=where, callee=self.context.code(call.func), name=name, qualname="socket.socket().connect")
