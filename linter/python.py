@@ -95,6 +95,76 @@ class CompiledRule:
     unless: Any = None  # ``unless: module:function``: (call node, Context) -> True vetoes the hit
 
 
+def _requirements(pattern: str) -> list[frozenset[bytes]]:
+    """What every match of ``pattern`` needs in the text, as a conjunction of disjunctions:
+    each set holds strings one of which must occur (lookaheads count: they look at the text
+    too). Derived from the parsed pattern; empty when nothing is certain."""
+    try:
+        from re import _constants as c, _parser as sre  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_constants as c  # type: ignore[no-redef]
+        import sre_parse as sre  # type: ignore[no-redef]
+    try:
+        parsed = sre.parse(pattern)
+    except Exception:  # pragma: no cover - every pattern here compiles
+        return []
+    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        return []
+
+    def of(items: Any) -> list[frozenset[bytes]]:
+        reqs: list[frozenset[bytes]] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            if len(run) >= 2:
+                reqs.append(frozenset({"".join(run).encode("utf-8", "surrogatepass")}))
+            run.clear()
+
+        for op, av in items:
+            if op is c.LITERAL:
+                run.append(chr(av))
+                continue
+            flush()
+            if op is c.SUBPATTERN:
+                if not av[1] & c.SRE_FLAG_IGNORECASE:
+                    reqs.extend(of(av[3]))
+            elif op is c.ASSERT:
+                reqs.extend(of(av[1]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+                reqs.extend(of(av[2]))
+            elif op is c.BRANCH:
+                branches = [of(b) for b in av[1]]
+                if all(branches):
+                    best = [max(b, key=lambda req: min(map(len, req))) for b in branches]
+                    reqs.append(frozenset().union(*best))
+        flush()
+        return reqs
+
+    return of(parsed)
+
+
+class _Filter:
+    """Does a text contain any of ``words`` or match any of ``patterns``? Each pattern is searched
+    on its own, and only when the text holds what the pattern requires (see ``_requirements``):
+    one alternation of them all defeats the regular-expression engine's literal search and was
+    the pre-filter's main cost."""
+
+    __slots__ = ("_words", "_checks")
+
+    def __init__(self, words: Iterable[str], patterns: Iterable[str]) -> None:
+        self._words = tuple(sorted({w.encode("utf-8") for w in words}))
+        self._checks = [(tuple(_requirements(p)), re.compile(p.encode("utf-8"), re.M)) for p in sorted(set(patterns))]
+
+    def search(self, data: bytes) -> bool:
+        for word in self._words:
+            if word in data:
+                return True
+        for reqs, rx in self._checks:
+            if all(any(n in data for n in req) for req in reqs) and rx.search(data) is not None:
+                return True
+        return False
+
+
 class PythonRuleSet:
     """Python rules compiled once per process: pattern indexes and the pre-filter."""
 
@@ -105,7 +175,7 @@ class PythonRuleSet:
         self.any_attr: dict[tuple[str, str], list[CompiledRule]] = {}
         self.visitors: list[tuple[Rule, type[Visitor]]] = []
         # per visitor (same order): its own trigger regex; a file that misses it skips the visitor
-        self._gates: list[re.Pattern[bytes] | None] = []
+        self._gates: list[_Filter | None] = []
         # a selected visitor reads the project-wide signature index (linter/index.py)
         self.needs_index = False
         roots: dict[str, set[str]] = {}  # imported module -> a name right after it that must appear
@@ -124,12 +194,10 @@ class PythonRuleSet:
                     self._gates.append(None)
                 else:
                     words.update(cls.TRIGGERS or ())
-                    own = [re.escape(w) for w in cls.TRIGGERS or ()]
                     if cls.TRIGGER_REGEX is not None:
-                        own.append(cls.TRIGGER_REGEX)
                         patterns.append(cls.TRIGGER_REGEX)
                         chunk_patterns.append(cls.CHUNK_REGEX or cls.TRIGGER_REGEX)
-                    self._gates.append(re.compile("|".join(f"(?:{a})" for a in own).encode(), re.M))
+                    self._gates.append(_Filter(cls.TRIGGERS or (), [cls.TRIGGER_REGEX] if cls.TRIGGER_REGEX else []))
                 self.needs_index = self.needs_index or cls.NEEDS_INDEX
                 continue
             spec = rule.matcher["match"]
@@ -160,11 +228,9 @@ class PythonRuleSet:
                                 words.add(root)  # a builtin is never imported: the name itself is the trigger
                             else:
                                 roots.setdefault(root, set()).update(_segments(p))
-        alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(patterns))
         self._always = always
-        self._prefilter = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M) if alternatives else None
-        chunk_alternatives = [re.escape(w) for w in sorted(words)] + sorted(set(chunk_patterns))
-        self._chunk_prefilter = re.compile("|".join(f"(?:{a})" for a in chunk_alternatives).encode(), re.M) if chunk_alternatives else None
+        self._prefilter = _Filter(words, patterns)
+        self._chunk_prefilter = _Filter(words, chunk_patterns)
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
@@ -189,7 +255,7 @@ class PythonRuleSet:
 
     def relevant(self, chunk: bytes, roots: Sequence[re.Pattern[bytes]]) -> bool:
         """Whether a part of a file (a statement) passes the pre-filter on its own."""
-        if self._chunk_prefilter is not None and self._chunk_prefilter.search(chunk):
+        if self._chunk_prefilter.search(chunk):
             return True
         return any(r.search(chunk) for r in roots)
 
@@ -197,7 +263,7 @@ class PythonRuleSet:
         """Cheap text pre-filter: False means no rule can fire, so the file is not parsed."""
         if self._always:
             return True
-        if self._prefilter is not None and self._prefilter.search(data):
+        if self._prefilter.search(data):
             return True
         if self._roots:
             for root in _imported_roots(data):
