@@ -74,3 +74,77 @@ def test_file_without_trigger_names_is_not_parsed_by_libcst(ruleset, monkeypatch
     assert calls == []
     lint_unit("python", "m.py", b"import requests\nrequests.get(u)\n", ruleset)
     assert calls == [1]
+
+
+# --------------------------------------------------------------------------- the text pre-filter
+
+
+@pytest.mark.parametrize(
+    ("pattern", "required"),
+    [
+        (r"[\"']0\.0\.0\.0[\"']", [{b"0.0.0.0"}]),
+        (r"\A(?=(?s:.*?)\.connect(?:_ex)?\()(?=(?s:.*?)\bsocket\b)", [{b".connect"}, {b"socket"}]),
+        (r"_(?:task(?<=create_task)|future(?<=ensure_future))[ \t]*\(", [{b"create_task", b"ensure_future"}]),
+        (r"(?:True|1):", []),  # one branch requires nothing longer than a character
+        (r"(?i)grpc", []),  # case-insensitive: no substring is certain
+        (r"a(?:bc)*d", []),
+        (r"x(?:abc)+y", [{b"abc"}]),
+    ],
+)
+def test_prefilter_requirements(pattern, required):
+    from linter.python import _requirements
+
+    assert [set(r) for r in _requirements(pattern)] == required
+
+
+def test_prefilter_agrees_with_one_alternation_of_its_patterns():
+    # the filter tests each pattern alone behind the substrings it requires: it must say yes
+    # exactly where one regular expression of all the words and patterns does
+    import re
+    from pathlib import Path
+
+    from linter.packs import load_packs
+    from linter.python import PythonRuleSet, _Filter
+
+    rules = [r for p in load_packs() for r in p.rules if r.target == "python"]
+    ruleset = PythonRuleSet(rules)
+    texts = [ex.code.encode() for r in rules for ex in (*r.valid, *r.invalid)]
+    texts += [p.read_bytes() for p in sorted(Path(__file__).resolve().parent.parent.joinpath("linter").rglob("*.py"))]
+    for flt in [ruleset._prefilter, ruleset._chunk_prefilter, *(g for g in ruleset._gates if g is not None)]:
+        assert isinstance(flt, _Filter)
+        alternatives = [re.escape(w.decode()) for w in flt._words] + [rx.pattern.decode() for _, rx in flt._checks]
+        combined = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M)
+        for text in texts:
+            assert flt.search(text) == (combined.search(text) is not None)
+
+
+def test_positions_inside_classes_match_a_whole_module_codegen(monkeypatch, tmp_path):
+    # positions are generated for the methods holding findings only, each started at its own
+    # line and indentation: they must equal those of generating the whole module
+    import linter.python as analyzer
+
+    filler = "".join(f"    def helper_{i}(self):\n        return {i}\n\n" for i in range(120))
+    code = (
+        "import socket, ssl, requests\n\n\n"
+        "class Client:  # a comment\n"
+        "    x = 1; y = 2\n\n"
+        "    # leading comment\n"
+        "    @property\n"
+        "    def session(self):\n"
+        "        return requests.get('https://a', verify=False)\n\n"
+        + filler
+        + "    class Inner:\n"
+        "        def go(self):\n"
+        "            s = socket.socket()\n"
+        "            s.bind(('0.0.0.0', 80))\n\n"
+        "    async def fetch(self):\n"
+        "        return requests.post('https://b',\n"
+        "                             verify=False)\n"
+    )
+    ruleset = build_ruleset(from_dict({"select": ["TMO", "TLS", "PRT"]}, root=tmp_path, config_path=None), project_root=tmp_path)
+    fast = lint_unit("python", "client.py", code.encode(), ruleset).findings
+    whole = analyzer._positions
+    monkeypatch.setattr(analyzer, "_positions", lambda module, *args, **kwargs: whole(module))
+    slow = lint_unit("python", "client.py", code.encode(), ruleset).findings
+    assert len(fast) >= 4
+    assert [(f.rule_id, f.region) for f in fast] == [(f.rule_id, f.region) for f in slow]
