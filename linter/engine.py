@@ -204,6 +204,9 @@ def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
 _WORKER: RuleSet | None = None
 
 
+_LINT_GC_THRESHOLD = (50_000, 20, 20)
+
+
 @contextlib.contextmanager
 def _lint_gc() -> Iterator[None]:
     """Garbage-collector settings for linting many files.
@@ -217,7 +220,7 @@ def _lint_gc() -> Iterator[None]:
     """
     threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(*_LINT_GC_THRESHOLD)
     try:
         yield
     finally:
@@ -231,7 +234,7 @@ def _init_worker(settings: Settings, index: Any = None) -> None:
     if _WORKER is None or _WORKER.settings != settings:
         _WORKER = build_ruleset(settings)
         gc.freeze()  # a spawned worker: what it just built is long-lived
-        gc.set_threshold(50_000, 20, 20)
+        gc.set_threshold(*_LINT_GC_THRESHOLD)
     if index is not None:
         _WORKER.index = index
 
@@ -292,13 +295,15 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
     import multiprocessing
 
     jobs = settings.jobs or os.cpu_count() or 1
-    pooled = jobs > 1 and len(units) >= _POOL_MIN and "fork" in multiprocessing.get_all_start_methods()
+    pooled = _pooled(units, jobs) and "fork" in multiprocessing.get_all_start_methods()
     from .helm import prestart
 
     prestart(min(jobs, charts) if pooled else 1)
 
 
-_POOL_MIN = 8  # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
+def _pooled(units: Sequence[Unit], jobs: int) -> bool:
+    # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
+    return jobs > 1 and len(units) >= 8
 
 
 def run(
@@ -325,7 +330,7 @@ def run(
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
     global _WORKER
-    if jobs <= 1 or len(units) < _POOL_MIN:
+    if not _pooled(units, jobs):
         return [read_and_lint(u, ruleset) for u in units]
     _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
     import multiprocessing

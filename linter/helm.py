@@ -1175,6 +1175,15 @@ class _WorkerDied(Exception):
     pass
 
 
+def _close_streams(proc: subprocess.Popen) -> None:
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+
+
 def _spawn() -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", _BOOT, str(Path(__file__).resolve())],
@@ -1263,12 +1272,7 @@ class _Worker:
             except OSError:
                 pass
         self._wait(5)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
+        _close_streams(self.proc)
 
     def close(self) -> None:
         try:
@@ -1330,12 +1334,7 @@ def _shutdown_workers() -> None:
         w.close()
     if os.getpid() in _OWN_PIDS:  # the process that prestarted: unclaimed and lent renderers end now
         for proc in _PRESTARTED:
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:
-                    pass
+            _close_streams(proc)
             try:
                 proc.wait(timeout=2)
             except subprocess.TimeoutExpired:

@@ -10,13 +10,11 @@ several value sets is reported once and says which value sets produced it.
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
 
 from . import suppress
 from .helm import HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render
@@ -111,19 +109,26 @@ def _block_key(lines: Sequence[str], at: int, dotted: str) -> _Mapped | None:
 
 
 @functools.lru_cache(maxsize=4)
-def _values_document(values_text: str) -> Any:
+def _values_loaded(values_text: str) -> Any:
     """The values file, loaded once per chart (with positions) for defaults and value lines."""
-    loaded = load_documents(values_text)
-    if loaded.problems or not loaded.documents:
-        return None
-    return loaded.documents[0]
+    return load_documents(values_text)
+
+
+def _values_defaults(values_text: str) -> dict[str, Any]:
+    """The chart's default values, as a YAML load of the file gives them: nothing when the
+    file is not one valid document (duplicate keys are fine: the last one wins)."""
+    loaded = _values_loaded(values_text)
+    if len(loaded.documents) != 1 or any(p.kind != "duplicate-key" for p in loaded.problems):
+        return {}
+    data = loaded.documents[0].data
+    return data if isinstance(data, dict) else {}
 
 
 def _values_line(values_text: str | None, key: str) -> int | None:
-    doc = _values_document(values_text) if values_text else None
-    if doc is None:
+    loaded = _values_loaded(values_text) if values_text else None
+    if loaded is None or not loaded.documents:
         return None
-    span, _ = locate(doc, key.split("."))
+    span, _ = locate(loaded.documents[0], key.split("."))
     return span.line
 
 
@@ -169,8 +174,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     values_text = None if packaged else _read(chart / "values.yaml")
     defaults: dict[str, Any] = {}
     if values_text:
-        doc = _values_document(values_text)
-        defaults = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+        defaults = _values_defaults(values_text)
     sets: list[tuple[str, dict[str, Any] | None]] = []
     for profile in helm.profiles:
         if profile == "defaults":
@@ -212,7 +216,7 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
                 else:
                     found[k] = (finding, [profile], ignores)
     findings: list[Finding] = list(problems)
-    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults))
+    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults, templates))
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
     multi = len(sets) > 1
     for finding, profiles, ignores in found.values():
@@ -249,7 +253,8 @@ def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     return UnitResult(base, tuple(sorted(out, key=Finding.sort_key)), notes)
 
 
-def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any, values_text: str | None, defaults: dict[str, Any]) -> list[Finding]:
+def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any, values_text: str | None, defaults: dict[str, Any], read: dict[str, str | None]) -> list[Finding]:
+    """``read``: the template texts already read for this chart (filled in as files are read)."""
     rules = [r for r in ruleset.rules if r.target == "chart"]
     if not rules:
         return []
@@ -260,9 +265,12 @@ def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any
     if not packaged:
         for path in sorted((chart / "templates").rglob("*")) if (chart / "templates").is_dir() else []:
             if path.is_file():
-                text = _read(path)
+                rel = path.relative_to(chart).as_posix()
+                if rel not in read:
+                    read[rel] = _read(path)
+                text = read[rel]
                 if text is not None:
-                    templates[path.relative_to(chart).as_posix()] = text
+                    templates[rel] = text
     out = []
     for rule in rules:
         ctx = ChartContext(rule, ruleset.settings, chart, packaged, info, values_text, defaults, templates)

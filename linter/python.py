@@ -978,35 +978,35 @@ class _PositionSink:
         self._computed: dict[cst.CSTNode, Any] = {}
 
 
+def _field_nodes(value: Any) -> Sequence[cst.CSTNode]:
+    """The nodes a node's field holds (a node, a sequence of them, or none)."""
+    if isinstance(value, cst.CSTNode):
+        return (value,)
+    if isinstance(value, (tuple, list)):
+        return [v for v in value if isinstance(v, cst.CSTNode)]
+    return ()
+
+
 def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
     """``batch.walk(node)`` in the same order, keeping ``context.where`` on the class-body
     statement being walked (positions are then generated for that statement only, not for
     the whole class)."""
     top = context.where[0]
+    block = node.body
     batch.enter(node)
     for field_name in _child_fields(cst.ClassDef):
         value = getattr(node, field_name)
-        if value is node.body:
-            block = node.body
-            batch.enter(block)
-            for inner in _child_fields(type(block)):
-                part = getattr(block, inner)
-                if inner != "body":
-                    for child in part if isinstance(part, (tuple, list)) else (part,):
-                        if isinstance(child, cst.CSTNode):
-                            batch.walk(child)
-                    continue
-                for j, member in enumerate(part):
-                    context.where = (top, j)
-                    batch.walk(member)
-                context.where = (top, -1)
-            batch.exit(block)
-        elif isinstance(value, cst.CSTNode):
-            batch.walk(value)
-        elif isinstance(value, (tuple, list)):
-            for child in value:
-                if isinstance(child, cst.CSTNode):
-                    batch.walk(child)
+        if value is not block:
+            for child in _field_nodes(value):
+                batch.walk(child)
+            continue
+        batch.enter(block)
+        for inner in _child_fields(type(block)):
+            for j, child in enumerate(_field_nodes(getattr(block, inner))):
+                context.where = (top, j if inner == "body" else -1)
+                batch.walk(child)
+        context.where = (top, -1)
+        batch.exit(block)
     batch.exit(node)
 
 

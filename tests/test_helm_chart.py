@@ -164,3 +164,12 @@ def test_helm_lint_messages_are_opt_in(scaffold, capsys):
     assert lint == [("demo/Chart.yaml", "helm lint: icon is recommended")]
     _, by_prefix = findings(capsys, "demo", "--helm-profiles", "defaults", "--select", "HLM")
     assert "HLM201" in {f["code"] for f in by_prefix["findings"]}
+
+
+def test_chart_defaults_are_read_as_a_yaml_load_reads_them():
+    from linter.helmunit import _values_defaults, _values_line
+
+    assert _values_defaults("a: 1\nb: {c: 2}\na: 3\n") == {"a": 3, "b": {"c": 2}}  # duplicate keys: last wins
+    assert _values_defaults("a: 1\n---\nb: 2\n") == {}  # not one document
+    assert _values_defaults("a: [1\n") == {}  # not YAML
+    assert _values_line("a: 1\nb:\n  c: 2\na: 3\n", "b.c") == 3
