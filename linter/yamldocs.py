@@ -521,11 +521,34 @@ def _depth_bound(text: str, start: int, end: int) -> int:
     return sum(text.count(ch, start, end) for ch in _INDICATORS)
 
 
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _index_of(text: str, line: int, column: int) -> int:
+    """Character index of a 0-based (line, column) mark, counting breaks like libyaml."""
+    start = 0
+    if line > 0:
+        for number, match in enumerate(_BREAK.finditer(text), 1):
+            if number == line:
+                start = match.end()
+                break
+    return min(len(text), start + column)
+
+
+def _is_nesting_limit(exc: BaseException) -> bool:
+    """libyaml's own nesting limit (in the C binding of newer PyYAML releases, not the pure one)."""
+    return isinstance(exc, yaml.MarkedYAMLError) and "nesting depth" in str(exc.problem or "")
+
+
 def _depth_exceeded(source: str, limit: int) -> tuple[int, int] | None:
     """Exact check through the event stream (libyaml's parser is iterative).
 
     Returns the 0-based position of the collection that is one level too deep.
     A syntax error simply ends the scan: the composer stops at the same event.
+
+    Some libyaml builds stop at a nesting limit of their own while scanning ahead, before the
+    parser delivers a single event. The text before that point still holds every level up to
+    that limit (which is above ``limit``), so it is scanned again on its own.
     """
     loader = None
     depth = 0
@@ -544,7 +567,13 @@ def _depth_exceeded(source: str, limit: int) -> tuple[int, int] | None:
                 depth -= 1
             elif cls is StreamEndEvent:
                 break
-    except Exception:
+    except Exception as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None and _is_nesting_limit(exc):
+            cut = _index_of(source, mark.line, mark.column)
+            if 0 < cut < len(source):
+                return _depth_exceeded(source[:cut], limit) or (mark.line, mark.column)
+            return mark.line, mark.column
         return None
     finally:
         if loader is not None:
