@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -708,6 +710,20 @@ def _keys_from(data: bytes) -> list[tuple[int, Any]]:
     return out
 
 
+def _quiet(function: Any) -> Any:
+    """Run ``function`` with cryptography's warnings (negative serial numbers, deprecated
+    algorithms in the parsed data) silenced: they are about the file, and the findings say it."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_quiet
 def check_certificates(
     data: bytes,
     *,
@@ -808,6 +824,7 @@ def check_certificates(
 # ------------------------------------------------------- private key checks
 
 
+@_quiet
 def check_private_keys(data: bytes, *, min_rsa_bits: int = 2048, min_ec_bits: int = 256) -> list[CertIssue]:
     """ "unencrypted-private-key" for every private key stored in the clear
     (plus "weak-key" when it is too small, "unparsable" when it is broken),

@@ -124,7 +124,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace) -> int:
     from . import engine
-    from .discover import discover
+    from .discover import discover, named_folders
     from .report import github_report, json_report, sarif_report, text_report
 
     settings = _settings(args)
@@ -162,6 +162,7 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(shown, indent=2, default=str))
         return EXIT_CLEAN
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
+    ruleset.named = named_folders(args.paths, cwd)
     results = engine.run(units, ruleset, jobs=settings.jobs)
     fixed_count = 0
     if args.fix or args.diff:

@@ -42,6 +42,27 @@ DEFAULT_EXCLUDE = (
     "*.egg-info",
 )
 
+#: Test, fixture and documentation code (gitignore-style patterns, matched against the path
+#: relative to the scan root). Rules run there only when their YAML says ``in-tests: true``.
+DEFAULT_TEST_PATHS = (
+    "test/",
+    "tests/",
+    "testing/",
+    "testdata/",
+    "test_data/",
+    "fixtures/",
+    "__tests__/",
+    "docs/",
+    "doc/",
+    "doctests/",
+    "examples/",
+    "benchmarks/",
+    "test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "conftest.py",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class HelmSettings:
@@ -67,6 +88,8 @@ class Settings:
     fail_on: str = "warning"
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    extend_test_paths: tuple[str, ...] = ()
     respect_gitignore: bool = True
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     packs: tuple[str, ...] = ()

@@ -43,6 +43,12 @@ def display_path(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
+def named_folders(paths: Sequence[str], cwd: Path) -> tuple[str, ...]:
+    """The folders among the command line's paths, as display paths ending in ``/``, longest first."""
+    folders = {display_path(cwd / p, cwd.resolve()).rstrip("/") + "/" for p in paths if (cwd / p).is_dir()}
+    return tuple(sorted((f for f in folders if f not in ("./", "/")), key=len, reverse=True))
+
+
 def chart_root(path: Path, stop: Path | None = None) -> Path | None:
     """Nearest folder at or above ``path`` holding a Chart.yaml."""
     current = path if path.is_dir() else path.parent

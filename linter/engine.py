@@ -24,6 +24,8 @@ from .packs import declared_dependencies, load_packs, pack_applies, select_rules
 
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"
+#: the rule target of each unit kind
+_TARGETS = {"python": "python", "yaml": "kubernetes", "cert": "file", "chart": "chart"}
 
 
 @dataclass
@@ -38,14 +40,49 @@ class RuleSet:
     # read: an input of lint_unit like the unit's bytes, built by `run` before the pool (forked
     # workers inherit it with the rule set, spawned ones get it through the initializer)
     index: Any = None
+    #: for the rule set of test code: the full rule set it was cut from
+    parent: RuleSet | None = None
+    #: folders of the run that hold a pytest ``conftest.py`` (below the scan root): test trees
+    #: whatever their name, an input of lint_unit like the index (see ``test_roots``)
+    test_roots: tuple[str, ...] = ()
+    #: folders named on the command line (``"a/b/"``, longest first): one that is itself test or
+    #: documentation code was asked for, so below it only the test paths under it count
+    named: tuple[str, ...] = ()
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
     _python: Any = field(init=False, default=None)
     _kubernetes: Any = field(init=False, default=None)
+    _test_spec: Any = field(init=False, default=None)
+    _in_tests: RuleSet | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
         self.all_ids = frozenset(r.id for p in self.packs for r in p.rules)
+
+    def is_test_path(self, path: str) -> bool:
+        """Whether ``path`` (relative to the scan root) is test, fixture or documentation code."""
+        if self._test_spec is None:
+            import pathspec
+
+            patterns = (*self.settings.test_paths, *self.settings.extend_test_paths)
+            self._test_spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        if not (self.settings.test_paths or self.settings.extend_test_paths):
+            return False  # `test-paths = []`: no code is test code
+        path = path.replace("\\", "/").removeprefix("./")
+        base = next((f for f in self.named if path.startswith(f) and self._test_spec.match_file(f)), "")
+        return bool(self._test_spec.match_file(path[len(base) :])) or any(
+            path.startswith(root) and len(root) > len(base) for root in self.test_roots
+        )
+
+    def for_path(self, path: str) -> RuleSet:
+        """The rules that run on ``path``: in test code only those declared ``in-tests``."""
+        if self.parent is not None or not self.is_test_path(path):
+            return self
+        if self._in_tests is None:
+            self._in_tests = RuleSet(self.settings, self.packs, self.active_packs, [r for r in self.rules if r.in_tests], self.index, parent=self)
+        self._in_tests.index = self.index
+        self._in_tests.test_roots, self._in_tests.named = self.test_roots, self.named
+        return self._in_tests
 
     @property
     def python(self) -> Any:
@@ -134,14 +171,26 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
     ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
     the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
     """
+    ruleset = ruleset.for_path(path)
     settings = ruleset.settings
     findings: list[Finding] = []
     notes: list[Notification] = []
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
+    # in test code only the rules declared `in-tests` run: an analyzer with none there is skipped,
+    # and a file it cannot read is no finding (a broken fixture is often broken on purpose)
+    analyzed = ruleset.parent is None or bool(ruleset.of(_TARGETS.get(kind, kind)))
+    report_errors = PARSE_ERROR in ruleset.by_id
+
+    def cannot(message: str, region: Region | None = None, note: str | None = None) -> None:
+        if report_errors:
+            findings.append(tool_finding(ruleset, PARSE_ERROR, path, message, region))
+            notes.append(Notification(note or message, "error", path, PARSE_ERROR))
+
     if kind == "cert":
         from .checks.certfiles import analyze as analyze_cert
 
-        findings.extend(analyze_cert(path, data, ruleset, siblings=siblings or {}))
+        if analyzed:
+            findings.extend(analyze_cert(path, data, ruleset, siblings=siblings or {}))
         # PEM tolerates text outside its blocks: `# pitfall: ignore[...]` directives work there
         pem_text = data.decode("utf-8", "replace") if b"\x00" not in data else None
         final = suppress.apply(
@@ -151,29 +200,23 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
         return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), ())
     text, reason, where = decode(data, python=kind == "python")
     if text is None:
-        findings.append(tool_finding(ruleset, PARSE_ERROR, path, f"cannot analyse {path}: {reason}", where))
-        return UnitResult(path, tuple(findings), (Notification(f"{path}: {reason}", "error", path, PARSE_ERROR),))
-    if kind == "python":
+        cannot(f"cannot analyse {path}: {reason}", where, f"{path}: {reason}")
+        return UnitResult(path, tuple(findings), tuple(notes))
+    if kind == "python" and analyzed:
         from .python import ParseError
         from .python import analyze as analyze_python
 
         try:
             findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
         except ParseError as exc:
-            msg = f"cannot parse {path}: {exc}"
-            findings.append(tool_finding(ruleset, PARSE_ERROR, path, msg, Region.point(exc.line, exc.column)))
-            notes.append(Notification(msg, "error", path, PARSE_ERROR))
+            cannot(f"cannot parse {path}: {exc}", Region.point(exc.line, exc.column))
         except RecursionError:
-            msg = f"cannot parse {path}: nesting too deep"
-            findings.append(tool_finding(ruleset, PARSE_ERROR, path, msg))
-            notes.append(Notification(msg, "error", path, PARSE_ERROR))
-    elif kind == "yaml":
+            cannot(f"cannot parse {path}: nesting too deep")
+    elif kind == "yaml" and analyzed:
         kube = ruleset.kubernetes
         result = kube.analyze(path, text, json_mode=path.endswith(".json"))
         for problem in result.problems:
-            f = tool_finding(ruleset, PARSE_ERROR, path, f"{path}: {problem.message}", problem.region)
-            findings.append(f)
-            notes.append(Notification(f.message, "error", path, PARSE_ERROR))
+            cannot(f"{path}: {problem.message}", problem.region)
         for f, ignores in result.findings:
             if ignores:
                 annotations[len(findings)] = ignores
@@ -228,7 +271,7 @@ def _lint_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _init_worker(settings: Settings, index: Any = None) -> None:
+def _init_worker(settings: Settings, index: Any = None, roots: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     if _WORKER is None or _WORKER.settings != settings:
@@ -237,6 +280,14 @@ def _init_worker(settings: Settings, index: Any = None) -> None:
         gc.set_threshold(*_LINT_GC_THRESHOLD)
     if index is not None:
         _WORKER.index = index
+    _WORKER.test_roots, _WORKER.named = roots, named
+
+
+def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
+    """Folders (``"a/b/"``) holding a ``conftest.py`` of the run, the scan root's own excepted
+    (a conftest.py there often configures doctests for the whole project)."""
+    roots = {u.path[: -len("conftest.py")] for u in units if u.kind == "python" and u.path.endswith("/conftest.py")}
+    return tuple(sorted(r for r in roots if r and not r.startswith("/")))
 
 
 def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
@@ -261,6 +312,9 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     if unit.kind == "chart":
         from .helmunit import lint_chart
 
+        ruleset = ruleset.for_path(unit.path.rstrip("/") + "/")
+        if ruleset.parent is not None and not (ruleset.of("kubernetes") or ruleset.of("chart")):
+            return UnitResult(unit.path, ())  # a chart in test code: no rule of its kinds runs there
         return lint_chart(unit, ruleset)
     try:
         size = os.path.getsize(unit.abspath)
@@ -321,6 +375,7 @@ def run(
         ruleset.python
     if kinds & {"yaml", "chart"}:
         ruleset.kubernetes
+    ruleset.test_roots = conftest_roots(units)
     with _lint_gc():
         if "python" in kinds and ruleset.python.needs_index:
             # first pass: the project's signature index, an input of every unit's analysis
@@ -340,7 +395,7 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
     charts = [u for u in units if u.kind == "chart"]
     files = [u for u in units if u.kind != "chart"]
     chunk = max(1, min(16, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings, ruleset.index)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)) as pool:
         try:
             # charts first and one at a time: they are the longest units
             first = pool.map(_work, charts, chunksize=1)

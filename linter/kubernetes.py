@@ -9,6 +9,8 @@ say are ``check: module:function`` (cross-object rules among them).
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -196,9 +198,14 @@ class KubeRuleSet:
         if loaded.problems and "{{" in text:
             return KubeResult()  # Helm template syntax: the file belongs to a chart, not ours to parse
         result = KubeResult(documents=list(loaded.documents))
-        for p in loaded.problems:
-            result.problems.append(Problem(p.message, _region(p.span)))
         docs = [d for d in loaded.documents if is_object(d.data)]
+        manifest = bool(docs) or looks_like_kubernetes(text)
+        for p in loaded.problems:
+            # a YAML or JSON file that is not a manifest (CI config, JSON with comments) is not ours
+            # to judge, even when it does not parse; alias bombs and runaway nesting are reported
+            # wherever they are
+            if manifest or p.kind in ("alias-bomb", "too-deep"):
+                result.problems.append(Problem(p.message, _region(p.span)))
         result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs))
         return result
 
@@ -283,6 +290,14 @@ def _short(value: Any) -> str:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+_TOP_KEY = re.compile(r"""(?:^[ \t-]*|[{,][ \t]*)["']?(apiVersion|kind)["']?[ \t]*:""", re.M)
+
+
+def looks_like_kubernetes(text: str) -> bool:
+    """Whether a text that does not load holds the ``apiVersion`` and ``kind`` keys of a manifest."""
+    return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"apiVersion", "kind"}
 
 
 def is_object(data: Any) -> bool:

@@ -143,6 +143,7 @@ class Rule:
     source: str = ""  # rule file path, for messages
     replaced_by: str | None = None
     opt_in: bool = False  # selected only by its id, name or a prefix, never by ALL
+    in_tests: bool = False  # also runs on test, fixture and documentation code (``test-paths``)
 
     @property
     def tags(self) -> tuple[str, ...]:

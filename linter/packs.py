@@ -265,6 +265,7 @@ def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True) -
         source=str(path),
         replaced_by=data.get("replaced-by"),
         opt_in=bool(data.get("opt-in", False)),
+        in_tests=bool(data.get("in-tests", False)),
     )
 
 

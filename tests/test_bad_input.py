@@ -133,3 +133,20 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert b"Traceback" not in err
+
+
+def test_yaml_and_json_that_are_not_manifests_are_not_reported_even_when_broken(tmp_path, monkeypatch, capsys):
+    from helpers import run, write
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {
+        "tsconfig.json": '{\n  // comments are fine here\n  "compilerOptions": {"strict": true},\n}\n',
+        ".vscode/launch.json": '{"version": "0.2.0", /* block */ "configurations": []}\n',
+        ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    steps: [\n",
+        "deploy/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [broken\n",
+        "deploy/pod.json": '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"]\n',
+    })
+    code, out, err = run(capsys, "check", "--format", "json", "--select", "LNT")
+    found = sorted((f["filename"], f["code"]) for f in json.loads(out)["findings"])
+    assert found == [("deploy/pod.json", "LNT001"), ("deploy/pod.yaml", "LNT001")]
+    assert "tsconfig" not in err and "launch.json" not in err and "ci.yml" not in err

@@ -72,10 +72,10 @@ def test_yaml_directive_and_annotation(proj, capsys):
 
 
 def test_per_file_ignores(proj, capsys):
-    write(proj, {"tests/test_a.py": BAD, "src/a.py": BAD, ".pitfall.toml": '[per-file-ignores]\n"tests/*" = ["TMO101"]\n'})
+    write(proj, {"legacy/a.py": BAD, "src/a.py": BAD, ".pitfall.toml": '[per-file-ignores]\n"legacy/*" = ["TMO101"]\n'})
     code, fs = findings(capsys)
     by_file = {f["filename"]: f for f in fs}
-    assert by_file["tests/test_a.py"]["suppression"]["kind"] == "external"
+    assert by_file["legacy/a.py"]["suppression"]["kind"] == "external"
     assert by_file["src/a.py"]["suppression"] is None
 
 
@@ -119,3 +119,69 @@ def test_nothing_is_written_without_fix(proj, capsys):
     run(capsys, "check")
     run(capsys, "check", "--format", "sarif")
     assert sorted(p.name for p in proj.rglob("*")) == before
+
+
+TEST_CODE_TREE = {
+    "src/app.py": BAD,
+    "tests/test_app.py": BAD,
+    "pkg/test_client.py": BAD,
+    "pkg/client_test.py": BAD,
+    "pkg/conftest.py": BAD,
+    "docs/conf.py": BAD,
+    "pkg/fixtures/server.py": BAD,
+    "conftest.py": "",
+    "t/integration/conftest.py": "",
+    "t/integration/tasks.py": BAD,
+    "testdata/broken.py": "def (:\n",
+    "tests/data/broken.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+    "tests/data/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: i}\n",
+}
+
+
+def test_test_fixture_and_docs_code_runs_only_in_tests_rules(proj, capsys):
+    write(proj, TEST_CODE_TREE)
+    code, fs = findings(capsys)
+    assert {f["filename"] for f in fs} == {"src/app.py"}
+    assert code == 1
+
+
+def test_test_paths_are_configurable(proj, capsys):
+    write(proj, {**TEST_CODE_TREE, ".pitfall.toml": 'test-paths = ["qa/"]\nextend-test-paths = ["pkg/*_test.py"]\n', "qa/a.py": BAD})
+    _, fs = findings(capsys, "--select", "TMO,LNT001")
+    files = {f["filename"] for f in fs}
+    assert "qa/a.py" not in files and "pkg/client_test.py" not in files
+    assert {"src/app.py", "tests/test_app.py", "docs/conf.py", "testdata/broken.py"} <= files
+    assert not any(f.startswith(("pkg/", "t/")) for f in files)  # folders with a conftest.py
+
+
+def test_unused_suppressions_are_still_reported_in_test_code(proj, capsys):
+    write(proj, {"tests/test_a.py": "x = 1  # pitfall: ignore\ny = 2  # pitfall: ignore[TMO101] not run here\n"})
+    _, fs = findings(capsys)
+    assert [(f["code"], f["location"]["row"]) for f in fs] == [("LNT003", 1)]
+
+
+def test_a_pack_rule_can_declare_that_it_runs_in_tests(proj, capsys):
+    rule = (
+        "id: QAT101\nname: no-sleep-in-tests\ntarget: python\nseverity: warning\narea: timeout\nin-tests: true\n"
+        "summary: Checks for sleeps.\nrationale: Slow.\nmessage: sleep\n"
+        "match:\n  - call: [time.sleep]\n"
+        "examples:\n  valid: ['import time\\n']\n  invalid: ['import time\\ntime.sleep(1)  # error\\n']\n"
+    )
+    write(proj, {
+        "packs/qa/pack.yaml": "name: qa\nprefix: QAT\nversion: 0.1.0\ndescription: QA checks.\n",
+        "packs/qa/QAT101-no-sleep-in-tests.yaml": rule,
+        ".pitfall.toml": 'packs = ["packs"]\n',
+        "tests/test_a.py": "import time\nimport requests\ntime.sleep(1)\nrequests.get('https://x')\n",
+    })
+    _, fs = findings(capsys)
+    assert [(f["code"], f["location"]["row"]) for f in fs] == [("QAT101", 3)]
+
+
+def test_a_folder_named_on_the_command_line_is_linted_even_when_it_is_docs_code(proj, capsys):
+    write(proj, {"examples/app.py": BAD, "examples/tests/test_app.py": BAD, "src/app.py": BAD, "tests/helpers.py": BAD})
+    _, everything = findings(capsys, ".")
+    assert {f["filename"] for f in everything} == {"src/app.py"}
+    _, examples = findings(capsys, "examples")
+    assert {f["filename"] for f in examples} == {"examples/app.py"}
+    _, jobs = findings(capsys, "examples", "--jobs", "2")
+    assert jobs == examples
