@@ -53,11 +53,13 @@ class Signature:
 
     ``params`` holds ``(name, positional index or None when keyword-only, passable by keyword)``
     for each watched parameter; the index counts ``self``/``cls``. ``kind`` is ``function``,
-    ``method``, ``classmethod`` or ``staticmethod``.
+    ``method``, ``classmethod`` or ``staticmethod``. ``bounded``: the watched parameters whose
+    default is a positive number (``timeout=5``): the function bounds itself when not given one.
     """
 
     kind: str
     params: tuple[tuple[str, int | None, bool], ...]
+    bounded: frozenset[str] = frozenset()
 
     def accepts(self, name: str, *, bound: bool) -> tuple[int | None, bool] | None:
         """(positional index as the caller counts it, keyword allowed) or None.
@@ -87,13 +89,28 @@ def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -
     args = node.args
     positional = [*args.posonlyargs, *args.args]
     params: list[tuple[str, int | None, bool]] = []
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    bounded: set[str] = set()
     for i, a in enumerate(positional):
         if a.arg in WATCHED:
             params.append((a.arg, i, i >= len(args.posonlyargs)))
-    for a in args.kwonlyargs:
+            if _positive_number(defaults[i]):
+                bounded.add(a.arg)
+    for a, default in zip(args.kwonlyargs, args.kw_defaults):
         if a.arg in WATCHED:
             params.append((a.arg, None, True))
-    return Signature(kind, tuple(params)) if params else None
+            if _positive_number(default):
+                bounded.add(a.arg)
+    return Signature(kind, tuple(params), frozenset(bounded)) if params else None
+
+
+def _positive_number(node: ast.expr | None) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+        and node.value > 0
+    )
 
 
 @dataclass(frozen=True, slots=True)

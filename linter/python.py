@@ -93,6 +93,7 @@ class CompiledRule:
     report: str
     message: str | None = None  # this alternative's own message (else the rule's)
     unless: Any = None  # ``unless: module:function``: (call node, Context) -> True vetoes the hit
+    inside_if: re.Pattern[str] | None = None  # ``unless-inside-if``: a name in an enclosing `if` test vetoes
 
 
 def _requirements(pattern: str) -> list[frozenset[bytes]]:
@@ -206,7 +207,8 @@ class PythonRuleSet:
                 option = lambda key, rule=rule: self.option(rule, key)  # noqa: E731
                 conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond, option))
                 unless = load_reference(match["unless"]) if match.get("unless") else None
-                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"), match.get("message"), unless)
+                inside_if = re.compile(match["unless-inside-if"]) if match.get("unless-inside-if") else None
+                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"), match.get("message"), unless, inside_if)
                 literals = _trigger_literals(conds)
                 for pattern in match[kind]:
                     for p in expand_braces(pattern):
@@ -315,11 +317,12 @@ def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
 
 
 class Scope:
-    __slots__ = ("kind", "bindings", "parent", "self_name", "class_scope")
+    __slots__ = ("kind", "bindings", "parent", "self_name", "class_scope", "params")
 
     def __init__(self, kind: str, parent: Scope | None) -> None:
         self.kind = kind  # "module" | "class" | "function"
         self.bindings: dict[str, str | None] = {}
+        self.params: frozenset[str] = frozenset()  # a function's parameters
         self.parent = parent
         self.self_name: str | None = None  # first parameter of a method
         self.class_scope: Scope | None = None  # enclosing class of a method (attrs of self)
@@ -366,6 +369,10 @@ class Resolver:
 
     # ---- binding collection (statement level only: cheap)
     def _bind(self, scope: Scope, name: str, value: str | None, strong: bool) -> None:
+        if name in scope.params and value is not None and not value.endswith("()"):
+            # `if cert_reqs is None: cert_reqs = ssl.CERT_NONE`: the caller's value in every other
+            # case, so no constant (an object built for it, `session = Session()`, keeps its type)
+            return
         if name in scope.bindings:
             old = scope.bindings[name]
             if old == value:
@@ -479,6 +486,7 @@ class Resolver:
                 all_params.append(extra)
         for p in all_params:
             scope.bindings[p.name.value] = _UNKNOWN
+        scope.params = frozenset(p.name.value for p in all_params)
         if parent.kind == "class":
             positional = [*params.posonly_params, *params.params]
             is_static = any(_dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
@@ -689,6 +697,26 @@ class _Declarative(cst.BatchableCSTVisitor):
         self.resolver = context.resolver
         self._skip: set[int] = set()  # Name nodes that are not references
         self._in_import = 0
+        # the names read by the tests of the enclosing `if`s; None marks a function's start
+        self._ifs: list[frozenset[str] | None] = []
+
+    # -- the `if`s around a node, within its function (`unless-inside-if`)
+    def visit_If(self, node: cst.If) -> None:
+        self._ifs.append(_names_in(node.test))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._ifs.pop()
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._ifs.pop()
+
+    def _guarded(self, pattern: re.Pattern[str]) -> bool:
+        for names in reversed(self._ifs):
+            if names is None:
+                return False
+            if any(pattern.search(name) for name in names):
+                return True
+        return False
 
     # -- contexts where a Name is not a reference
     def visit_Import(self, node: cst.Import) -> None:
@@ -712,6 +740,7 @@ class _Declarative(cst.BatchableCSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._skip.add(id(node.name))
+        self._ifs.append(None)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._skip.add(id(node.name))
@@ -725,7 +754,7 @@ class _Declarative(cst.BatchableCSTVisitor):
             candidates.extend(self.rules.exact.get(("call", qual), ()))
         if isinstance(func, cst.Attribute):
             candidates.extend(self.rules.any_attr.get(("call", func.attr.value), ()))
-        for compiled in candidates:
+        for compiled in _once(candidates):
             self._check(compiled, node, node, qual)
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
@@ -737,12 +766,14 @@ class _Declarative(cst.BatchableCSTVisitor):
         candidates = list(self.rules.exact.get(("decorator", qual), ())) if qual else []
         if isinstance(expr, cst.Attribute):
             candidates.extend(self.rules.any_attr.get(("decorator", expr.attr.value), ()))
-        for compiled in candidates:
+        for compiled in _once(candidates):
             self._check(compiled, expr, cst.Call(func=expr), qual, anchor=node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             t = target.target
+            if isinstance(t, cst.Name):
+                self._skip.add(id(t))  # the name being bound is no reference to what it is bound to
             if not isinstance(t, cst.Attribute):
                 continue
             self._skip.add(id(t))
@@ -761,8 +792,12 @@ class _Declarative(cst.BatchableCSTVisitor):
         qual = self.resolver.resolve(node)
         candidates = list(self.rules.exact.get(("name", qual), ())) if qual else []
         candidates.extend(self.rules.any_attr.get(("name", node.attr.value), ()))
-        for compiled in candidates:
+        for compiled in _once(candidates):
             self._check(compiled, node, node, qual)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._skip.add(id(node.target))
 
     def visit_Name(self, node: cst.Name) -> None:
         if self._in_import or id(node) in self._skip:
@@ -790,6 +825,8 @@ class _Declarative(cst.BatchableCSTVisitor):
             if cond.predicate == "above":
                 fmt["limit"] = f"{cond.operand:g}"
         if compiled.unless is not None and isinstance(owner, cst.Call) and compiled.unless(owner, self.ctx):
+            return
+        if compiled.inside_if is not None and self._guarded(compiled.inside_if):
             return
         if isinstance(owner, cst.Call):
             fmt["callee"] = self.ctx.code(owner.func)
@@ -877,6 +914,32 @@ class _Declarative(cst.BatchableCSTVisitor):
         return False
 
 
+def _names_in(expr: cst.BaseExpression) -> frozenset[str]:
+    """The variable and attribute names an expression reads (``not self.verify_tls`` -> verify_tls, self)."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            names.add(node.attr.value)
+            stack.append(node.value)
+        else:
+            stack.extend(node.children)
+    return frozenset(names)
+
+
+def _once(candidates: list[CompiledRule]) -> Iterator[CompiledRule]:
+    """Each compiled alternative once: one that lists both ``ssl.wrap_socket`` and
+    ``*.wrap_socket`` is a candidate twice for ``ssl.wrap_socket(...)``."""
+    seen: set[int] = set()
+    for compiled in candidates:
+        if id(compiled) not in seen:
+            seen.add(id(compiled))
+            yield compiled
+
+
 def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str, cst.BaseExpression | None]:
     """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it."""
     positional: list[cst.BaseExpression] = []
@@ -906,6 +969,17 @@ def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str,
 # --------------------------------------------------------------------------- entry point
 
 
+_NESTING_LIMIT = re.compile(r"too many|nested too deeply|too deeply nested|maximum recursion")
+
+
+def _parse_any_version(text: str) -> cst.Module | None:
+    """libcst's parse of a text the running interpreter rejected; None when it is no Python 3 either."""
+    try:
+        return cst.parse_module(text)
+    except Exception:  # ParserSyntaxError, RecursionError...
+        return None
+
+
 class ParseError(Exception):
     def __init__(self, message: str, line: int, column: int) -> None:
         super().__init__(message)
@@ -919,13 +993,23 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     ``index``: the project's signature index (an input like the text; None: this file only).
     """
     data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # the text has no BOM either (decoded as utf-8-sig); line 1 is a line like any other
     # CPython's own parser (in C, fast) first: it reports syntax errors for every file, and its
     # nesting limits keep pathological input away from libcst's native parser, which would
     # overflow its stack on it
+    tree: ast.Module | None
+    newer: cst.Module | None = None
     try:
         tree = ast.parse(data, path)
     except SyntaxError as exc:
-        raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        # syntax newer than the running interpreter (PEP 695 `type X = ...`, PEP 701 f-strings,
+        # PEP 758 `except A, B:`): libcst's grammar covers Python 3.0 to 3.14 whatever runs it;
+        # input over CPython's nesting limits never reaches it
+        newer = None if _NESTING_LIMIT.search(exc.msg or "") else _parse_any_version(text)
+        if newer is None:
+            raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        tree = None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
     if not ruleset.rules or not ruleset.wants(data):
@@ -933,10 +1017,10 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     gates = ruleset._gates
     active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data)]
     dropped: set[int] = set()
-    if all(cls.LOCAL for _, cls in active):
+    if tree is not None and all(cls.LOCAL for _, cls in active):
         text, dropped = _reduce(text, tree, ruleset, data)
     try:
-        module = cst.parse_module(text)
+        module = newer if newer is not None else cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise ParseError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:

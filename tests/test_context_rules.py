@@ -442,6 +442,149 @@ def test_except_star_swallowing_cancellation(ruleset):
     assert [(f.rule_id, f.region.line) for f in result.findings] == [("CTX105", 5)]
 
 
+def messages(ruleset, code: str, rule: str) -> list[tuple[int, str]]:
+    result = lint_unit("python", "m.py", src(code), ruleset)
+    return sorted((f.region.line, f.message) for f in result.findings if f.rule_id == rule)
+
+
+def test_cancellation_messages_say_what_follows_the_handler(ruleset):
+    code = """
+    import asyncio
+
+    async def ends():
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            return None
+
+    async def loops(queue):
+        while True:
+            try:
+                await queue.get()
+            except asyncio.CancelledError:
+                pass
+
+    async def goes_on(events):
+        try:
+            await events.drain()
+        except asyncio.CancelledError:
+            pass
+        await events.close()
+
+    async def stream(client):
+        try:
+            yield await client.fetch()
+        except asyncio.CancelledError:
+            return
+    """
+    got = messages(ruleset, code, "CTX105")
+    assert [line for line, _ in got] == [7, 14, 20, 27]
+    assert "the coroutine returns normally" in got[0][1] and "keeps running" not in got[0][1]
+    assert "the loop goes on, so the task keeps running" in got[1][1]
+    assert "the code after the `try` runs on, so the task keeps running" in got[2][1]
+    assert "the caller's `async for` ends normally" in got[3][1]
+
+
+def test_a_task_the_module_starts_and_cancels_owns_its_cancellation_in_large_files_too(ruleset):
+    # large files are reduced to the definitions the triggers name: the method that starts the
+    # task and the one that cancels it are the evidence, and must survive that
+    filler = "".join(f"    def unrelated{i}(self, x):\n        return x\n\n" for i in range(80))
+    cls = (
+        "import asyncio\n\n\nclass Worker:\n"
+        "    def start(self):\n        self._task = asyncio.create_task(self._run())\n\n"
+        + filler
+        + "    def kill(self):\n        self._task.cancel()\n\n"
+        + filler
+        + "    async def _run(self):\n        try:\n            await self.step()\n"
+        "        except asyncio.CancelledError:\n            pass\n"
+    )
+    assert cls.count("\n") > 300
+    assert findings(ruleset, {"m.py": cls}, "m.py") == []
+    line = cls.count("\n") - 1
+    # nobody here cancels it, or another coroutine of the same name is the one started: reported
+    assert findings(ruleset, {"m.py": cls.replace("self._task.cancel()", "self._task = None")}, "m.py") == [("CTX105", line)]
+    assert findings(ruleset, {"m.py": cls.replace("create_task(self._run())", "create_task(other._run())")}, "m.py") == [("CTX105", line)]
+
+
+def test_a_coroutine_bound_to_a_name_and_then_started_is_owned_too(ruleset):
+    code = """
+    import asyncio
+
+    class Server:
+        def accept(self, conn):
+            serve = self._serve(conn)
+            self._loop.create_task(serve)
+
+        def close(self):
+            self._reader.cancel()
+
+        async def _serve(self, conn):
+            try:
+                await conn.handshake()
+            except BaseException as exc:
+                self.log(exc)
+    """
+    assert messages(ruleset, code, "CTX105") == []
+    assert [line for line, _ in messages(ruleset, code.replace("create_task(serve)", "call_soon(serve)"), "CTX105")] == [15]
+
+
+def test_thread_findings_name_what_the_worker_reads(ruleset):
+    code = """
+    import threading
+    from contextvars import ContextVar
+    from opentelemetry import trace
+
+    request_id = ContextVar("request_id")
+
+    def log_line(msg):
+        return f"{request_id.get()} {msg}"
+
+    def work(job):
+        return log_line(job)
+
+    def traced(job):
+        return trace.get_current_span()
+
+    def handle(job, work_fn):
+        threading.Thread(target=work, args=(job,)).start()
+        threading.Thread(target=traced, args=(job,)).start()
+    """
+    got = messages(ruleset, code, "CTX103")
+    assert [line for line, _ in got] == [18, 19]
+    assert "`request_id.get()` in `log_line` does not see the caller's value" in got[0][1]
+    assert "`trace.get_current_span()` in `traced` sees an empty OpenTelemetry context" in got[1][1]
+
+
+def test_thread_targets_resolve_through_scopes_not_names(ruleset):
+    code = """
+    import threading
+    from contextvars import ContextVar
+
+    request_id = ContextVar("request_id")
+
+    def work(job):
+        return request_id.get()
+
+    def handle(job, work):
+        threading.Thread(target=work, args=(job,)).start()  # the parameter, not the function
+
+    def twice():
+        pass
+
+    def twice():
+        return request_id.get()
+
+    def handle_twice(job):
+        threading.Thread(target=twice).start()  # defined twice: not followed
+
+    def handle_nested(job):
+        def work():
+            return job
+        threading.Thread(target=work).start()  # the nested function, which reads nothing
+    """
+    assert messages(ruleset, code, "CTX103") == []
+
+
 def test_rules_skip_files_without_their_triggers(ruleset, monkeypatch):
     import libcst
 

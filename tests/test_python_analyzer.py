@@ -148,3 +148,32 @@ def test_positions_inside_classes_match_a_whole_module_codegen(monkeypatch, tmp_
     slow = lint_unit("python", "client.py", code.encode(), ruleset).findings
     assert len(fast) >= 4
     assert [(f.rule_id, f.region) for f in fast] == [(f.rule_id, f.region) for f in slow]
+
+
+NEWER_SYNTAX = {
+    "pep695-alias": "type Url = str\n",
+    "pep695-function": "def fetch[T](url: T) -> T:\n    return url\n",
+    "pep695-class": "class Box[T]:\n    pass\n",
+    "pep701-fstring": 'names = ["a"]\nlabel = f"{", ".join(names)}"\n',
+    "pep758-except": "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
+    "pep750-tstring": 'name = "x"\ngreeting = t"hello {name}"\n',
+}
+
+
+@pytest.mark.parametrize("syntax", sorted(NEWER_SYNTAX))
+def test_code_for_newer_pythons_is_analysed_whatever_interpreter_runs(ruleset, syntax):
+    code = "import requests\n" + NEWER_SYNTAX[syntax] + "requests.get(URL)\n"
+    result = lint_unit("python", "app.py", code.encode(), ruleset)
+    assert [(f.rule_id, f.region.line) for f in result.findings] == [("TMO101", code.count("\n"))]
+
+
+def test_real_syntax_errors_and_nesting_limits_stay_parse_errors(ruleset):
+    for code in ("import requests\ndef (:\n", "import requests\nx = " + "(" * 300 + "1" + ")" * 300 + "\n"):
+        result = lint_unit("python", "app.py", code.encode(), ruleset)
+        assert [f.rule_id for f in result.findings] == ["LNT001"]
+
+
+def test_a_file_that_starts_with_a_bom_is_analysed(ruleset):
+    code = "\ufeffimport requests\nrequests.get(URL)\n"
+    result = lint_unit("python", "app.py", code.encode("utf-8"), ruleset)
+    assert [(f.rule_id, f.region.line, f.region.column) for f in result.findings] == [("TMO101", 2, 1)]

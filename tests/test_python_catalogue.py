@@ -25,7 +25,7 @@ from helpers import run, write
 
 from linter import certs
 from linter.checks import certfiles
-from linter.checks.addresses import in_test_path, is_loopback, split_host_port, template, url_host_port
+from linter.checks.addresses import is_loopback, split_host_port, template, url_host_port
 from linter.config import from_dict
 from linter.engine import build_ruleset, lint_unit
 from linter.packs import load_packs
@@ -110,7 +110,7 @@ PEER_CASES = {
         wrap_socket(ssl_version=ssl.PROTOCOL_SSLv3)             # 3 positive (callee unknown)
         ssl.wrap_socket(ssl_version=ssl.PROTOCOL_TLSv1)         # 4 positive
         SSL.Context(method=SSL.SSLv2_METHOD)                    # 5 positive
-        SSL.Context(method=SSL.SSLv23_METHOD)                   # 6 positive
+        SSL.Context(method=SSL.SSLv23_METHOD)                   # 6 negative: version-flexible
         helper(method=SSL.TLSv1_METHOD)                         # 7 positive
         helper(ssl_version=ssl.PROTOCOL_SSLv2)                  # 8 positive
         wrap_socket(ssl_version=ssl.PROTOCOL_TLS_CLIENT)        # 9 negative
@@ -118,7 +118,7 @@ PEER_CASES = {
         helper(ssl_version=ssl.PROTOCOL_TLSv1_2)                # 11 negative
         """,
         ("TLS106",),
-        [3, 4, 5, 6, 7, 8],
+        [3, 4, 5, 7, 8],
     ),
     "B502 with the pyOpenSSL spelling of the import": (
         """\
@@ -138,13 +138,13 @@ PEER_CASES = {
         from ssl import PROTOCOL_TLSv1
         def a(version=ssl.PROTOCOL_SSLv2): pass                 # 4 positive
         def b(protocol=SSL.SSLv2_METHOD): pass                  # 5 positive
-        def c(version=SSL.SSLv23_METHOD): pass                  # 6 positive
+        def c(version=SSL.SSLv23_METHOD): pass                  # 6 negative: version-flexible
         def d(protocol=PROTOCOL_TLSv1): pass                    # 7 positive
         def e(version=SSL.TLSv1_2_METHOD): pass                 # 8 negative
         def f(version=ssl.PROTOCOL_SSLv23): pass                # 9 negative
         """,
         ("TLS106",),
-        [4, 5, 6, 7],
+        [4, 5, 7],
     ),
     "B504/S504 ssl.wrap_socket without a version": (
         """\
@@ -174,26 +174,30 @@ PEER_CASES = {
         [2, 4],
     ),
     "B104/S104 bind all interfaces": (
+        # bandit reports the string "0.0.0.0" wherever it is; we report it only where it reaches a
+        # listening call (in the call, or through a name bound once), so 5-11 are negative here
         """\
         import socket
         def func(address):
             print(address)
         "OK"                                                    # 4 negative
-        "0.0.0.0"                                               # 5 positive
-        f"0.0.0.0"                                              # 6 positive
-        func("0.0.0.0")                                         # 7 positive
+        "0.0.0.0"                                               # 5 negative: never serves
+        f"0.0.0.0"                                              # 6 negative: never serves
+        func("0.0.0.0")                                         # 7 negative: not a listening call
         def my_func():
-            x = "0.0.0.0"                                       # 9 positive
+            x = "0.0.0.0"                                       # 9 negative: printed, not bound
             print(x)
-        "0.0.0.0" f"0.0.0.0{expr}0.0.0.0"                       # 11 positive
+        "0.0.0.0" f"0.0.0.0{expr}0.0.0.0"                       # 11 negative: never serves
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind(('0.0.0.0', 31137))                              # 13 positive
         s.bind(('192.168.0.1', 8080))                           # 14 negative
         if address == "0.0.0.0" or address in ("0.0.0.0", "::"):  # 15 negative: a test
             pass
+        HOST = "0.0.0.0"                                        # 17 positive: reaches bind (PRT105)
+        s.bind((HOST, 31138))
         """,
         ("PRT101", "PRT105"),
-        [5, 6, 7, 9, 11, 13],
+        [13, 17],
     ),
 }
 
@@ -205,8 +209,41 @@ def test_peer_cases(ruleset, name):
 
 
 def test_bind_call_reported_once(ruleset):
-    code = "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 0))\n"
-    assert found(ruleset, code) == [(3, "PRT101")]
+    code = "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 8080))\n"
+    assert found(ruleset, code) == [(3, "PRT101"), (3, "PRT102")]
+    # port 0: a free-port probe, no finding at all
+    assert found(ruleset, code.replace("8080", "0")) == []
+
+
+def test_one_finding_per_rule_and_argument(ruleset):
+    # `uvicorn.run` is also a `*.run` call: still one finding per rule per argument
+    code = 'import uvicorn\nuvicorn.run(app, host="0.0.0.0", port=8000)\nuvicorn.run(app, host="0.0.0.0", port=8000)\n'
+    assert found(ruleset, code) == [(2, "PRT101"), (2, "PRT102"), (3, "PRT101"), (3, "PRT102")]
+    # a constant that reaches several listening calls is reported once, where it is written
+    code = 'import uvicorn\nHOST = "0.0.0.0"\nPORT = 8000\nuvicorn.run(app, host=HOST, port=PORT)\nuvicorn.Config(app, host=HOST, port=PORT)\n'
+    assert found(ruleset, code) == [(2, "PRT105"), (3, "PRT102")]
+
+
+def test_listening_calls_and_configuration(ruleset):
+    code = """\
+        import os
+        import socket
+        import uvicorn
+        from aiohttp import web
+        HOST = os.environ.get("HOST", "0.0.0.0")
+        uvicorn.run(app, host=HOST, port=int(os.getenv("PORT", "8080")))
+        web.run_app(app, host=os.getenv("HOST") or "0.0.0.0", port=settings.get("port", 8080))
+        uvicorn.run(app, host="0.0.0.0", port=0)
+        def probe(port=8080):
+            with socket.socket() as s:
+                s.bind(("0.0.0.0", port))
+                return s.getsockname()
+        def serve(port=8081):
+            with socket.socket() as s:
+                s.bind(("0.0.0.0", port))
+                s.listen()
+        """
+    assert found(ruleset, code) == [(13, "PRT102"), (15, "PRT101")]
 
 
 # --------------------------------------------------------------------------- bad input, every family
@@ -508,20 +545,11 @@ def test_retry_loop_shapes(ruleset):
 
 # --------------------------------------------------------------------------- ports
 
-def test_loopback_in_tests_is_not_a_port_finding(ruleset):
-    code = 'import grpc, requests\ngrpc.insecure_channel("localhost:50051")\nrequests.get("http://127.0.0.1:8080/", timeout=1)\n'
+def test_port_rules_do_not_run_in_test_code(ruleset):
+    code = 'import grpc, requests\ngrpc.insecure_channel("localhost:50051")\nrequests.get("http://api.internal:8080/", timeout=1)\n'
     assert lines(ruleset, code, "PRT103", "PRT104", path="src/app.py") == [2, 3]
-    for path in ("tests/test_app.py", "pkg/tests/helpers.py", "test_app.py", "app_test.py", "conftest.py"):
+    for path in ("tests/test_app.py", "pkg/tests/helpers.py", "test_app.py", "app_test.py", "conftest.py", "docs/example.py"):
         assert lines(ruleset, code, "PRT103", "PRT104", path=path) == [], path
-    remote = 'import requests\nrequests.get("http://api.internal:8080/", timeout=1)\n'
-    assert lines(ruleset, remote, "PRT104", path="tests/test_app.py") == [2]
-
-
-def test_test_paths_is_a_rule_option(tmp_path_factory):
-    rs = make_ruleset(tmp_path_factory, **{"rule-options": {"PRT104": {"test-paths": ["itests/**"]}}})
-    code = 'import requests\nrequests.get("http://localhost:8080/", timeout=1)\n'
-    assert lines(rs, code, "PRT104", path="tests/test_a.py") == [2]
-    assert lines(rs, code, "PRT104", path="itests/test_a.py") == []
 
 
 def test_port_from_configuration_is_not_hardcoded(ruleset):
@@ -547,7 +575,6 @@ def test_address_helpers():
     assert url_host_port("postgresql://u:p@db:5432,db2:5433/app").port == 5432
     assert url_host_port("not a url") is None
     assert is_loopback("127.0.0.5") and is_loopback("[::1]") and is_loopback("localhost") and not is_loopback("10.0.0.1")
-    assert in_test_path("tests/a.py") and in_test_path("src/pkg/tests/a.py") and not in_test_path("src/testsuite.py")
 
 
 # --------------------------------------------------------------------------- TLS
@@ -620,16 +647,14 @@ def test_add_kwarg_fix_after_a_parenthesised_argument(ruleset):
     assert (edit.region.line, edit.region.column, edit.text) == (2, 32, ", timeout=10")  # after `(h, 1)`
 
 
-def test_every_new_rule_documents_area_and_since():
+def test_every_rule_has_examples_and_a_since_its_pack_has_reached():
+    from packaging.version import Version
+
     for rule in MY_RULES:
-        assert rule.valid and rule.invalid
-        if rule.pack in ("retries", "certs"):
-            assert rule.since == "0.1.0", rule.id
-        elif rule.id not in ("TMO101", "TMO102", "TLS101", "TLS102", "TLS103", "TLS104", "TLS105", "TLS106", "TLS107", "TLS108", "PRT101", "PRT102"):
-            assert rule.since == "0.2.0", rule.id
-    packs = {p.name: p.version for p in PACKS}
-    assert packs["retries"] == "0.1.0" and packs["certs"] == "0.1.0"
-    assert packs["timeouts"] == "0.2.0" and packs["tls"] >= "0.2.0" and packs["ports"] >= "0.2.0"
+        assert rule.valid and rule.invalid, rule.id
+    for pack in PACKS:
+        for rule in pack.rules:
+            assert Version(rule.since) <= Version(pack.version), (rule.id, rule.since, pack.version)
 
 
 # --------------------------------------------------------------------------- certificate files
@@ -710,14 +735,15 @@ def test_cert_suppressions_and_per_file_ignores(tmp_path, monkeypatch, capsys, k
     write(tmp_path, {
         "a/dev.key": "# pitfall: ignore[CRT107] throwaway key for the local stack\n" + key,
         "b/dev.key": key.replace("-----\n", "-----  # pitfall: ignore[CRT107] inline\n", 1),
-        "fixtures/test.key": key,
+        "local/test.key": key,
         "c/dev.key": key,
-        "pyproject.toml": '[tool.pitfall]\nper-file-ignores = {"fixtures/*" = ["CRT"]}\n',
+        "fixtures/test.key": key,  # test data: certificate rules do not run there
+        "pyproject.toml": '[tool.pitfall]\nper-file-ignores = {"local/*" = ["CRT"]}\n',
     })
     _, out, _ = run(capsys, "check", "--format", "json", "--select", "CRT,LNT", ".")
     doc = json.loads(out)
     state = {f["filename"]: (f["suppression"] or {}).get("origin") for f in doc["findings"]}
-    assert state == {"a/dev.key": "comment", "b/dev.key": "comment", "fixtures/test.key": "per-file-ignores", "c/dev.key": None}
+    assert state == {"a/dev.key": "comment", "b/dev.key": "comment", "local/test.key": "per-file-ignores", "c/dev.key": None}
 
 
 def test_pem_begin_marker_may_carry_a_comment(keys):

@@ -1,4 +1,4 @@
-"""Addresses written in Python code: ``"host:port"`` targets, URLs, loopback hosts, test paths.
+"""Addresses written in Python code: ``"host:port"`` targets, URLs, loopback hosts.
 
 Shared by the port (PRT1xx) and TLS (TLS1xx) visitors. A string argument is read as a
 *template*: literal text is kept, every interpolated part (f-string field, ``+`` operand,
@@ -8,29 +8,13 @@ literal port and ``f"{host}:{port}"`` shows none.
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 HOLE = "\x00"  # stands for a part of the string only known at run time
-
-DEFAULT_TEST_PATHS = (
-    "tests/**",
-    "test/**",
-    "testing/**",
-    "**/tests/**",
-    "**/test/**",
-    "test_*.py",
-    "*_test.py",
-    "**/test_*.py",
-    "**/*_test.py",
-    "conftest.py",
-    "**/conftest.py",
-)
 
 
 def template(node: cst.BaseExpression | None, depth: int = 0) -> str | None:
@@ -144,16 +128,6 @@ def is_loopback(host: str) -> bool:
 def is_all_interfaces(host: str) -> bool:
     h = host.strip().strip("[]")
     return h in ("0.0.0.0", "::", "*", "")
-
-
-def in_test_path(path: str, patterns: Sequence[str] | None = None) -> bool:
-    p = path.replace("\\", "/").lstrip("./") if not path.startswith("/") else path.replace("\\", "/")
-    for pattern in patterns if patterns is not None else DEFAULT_TEST_PATHS:
-        if fnmatch.fnmatchcase(p, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatch.fnmatchcase(p, pattern[3:]):
-            return True
-    return False
 
 
 def arg_value(call: cst.Call, keyword: str | None, position: int | None) -> cst.BaseExpression | None:

@@ -6,11 +6,14 @@
   calls something that accepts the same parameter without passing it on; callees in other modules
   come from the project's signature index (``linter.index``), callees of the file itself from its
   own tree, network APIs from a small table.
-- ``ThreadLosesContext`` (CTX103): work handed to a thread in a module that relies on
-  ``contextvars`` (or OpenTelemetry context) without ``contextvars.copy_context().run``.
+- ``ThreadLosesContext`` (CTX103): work handed to a thread per call (not a daemon or background
+  worker) whose callable, defined in the module, reads a ``ContextVar`` or the OpenTelemetry
+  context, without ``contextvars.copy_context().run``.
 - ``TaskResultDiscarded`` (CTX104): ``asyncio.create_task``/``ensure_future`` as a bare statement.
 - ``CancellationSwallowed`` (CTX105): an ``except`` in an ``async def`` that catches
-  ``asyncio.CancelledError`` and can finish without raising.
+  ``asyncio.CancelledError`` and can finish without raising, unless the code owns the cancellation
+  (a task it cancelled or holds, a coroutine it starts as a task and cancels); the message says
+  whether the coroutine then returns normally or keeps running.
 
 Every visitor keeps its own small stack of enclosing scopes; calls inside a nested ``def``,
 ``lambda`` or class belong to that scope, not to the enclosing function. Nothing here raises on
@@ -28,7 +31,7 @@ from typing import Any
 import libcst as cst
 
 from ..index import _DEF_HEADER, _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
-from ..python import Visitor, _dotted, find_arg
+from ..python import Visitor, _dotted, find_arg, literal
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
@@ -91,13 +94,19 @@ def cst_signature(node: cst.FunctionDef, in_class: bool) -> Signature | None:
     p = node.params
     positional = [*p.posonly_params, *p.params]
     out: list[tuple[str, int | None, bool]] = []
+    bounded: set[str] = set()
     for i, a in enumerate(positional):
         if a.name.value in WATCHED:
             out.append((a.name.value, i, i >= len(p.posonly_params)))
     for a in p.kwonly_params:
         if a.name.value in WATCHED:
             out.append((a.name.value, None, True))
-    return Signature(kind, tuple(out)) if out else None
+    for a in (*positional, *p.kwonly_params):
+        if a.name.value in WATCHED and a.default is not None:
+            ok, value = literal(a.default)
+            if ok and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                bounded.add(a.name.value)
+    return Signature(kind, tuple(out), frozenset(bounded)) if out else None
 
 
 def _blocks(body: cst.BaseSuite) -> Iterator[cst.BaseStatement]:
@@ -123,6 +132,79 @@ def _statements(stmts: Any) -> Iterator[cst.BaseStatement]:
                     yield from _statements([sub])
                 elif sub is not None and isinstance(getattr(sub, "body", None), cst.IndentedBlock):
                     yield from _statements(sub.body.body)
+
+
+@dataclass
+class _Def:
+    """A class or function the walk is in, named as the module names it."""
+
+    key: str  # `f`, `Class`, `Class.method`, `f.<locals>.inner`
+    name: str
+    is_class: bool
+    self_name: str | None = None  # the instance's name in a method (and in functions nested in it)
+    class_key: str | None = None
+    data: Any = None  # what a visitor keeps about the definition
+
+
+class _Scopes:
+    """The classes and functions around the walk, kept in step with the resolver's scopes, so a
+    name used in a function leads to the definition it refers to (``key_of``)."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.stack: list[_Def] = []
+
+    def function(self) -> _Def | None:
+        """The innermost enclosing function (None at module level and in a class body)."""
+        return self.stack[-1] if self.stack and not self.stack[-1].is_class else None
+
+    def enter(self, node: cst.FunctionDef | cst.ClassDef) -> _Def:
+        outer = self.stack[-1] if self.stack else None
+        name = node.name.value
+        if outer is None:
+            frame = _Def(name, name, isinstance(node, cst.ClassDef))
+        elif isinstance(node, cst.ClassDef):
+            frame = _Def(f"{outer.key}.{name}" if outer.is_class else f"{outer.key}.<locals>.{name}", name, True)
+        elif outer.is_class:  # a method
+            positional = [*node.params.posonly_params, *node.params.params]
+            self_name = positional[0].name.value if positional and not _is_static(node) else None
+            frame = _Def(f"{outer.key}.{name}", name, False, self_name, outer.key)
+        else:  # a nested function sees the method's instance
+            frame = _Def(f"{outer.key}.<locals>.{name}", name, False, outer.self_name, outer.class_key)
+        self.stack.append(frame)
+        return frame
+
+    def leave(self) -> _Def:
+        return self.stack.pop()
+
+    def key_of(self, ref: cst.BaseExpression | None) -> str | None:
+        """The key of the definition ``ref`` names (`f`, `self.method`, `Class.method`), if it is
+        one of this module's; whether it exists is the caller's to check."""
+        if isinstance(ref, cst.Name):
+            return self.bound(ref.value)
+        if isinstance(ref, cst.Attribute) and isinstance(ref.value, cst.Name):
+            frame = self.function()
+            if frame is not None and frame.class_key and ref.value.value == frame.self_name:
+                return f"{frame.class_key}.{ref.attr.value}"
+            owner = self.bound(ref.value.value)  # `Class.method`
+            return f"{owner}.{ref.attr.value}" if owner else None
+        return None
+
+    def bound(self, name: str) -> str | None:
+        """The key ``name`` has where it is bound (the resolver's scope chain; None: not here)."""
+        scopes = self.context.resolver.stack
+        if len(scopes) != len(self.stack) + 1:
+            return None
+        first = True
+        for i in range(len(self.stack), -1, -1):
+            scope = scopes[i]
+            if (first or scope.kind != "class") and name in scope.bindings:
+                if i == 0:
+                    return name
+                outer = self.stack[i - 1]
+                return None if outer.is_class else f"{outer.key}.<locals>.{name}"
+            first = False
+        return None
 
 
 # --------------------------------------------------------------------------- CTX101
@@ -298,6 +380,7 @@ class TimeoutNotPropagated(Visitor):
         self._suites: dict[int, tuple[_Caller, str]] = {}
         self._rest: dict[int, tuple[_Caller, str]] = {}
         self._blocks: list[list[tuple[_Caller, str]]] = []  # suppressions to undo when a block ends
+        self._chained: dict[int, set[str]] = {}  # constructor calls whose method call gets the parameter
 
     # ---- this module's own signatures (the text being analysed, fresher than any index)
     def visit_Module(self, node: cst.Module) -> None:
@@ -467,13 +550,21 @@ class TimeoutNotPropagated(Visitor):
             return
         if any(a.star == "**" for a in node.args):
             return  # `**kwargs` forwarding: the parameter may be in there
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            # `Request().open(url, timeout=timeout)`: the method given the bound overrides what
+            # the object was built with
+            given = {param for param in caller.params if any(_refs(a.value, {param}) for a in node.args)}
+            if given:
+                self._chained[id(func.value)] = given
+        chained = self._chained.pop(id(node), frozenset())
         target = self._callee(node.func, caller)
         if target is None:
             return
         label, sig, bound, via_self = target
         for param in sorted(caller.params):
-            if caller.suppressed.get(param):
-                continue
+            if caller.suppressed.get(param) or param in chained or param in sig.bounded:
+                continue  # (a callee with a finite default bounds itself)
             accepted = sig.accepts(param, bound=bound)
             if accepted is None:
                 continue
@@ -617,16 +708,75 @@ _THREAD_HANDOFF = {
     "concurrent.futures.thread.ThreadPoolExecutor().submit": ("fn", 0),
     "concurrent.futures.thread.ThreadPoolExecutor().map": ("fn", 0),
 }
+_THREADS = frozenset({"threading.Thread", "threading.Timer"})
 _CONTEXT_MODULES = ("contextvars", "opentelemetry.context", "opentelemetry.trace", "opentelemetry.baggage")
 _COPYING = frozenset({"contextvars.copy_context", "contextvars.copy_context().run", "contextvars.Context().run", "contextvars.Context.run"})
+_CONTEXT_VAR = "contextvars.ContextVar()"  # what the resolver calls a name bound to `ContextVar(...)`
+# OpenTelemetry calls that read the current context: the active span, baggage, the parent of a
+# new span, the headers injected into an outgoing request
+_OTEL_READS = frozenset(
+    {
+        "opentelemetry.context.get_current",
+        "opentelemetry.context.get_value",
+        "opentelemetry.trace.get_current_span",
+        "opentelemetry.baggage.get_baggage",
+        "opentelemetry.baggage.get_all",
+        "opentelemetry.propagate.inject",
+    }
+)
+_OTEL_SPAN_STARTS = (".start_as_current_span", ".start_span")
+_OTEL_ATTACH = frozenset({"opentelemetry.context.attach"})
+# functions that run once per object or per process, not once per request: a thread or pool task
+# they start is a background worker, and its not inheriting a request's context is intended
+_LIFECYCLE = frozenset(
+    {
+        "__init__", "__post_init__", "__new__", "__enter__", "__aenter__",
+        "start", "_start", "startup", "setup", "setUp", "run", "serve", "serve_forever", "main",
+    }
+)  # fmt: skip
+_CLOSURE_LIMIT = 64  # same-module functions followed from one worker
 
 
 def _module_name(node: cst.BaseExpression | None) -> str:
     return _dotted(node) or ""
 
 
+def _is_true(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _runs_in_context(receiver: cst.BaseExpression) -> bool:
+    """``ctx.run`` / ``self._context.run``: a receiver named like a ``contextvars.Context``."""
+    name = _last(receiver).lower()
+    return "ctx" in name or "context" in name
+
+
+@dataclass
+class _Work:
+    """What a function (or a lambda handed to a thread) does with the context in its own body."""
+
+    name: str
+    reads: dict[str, str] = field(default_factory=dict)  # ContextVar (its code) -> the read
+    otel: str | None = None  # the first OpenTelemetry call that reads the current context
+    sets: set[str] = field(default_factory=set)  # ContextVars it sets itself
+    enters: bool = False  # runs in a context it is given (`ctx.run`, `opentelemetry.context.attach`)
+    loops: bool = False  # a `while` loop: a long-lived worker (poller, consumer, flusher)
+    calls: list[str] = field(default_factory=list)  # keys of the functions it calls
+    daemons: set[str] = field(default_factory=set)  # `t.daemon = True` / `t.setDaemon(True)`: code of `t`
+
+
+@dataclass
+class _Handoff:
+    node: cst.Call
+    callee: str
+    target: str
+    where: tuple[int, int]
+    key: str | None  # the function handed over (see `_Scopes`), or None for a lambda,
+    work: _Work | None  # whose own body is summarised here
+
+
 class ThreadLosesContext(Visitor):
-    """CTX103: work handed to another thread without the caller's ``contextvars`` context."""
+    """CTX103: work handed to another thread per call, whose callable reads the caller's context."""
 
     TRIGGERS = ()
     # the module uses context variables (or OpenTelemetry), then hands work to a thread
@@ -637,7 +787,11 @@ class ThreadLosesContext(Visitor):
         self._copied: set[str] = set()  # names bound to a callable that runs in a copied context
         self._uses = False
         self._instrumented = False  # opentelemetry's threading instrumentation copies the context
-        self._candidates: list[tuple[cst.Call, str, str, tuple[int, int]]] = []
+        self._scopes = _Scopes(context)
+        self._defs: dict[str, _Work] = {}
+        self._ambiguous: set[str] = set()  # keys defined twice: not followed
+        self._assigned: dict[int, list[str]] = {}  # id(call) -> code of what its value is bound to
+        self._handoffs: list[_Handoff] = []
 
     def _note_module(self, name: str) -> None:
         if name.startswith("opentelemetry.instrumentation.threading"):
@@ -658,35 +812,130 @@ class ThreadLosesContext(Visitor):
             for alias in node.names:
                 self._note_module(f"opentelemetry.{_module_name(alias.name)}")
 
+    # ---- where each function is, and what it does with the context
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.enter(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.leave()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        frame = self._scopes.enter(node)
+        frame.data = work = _Work(frame.name)
+        if frame.key in self._defs:
+            self._ambiguous.add(frame.key)
+        self._defs[frame.key] = work
+        self._summarize(node.body, work)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.leave()
+
+    def _summarize(self, body: cst.CSTNode, work: _Work) -> None:
+        for n in _walk(body):
+            if isinstance(n, cst.While):
+                work.loops = True
+            elif isinstance(n, cst.Assign):
+                for t in n.targets:
+                    if isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon" and _is_true(n.value):
+                        work.daemons.add(self.context.code(t.target.value))
+            elif isinstance(n, cst.Call):
+                self._note_call(n, work)
+
+    def _note_call(self, node: cst.Call, work: _Work) -> None:
+        func = node.func
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in ("get", "set", "reset") and self.resolve(func.value) == _CONTEXT_VAR:
+                var = self.context.code(func.value)
+                if attr == "get":
+                    work.reads.setdefault(var, f"{var}.get()")
+                else:
+                    work.sets.add(var)
+                return
+            if attr == "setDaemon" and node.args and _is_true(node.args[0].value):
+                work.daemons.add(self.context.code(func.value))
+                return
+            if attr == "run" and (self.resolve(func) in _COPYING or _runs_in_context(func.value)):
+                work.enters = True
+                return
+        qual = self.resolve(func)
+        if qual in _OTEL_ATTACH:
+            work.enters = True
+        elif qual is not None and (qual in _OTEL_READS or (qual.startswith("opentelemetry.") and qual.endswith(_OTEL_SPAN_STARTS))):
+            if work.otel is None:
+                work.otel = f"{self.context.code(func)}()"
+        else:
+            key = self._scopes.key_of(func)
+            if key is not None:
+                work.calls.append(key)
+
+    # ---- hand-offs
     def visit_Assign(self, node: cst.Assign) -> None:
         # `call = functools.partial(ctx.run, fn)`, then `run_in_executor(None, call)`
         if isinstance(node.value, (cst.Call, cst.Attribute, cst.Lambda)) and self._copies(node.value):
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     self._copied.add(target.target.value)
+        if isinstance(node.value, cst.Call):  # `self._thread = threading.Thread(...)`
+            self._assigned[id(node.value)] = [self.context.code(t.target) for t in node.targets]
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.value, cst.Call):
+            self._assigned[id(node.value)] = [self.context.code(node.target)]
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, (cst.Name, cst.Attribute)):
             return
+        qual = None
         if isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor":
             keyword, position = "func", 1
-            callee = self.context.code(func)
         else:
             qual = self.resolve(func)
             spec = _THREAD_HANDOFF.get(qual or "")
             if spec is None:
                 return
             keyword, position = spec
-            callee = self.context.code(func)
-            if qual in ("threading.Thread", "threading.Timer"):
+            if qual in _THREADS:
                 status, _ = find_arg(node, "context", None)
                 if status != "missing":
                     return  # Python 3.14: the thread runs in the context it is given
         status, value = find_arg(node, keyword, position)
         if status != "present" or value is None or self._copies(value):
             return
-        self._candidates.append((node, callee, self.context.code(value), self.context.where))
+        frame = self._scopes.function()
+        if frame is None or frame.name in _LIFECYCLE:
+            return  # at import, in a class body, or once per object: not per call
+        if qual in _THREADS and self._background(node, frame):
+            return
+        key = None
+        work = None
+        if isinstance(value, cst.Lambda):
+            work = _Work("lambda")
+            self._summarize(value.body, work)
+        else:
+            ref: cst.BaseExpression | None = value
+            if isinstance(value, cst.Call):  # functools.partial(fn, ...): `_copies` let no other call through
+                first = value.args[0] if value.args else None
+                ref = first.value if first is not None and first.keyword is None and not first.star else None
+            key = self._scopes.key_of(ref)
+            if key is None:
+                return  # defined elsewhere: what it reads is not known
+        self._handoffs.append(_Handoff(node, self.context.code(func), self.context.code(value), self.context.where, key, work))
+
+    def _background(self, node: cst.Call, frame: _Def) -> bool:
+        """A daemon thread, or one the instance keeps: a long-lived worker, not per-call work."""
+        status, daemon = find_arg(node, "daemon", None)
+        if status == "present" and _is_true(daemon):
+            return True
+        for bound in self._assigned.get(id(node), ()):
+            if bound in frame.data.daemons:
+                return True
+            if frame.self_name and bound.startswith(frame.self_name + "."):
+                return True
+        return False
 
     def _copies(self, value: cst.BaseExpression) -> bool:
         """Does the callable run in a copied context (``ctx.run``), or may it (a wrapper call)?"""
@@ -697,10 +946,8 @@ class ThreadLosesContext(Visitor):
                 qual = self.resolve(n)
                 if qual in _COPYING:
                     return True
-                if isinstance(n, cst.Attribute) and n.attr.value == "run":
-                    receiver = _last(n.value).lower()
-                    if "ctx" in receiver or "context" in receiver:
-                        return True
+                if isinstance(n, cst.Attribute) and n.attr.value == "run" and _runs_in_context(n.value):
+                    return True
         if isinstance(value, cst.Call):
             qual = self.resolve(value.func) if isinstance(value.func, (cst.Name, cst.Attribute)) else None
             # functools.partial(fn, ...) runs fn as it is; any other call builds the callable: a
@@ -708,11 +955,42 @@ class ThreadLosesContext(Visitor):
             return qual not in ("functools.partial",)
         return False
 
+    # ---- what the worker needs from the caller's context
+    def _find(self, key: str | None) -> _Work | None:
+        return None if key is None or key in self._ambiguous else self._defs.get(key)
+
+    def _needs(self, work: _Work) -> str | None:
+        """What the worker reads from the caller's context and would miss (for the message)."""
+        if work.enters or work.loops:
+            return None  # it runs in a context it is given, or it is a long-lived loop
+        if work.name == "lambda" and any((callee := self._find(key)) is not None and callee.loops for key in work.calls):
+            return None  # `lambda: self._poll()`
+        seen: list[_Work] = [work]
+        queue = [work]
+        while queue and len(seen) < _CLOSURE_LIMIT:
+            for key in queue.pop(0).calls:
+                callee = self._find(key)
+                if callee is not None and all(callee is not s for s in seen):
+                    seen.append(callee)
+                    queue.append(callee)
+        sets = {var for w in seen for var in w.sets}
+        for w in seen:
+            for var, read in w.reads.items():
+                if var not in sets:
+                    return f"`{read}` in `{w.name}` does not see the caller's value there: it returns the default (or raises `LookupError` without one)"
+        for w in seen:
+            if w.otel is not None:
+                return f"`{w.otel}` in `{w.name}` sees an empty OpenTelemetry context there (no current span or baggage; a new span starts a new trace)"
+        return None
+
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._uses or self._instrumented:
             return
-        for node, callee, target, where in self._candidates:
-            self.report(node, at=where, callee=callee, target=target)
+        for h in self._handoffs:
+            work = h.work if h.work is not None else self._find(h.key)
+            needs = self._needs(work) if work is not None else None
+            if needs is not None:
+                self.report(h.node, at=h.where, callee=h.callee, target=h.target, consequence=needs)
 
 
 # --------------------------------------------------------------------------- CTX104
@@ -766,17 +1044,111 @@ class TaskResultDiscarded(Visitor):
 # --------------------------------------------------------------------------- CTX105
 
 _CANCELLED = frozenset({"asyncio.CancelledError", "asyncio.exceptions.CancelledError"})
+_TASK_STARTERS = frozenset({"create_task", "ensure_future"})
+
+# what a swallowed cancellation leads to, by where control goes when the handler completes
+_OUTCOMES = {
+    "end": "the cancellation is swallowed and the coroutine returns normally, so the canceller and whoever awaits it see a normal return",
+    "stop": "the cancellation is swallowed and the generator stops, so the caller's `async for` ends normally instead of being cancelled",
+    "loop": "the cancellation is swallowed and the loop goes on, so the task keeps running after it was cancelled",
+    "more": "the cancellation is swallowed and the code after the `try` runs on, so the task keeps running after it was cancelled",
+}
+
+
+def _suite(body: cst.BaseSuite | None) -> list[cst.BaseStatement]:
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else []
+
+
+def _next(rest: list[cst.BaseStatement], after: str, in_loop: bool) -> str:
+    """Where control goes through the statements ``rest`` and then ``after``: "end" (the function
+    returns), "raise", "loop" (the next iteration of a loop) or "more" (other code runs)."""
+    for stmt in rest:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            small = [s for s in stmt.body if not isinstance(s, cst.Pass)]
+            if not small:
+                continue
+            if isinstance(small[0], cst.Return):
+                return "end"
+            if isinstance(small[0], cst.Raise):
+                return "raise"
+        return "loop" if in_loop else "more"
+    return after
+
+
+def _flow(stmts: list[cst.BaseStatement], after: str, broken: str | None, in_loop: bool, out: dict[int, tuple[str, str | None]]) -> None:
+    """For every ``try`` among ``stmts`` (not in nested scopes): where control goes when it
+    completes normally, and where a ``break`` in it goes (None: not in a loop)."""
+    for i, stmt in enumerate(stmts):
+        nxt = _next(stmts[i + 1 :], after, in_loop)
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            out[id(stmt)] = (nxt, broken)
+            _flow(_suite(stmt.body), nxt if stmt.orelse is None else ("loop" if in_loop else "more"), broken, in_loop, out)
+            for handler in stmt.handlers:
+                _flow(_suite(handler.body), nxt, broken, in_loop, out)
+            for extra in (stmt.orelse, stmt.finalbody):
+                if extra is not None:
+                    _flow(_suite(extra.body), nxt, broken, in_loop, out)
+        elif isinstance(stmt, (cst.For, cst.While)):
+            _flow(_suite(stmt.body), "loop", nxt, True, out)
+            if stmt.orelse is not None:
+                _flow(_suite(stmt.orelse.body), nxt, broken, in_loop, out)
+        elif isinstance(stmt, cst.If):
+            _flow(_suite(stmt.body), nxt, broken, in_loop, out)
+            if isinstance(stmt.orelse, cst.If):
+                _flow([stmt.orelse], nxt, broken, in_loop, out)
+            elif stmt.orelse is not None:
+                _flow(_suite(stmt.orelse.body), nxt, broken, in_loop, out)
+        elif isinstance(stmt, cst.With):
+            _flow(_suite(stmt.body), nxt, broken, in_loop, out)
+        elif isinstance(stmt, cst.Match):
+            for case in stmt.cases:
+                _flow(_suite(case.body), nxt, broken, in_loop, out)
+
+
+def _handler_goes(handler: cst.ExceptHandler | cst.ExceptStarHandler, after: str, broken: str | None) -> str:
+    """Where control goes when ``handler`` completes (its last statement, else what follows the try)."""
+    body = handler.body
+    last: cst.CSTNode | None = None
+    if isinstance(body, cst.IndentedBlock) and body.body:
+        stmt = body.body[-1]
+        if isinstance(stmt, cst.SimpleStatementLine):
+            last = stmt.body[-1]
+    elif isinstance(body, cst.SimpleStatementSuite) and body.body:
+        last = body.body[-1]
+    if isinstance(last, cst.Return):
+        return "end"
+    if isinstance(last, cst.Break):
+        return broken or "more"
+    if isinstance(last, cst.Continue):
+        return "loop"
+    return after
+
+
+def _held(expr: cst.BaseExpression) -> bool:
+    """``self._task``, ``tasks[i]``, ``workflow.pending_task``: a task or future an object or a
+    collection holds, which other code can cancel (unlike a call, a local future, or a parameter,
+    which may be a coroutine run in this very task)."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+        if isinstance(expr, cst.Name):
+            return True
+    return False
 
 
 @dataclass
 class _AsyncFrame:
     name: str
+    key: str  # see `_Scopes`
     is_async: bool
+    generator: bool = False  # an async generator: returning ends its caller's `async for`
+    flow: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # see `_flow`
+    coroutines: dict[str, str] = field(default_factory=dict)  # `coro = self._serve(...)`: name -> key
     cancels: bool = False  # cancels something itself (`.cancel` lexically before the try)
     raises_cancelled: bool = False  # raises CancelledError itself somewhere
     raised: set[str] = field(default_factory=set)  # names read by `raise <expr>` statements
-    # (report node, how it catches, names the handler binds: the caught one and its assignments)
-    pending: list[tuple[cst.CSTNode, str, frozenset[str]]] = field(default_factory=list)
+    # (report node, how it catches, names the handler binds: the caught one and its assignments,
+    # where control goes after it, where the walk was)
+    pending: list[tuple[cst.CSTNode, str, frozenset[str], str, tuple[int, int]]] = field(default_factory=list)
 
 
 class CancellationSwallowed(Visitor):
@@ -785,26 +1157,46 @@ class CancellationSwallowed(Visitor):
     TRIGGERS = ()
     # an `async def`, and after it a handler that can catch cancellation
     TRIGGER_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)"
+    # definitions that hold findings, and those the module-wide evidence comes from: the tasks the
+    # module starts and cancels itself
+    CHUNK_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)|create_task|ensure_future|\.cancel\b"
     LOCAL = True
 
     def __init__(self, rule: Any, context: Any) -> None:
         super().__init__(rule, context)
         self._stack: list[_AsyncFrame | None] = []
+        self._scopes = _Scopes(context)
+        self._started: set[str] = set()  # coroutine functions this module starts as tasks (their keys)
+        self._cancels = False  # this module cancels tasks
+        self._pending: list[tuple[str, str, cst.CSTNode, str, str, tuple[int, int]]] = []
 
     def _frame(self) -> _AsyncFrame | None:
         return self._stack[-1] if self._stack else None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._stack.append(_AsyncFrame(node.name.value, node.asynchronous is not None))
+        frame = _AsyncFrame(node.name.value, self._scopes.enter(node).key, node.asynchronous is not None)
+        if frame.is_async:
+            frame.generator = any(isinstance(n, cst.Yield) for n in _walk(node.body))
+            _flow(_suite(node.body), "end", None, False, frame.flow)
+        self._stack.append(frame)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.leave()
         frame = self._stack.pop()
         if frame is None or frame.raises_cancelled:
             return
-        for node, what, names in frame.pending:
+        for node, what, names, goes, where in frame.pending:
             if names & frame.raised:
                 continue  # the caught exception is kept and raised later (`raise exc_details[1]`)
-            self.report(node, handler=what, function=frame.name)
+            self._pending.append((frame.key, frame.name, node, what, goes, where))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for key, function, node, what, goes, where in self._pending:
+            if goes != "loop" and key in self._started and self._cancels:
+                # the module starts this coroutine as a task and cancels tasks itself: it owns the
+                # cancellation, and a handler that ends the task is how it says what cancelling means
+                continue
+            self.report(node, at=where, handler=what, function=function, consequence=_OUTCOMES[goes])
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._stack.append(None)
@@ -813,14 +1205,38 @@ class CancellationSwallowed(Visitor):
         self._stack.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.enter(node)
         self._stack.append(None)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.leave()
         self._stack.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        frame = self._frame()
+        if frame is not None and isinstance(node.value, cst.Call) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            key = self._scopes.key_of(node.value.func)
+            if key is not None:
+                frame.coroutines[node.targets[0].target.value] = key
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # `asyncio.create_task(self._run())`, `loop.create_task(worker())`, `coro = self._serve();
+        # self.create_task(coro)`: a task this module starts
+        if _last(node.func) not in _TASK_STARTERS or not node.args:
+            return
+        arg = node.args[0].value
+        started = None
+        if isinstance(arg, cst.Call):
+            started = self._scopes.key_of(arg.func)
+        elif isinstance(arg, cst.Name) and (frame := self._frame()) is not None:
+            started = frame.coroutines.get(arg.value)
+        if started is not None:
+            self._started.add(started)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # `task.cancel()`, `loop.call_soon(task.cancel)`: this function cancels something itself
         if node.attr.value == "cancel":
+            self._cancels = True
             frame = self._frame()
             if frame is not None:
                 frame.cancels = True
@@ -863,35 +1279,45 @@ class CancellationSwallowed(Visitor):
         if frame is None or not frame.is_async:
             return
         awaits = False
+        held = True  # every await is of a task or future held (`await self._task`)
         for n in _walk(node.body):
-            if isinstance(n, cst.Await) or (isinstance(n, (cst.For, cst.With, cst.CompFor)) and n.asynchronous is not None):
+            if isinstance(n, cst.Await):
                 awaits = True
+                held = held and _held(n.expression)
+            elif isinstance(n, (cst.For, cst.With, cst.CompFor)) and n.asynchronous is not None:
+                awaits = True
+                held = False
             elif isinstance(n, cst.Attribute) and n.attr.value == "cancel":
                 frame.cancels = True
         if not awaits:
             return  # cancellation is delivered at an await: none in the body, nothing to catch
         if frame.cancels:
             return  # `task.cancel(); try: await task; except CancelledError: pass`: the documented idiom
+        if held:
+            return  # waits for a task an object holds: the CancelledError caught is that task's outcome
+        after, broken = frame.flow.get(id(node), ("more", None))
         for handler in node.handlers:
             what = self._catches(handler.type)
             if what is None:
                 continue
+            # the first handler that catches cancellation is the only one that sees it
             caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
             names = {caught} if caught else set()
-            forwarded = False
+            kept = False
             for n in _walk(handler.body):
                 if isinstance(n, cst.Raise):
-                    break  # re-raises (or raises): the task still stops
+                    kept = True  # re-raises (or raises): the task still stops
+                    break
                 if isinstance(n, cst.Assign):
                     names.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
-                elif (
-                    caught
-                    and isinstance(n, cst.Call)
-                    and isinstance(n.func, cst.Attribute)
-                    and n.func.attr.value == "set_exception"
-                    and _refs(n, {caught})
-                ):
-                    forwarded = True  # handed to a future: whoever awaits it gets the cancellation
-            else:
-                if not forwarded:
-                    frame.pending.append((handler.type if handler.type is not None else handler, what, frozenset(names)))
+                elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+                    if n.func.attr.value == "uncancel":
+                        kept = True  # `current_task().uncancel()`: the cancel request is withdrawn on purpose
+                    elif caught and n.func.attr.value == "set_exception" and _refs(n, {caught}):
+                        kept = True  # handed to a future: whoever awaits it gets the cancellation
+            goes = _handler_goes(handler, after, broken)
+            if not kept and goes != "raise":
+                if goes == "end" and frame.generator:
+                    goes = "stop"
+                frame.pending.append((handler.type if handler.type is not None else handler, what, frozenset(names), goes, self.context.where))
+            return

@@ -134,6 +134,189 @@ def timeout_set_elsewhere(call: cst.Call, ctx: Context) -> bool:
     return session_has_default_timeout(call, ctx) or timeout_given_elsewhere(call, ctx)
 
 
+# --------------------------------------------------------------------------- `**kwargs` built in sight
+
+_READ_ONLY = frozenset({"get", "pop", "popitem", "copy", "items", "keys", "values", "clear", "__getitem__", "__contains__"})
+
+
+class _EnclosingFunction(cst.BatchableCSTVisitor):
+    """id(call) -> the innermost function (``def`` or ``lambda``) around it, None at module level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[cst.FunctionDef | cst.Lambda | None] = [None]
+        self.found: dict[int, cst.FunctionDef | cst.Lambda | None] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.stack.append(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.stack.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found[id(node)] = self.stack[-1]
+
+
+def _enclosing_function(call: cst.Call, ctx: Context) -> cst.FunctionDef | cst.Lambda | None:
+    cached = getattr(ctx, "_tmo_functions", None)
+    if cached is None:
+        scan = _EnclosingFunction()
+        _Batch([scan]).walk(ctx.module)
+        cached = ctx._tmo_functions = scan.found  # type: ignore[attr-defined]
+    return cached.get(id(call))
+
+
+def _string_key(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _dict_without(value: cst.BaseExpression, key: str, ctx: Context) -> bool:
+    """``value`` is a dict display or a ``dict(...)`` call whose keys are all visible, ``key`` not
+    among them."""
+    if isinstance(value, cst.Dict):
+        for el in value.elements:
+            if not isinstance(el, cst.DictElement):
+                return False  # `{**other}`
+            name = _string_key(el.key)
+            if name is None or name == key:
+                return False
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and ctx.resolver.resolve(value.func) == "dict":
+        for a in value.args:
+            if a.star or (a.keyword is None and not (len(value.args) == 1 and _dict_without(a.value, key, ctx))):
+                return False
+            if a.keyword is not None and a.keyword.value == key:
+                return False
+        return True
+    return False
+
+
+def _references(root: cst.CSTNode, name: str) -> list[cst.Name]:
+    """Every ``Name`` node spelling ``name`` under ``root`` except attribute and keyword names."""
+    found: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            if node.value == name:
+                found.append(node)
+            continue
+        children = list(node.children)
+        if isinstance(node, cst.Attribute):
+            children = [c for c in children if c is not node.attr]
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            children = [c for c in children if c is not node.keyword]
+        stack.extend(children)
+    return found
+
+
+def _store_targets(root: cst.CSTNode) -> list[cst.BaseExpression]:
+    """The expressions written to under ``root``: assignment, ``for``, ``with ... as``, walrus and ``del`` targets."""
+    out: list[cst.BaseExpression] = []
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign):
+            out.extend(t.target for t in node.targets)
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del)):
+            out.append(node.target)
+        elif isinstance(node, cst.AsName):
+            out.append(node.name)  # type: ignore[arg-type]
+        stack.extend(node.children)
+    return out
+
+
+def _local_dict_without(function: cst.FunctionDef | cst.Lambda, name: str, key: str, ctx: Context) -> bool:
+    """``name`` is bound once in ``function`` (not a parameter) to a dict display or ``dict(...)``
+    without ``key``, and every other use of it is one we can see through: a read, a ``**name``,
+    a store under another literal key, an ``update``/``setdefault`` without ``key``. Anything
+    else (another binding, passing the dict on, a computed key) may add the key."""
+    if not isinstance(function, cst.FunctionDef):
+        return False  # a lambda binds nothing but its parameters
+    params = function.params
+    for p in (*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg):
+        if isinstance(p, cst.Param) and p.name.value == name:
+            return False
+    body = function.body
+    refs = _references(body, name)
+    if not refs:
+        return False
+    seen: set[int] = set()
+    definitions = 0
+    stores: set[int] = set()
+    for target in _store_targets(body):
+        for sub in [target, *(el.value for el in getattr(target, "elements", ()))]:
+            if isinstance(sub, cst.Subscript) and isinstance(sub.value, cst.Name) and sub.value.value == name:
+                stores.add(id(sub))
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                if len(targets) != 1 or node.value is None or not _dict_without(node.value, key, ctx):
+                    return False
+                definitions += 1
+                seen.add(id(targets[0]))
+        elif isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and node.value.value == name:
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            literal_key = _string_key(index.value) if isinstance(index, cst.Index) else None
+            if literal_key == key or (id(node) in stores and literal_key is None):
+                return False
+            seen.add(id(node.value))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.value.value == name:
+            method = node.func.attr.value
+            if method == "update":
+                for a in node.args:
+                    if a.star or (a.keyword is None and not _dict_without(a.value, key, ctx)):
+                        return False
+                    if a.keyword is not None and a.keyword.value == key:
+                        return False
+            elif method == "setdefault":
+                first = node.args[0] if node.args else None
+                literal_key = _string_key(first.value) if first is not None and first.keyword is None else None
+                if literal_key is None or literal_key == key:
+                    return False
+            elif method not in _READ_ONLY:
+                return False
+            seen.add(id(node.func.value))
+        elif isinstance(node, cst.Arg) and node.star == "**" and isinstance(node.value, cst.Name) and node.value.value == name:
+            seen.add(id(node.value))
+        elif isinstance(node, cst.StarredDictElement) and isinstance(node.value, cst.Name) and node.value.value == name:
+            seen.add(id(node.value))
+    return definitions == 1 and all(id(r) in seen for r in refs)
+
+
+def kwargs_may_hold_timeout(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO101's ``**kwargs`` alternative: True (no finding) unless the call
+    forwards ``**`` dicts only, each a dict display or ``dict(...)`` written inline or bound in the
+    same function, that never get a ``timeout`` key (``kwargs = {"headers": h};
+    requests.get(url, **kwargs)``). A parameter, an attribute, a call result or a dict handed to
+    other code may carry a timeout: vetoed. So is a timeout set elsewhere (see
+    ``timeout_set_elsewhere``)."""
+    forwarded = [a.value for a in call.args if a.star == "**"]
+    if not forwarded or any(a.keyword is not None and a.keyword.value == "timeout" for a in call.args):
+        return True  # nothing forwarded (the plain alternative's case) or an explicit timeout
+    function = _enclosing_function(call, ctx)
+    for value in forwarded:
+        if isinstance(value, cst.Name):
+            if function is None or not _local_dict_without(function, value.value, "timeout", ctx):
+                return True
+        elif not _dict_without(value, "timeout", ctx):
+            return True
+    return timeout_set_elsewhere(call, ctx)
+
+
 # --------------------------------------------------------------------------- gRPC stubs
 
 # what `foo_pb2_grpc.FooStub(channel)` resolves to, then a method (and .future/.with_call)

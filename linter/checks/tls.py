@@ -2,19 +2,65 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
-from ..python import Visitor, literal
+from ..python import Context, Visitor, literal
 from .addresses import HOLE, arg_value, is_all_interfaces, is_loopback, split_host_port, template
+
+# --------------------------------------------------------------------------- TLS101
+
+# the position of the URL argument, by method name (`requests.request(method, url)`); the
+# constructors (`httpx.Client`) and `Session.send(prepared)` take none
+_URL_POSITION = {"request": 1, "stream": 1, "merge_environment_settings": 0}
+_NO_URL = frozenset({"send", "Client", "AsyncClient", "HTTPTransport", "AsyncHTTPTransport"})
+
+
+def plain_http_url(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TLS101: the call's URL is written as ``http://...`` (a literal or a
+    template whose literal start is the scheme): there is no TLS, so ``verify`` has no effect.
+    A URL only known at run time, or one that may be ``https://``, is no veto."""
+    func = call.func
+    qual = ctx.resolver.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    name = (qual or "").rsplit(".", 1)[-1] or (func.attr.value if isinstance(func, cst.Attribute) else "")
+    if not name or name in _NO_URL:
+        return False
+    text = template(arg_value(call, "url", _URL_POSITION.get(name, 0)))
+    return text is not None and text[:7].lower() == "http://"
+
+
+# --------------------------------------------------------------------------- TLS105
+
+
+def server_side_socket(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TLS105 on ``wrap_socket``: ``server_side=True`` wraps an accepted
+    connection, where ``CERT_NONE`` (the server's default) only means that clients are not asked
+    for a certificate."""
+    ok, value = literal(arg_value(call, "server_side", None) or cst.Name("False"))
+    return ok and value is True
+
 
 # --------------------------------------------------------------------------- TLS110
 
 _CHANNELS = frozenset({"grpc.insecure_channel", "grpc.aio.insecure_channel"})
+# target schemes `split_host_port` reads itself; any other `scheme://authority/name` (`xds:///orders:50051`)
+# names its host after the authority
+_KNOWN_SCHEMES = frozenset({"dns", "unix", "unix-abstract", "vsock", "ipv4", "ipv6"})
+_URI_TARGET = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://[^/]*/(.*)$", re.S)
+
+
+def _target_text(text: str) -> str:
+    m = _URI_TARGET.match(text.strip())
+    if m and m.group(1).lower() not in _KNOWN_SCHEMES:
+        return m.group(2)
+    return text
 
 
 class GrpcPlaintext(Visitor):
     """TLS110: ``grpc.insecure_channel`` / ``server.add_insecure_port`` with a literal target that is
-    not a loopback address or a unix socket. Targets only known at run time are left alone."""
+    not a loopback address or a unix socket. Targets only known at run time are left alone; a
+    target whose text gives no host (``f":{port}"``) is named by its source text."""
 
     TRIGGERS = ("insecure_channel", "add_insecure_port")
     LOCAL = True  # its findings lie in statements that hold its triggers
@@ -32,16 +78,25 @@ class GrpcPlaintext(Visitor):
         text = template(value)
         if value is None or text is None:
             return
-        hp = split_host_port(text)
+        hp = split_host_port(_target_text(text))
         if hp is None or HOLE in hp.host or is_loopback(hp.host):
             return
         callee = self.context.code(func)
+        host = hp.host.strip()
         if server:
-            where = "every interface" if is_all_interfaces(hp.host) else f"`{hp.host}`"
+            where = "every interface" if is_all_interfaces(host) else f"`{host}`"
             message = f"`{callee}` serves plaintext gRPC on {where}: use `add_secure_port` with server credentials"
         else:
-            message = f"`{callee}` sends plaintext gRPC to `{hp.host}`: use `grpc.secure_channel` with channel credentials"
+            # no host in the text: name the target by its source, never as an empty ``
+            where = f"`{host}`" if host else f"the target `{_one_line(self.context.code(value))}`"
+            message = f"`{callee}` sends plaintext gRPC to {where}: use `grpc.secure_channel` with channel credentials"
         self.report(node, message=message, callee=callee, qualname=text.replace(HOLE, "{...}"))
+
+
+def _one_line(code: str, limit: int = 60) -> str:
+    """Source text for a message: one line, shortened, without backquotes."""
+    flat = " ".join(code.split()).replace("`", "'")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- TLS114
