@@ -6,10 +6,15 @@ with exit code 130 and no traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def entry() -> None:
+    # `python -m linter` puts the working directory (the repository being scanned) first on the
+    # import path: nothing may be imported from there
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
     try:
         from .cli import main
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .config import Settings, load_settings, with_cli
 from .model import SEVERITY_RANK, Finding, Notification
-from .packs import PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
+from .packs import TRUST_FLAG, PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--force-exclude", action="store_true", help="honour excludes for files passed explicitly")
     c.add_argument("--config", action="append", default=[], help="a config file, or a `key = value` TOML override (repeatable)")
     c.add_argument("--packs", action="append", default=[], help="an extra pack folder (repeatable)")
+    c.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks (visitor, check, unless)")
     c.add_argument("--baseline", help="a SARIF report from an earlier run: findings already in it are suppressed")
     c.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     c.add_argument("--values", action="append", default=None, help="Helm values file (repeatable)")
@@ -66,13 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--check", action="store_true", help="fail when the committed pages differ")
     rt = rsub.add_parser("test", help="run the valid/invalid examples of packs")
     rt.add_argument("dirs", nargs="*", help="pack folders (default: the built-in packs)")
-    for q in (rl, rs, rd, rt):
+    pk = sub.add_parser("packs", help="list the rule packs with their versions")
+    for q in (rl, rs, rd, rt, pk):
         q.add_argument("--packs", action="append", default=[])
         q.add_argument("--config", action="append", default=[])
-
-    pk = sub.add_parser("packs", help="list the rule packs with their versions")
-    pk.add_argument("--packs", action="append", default=[])
-    pk.add_argument("--config", action="append", default=[])
+        q.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks")
 
     sub.add_parser("lsp", help="start the language server on stdio")
     return p
@@ -150,7 +149,7 @@ def _check(args: argparse.Namespace) -> int:
     if not args.show_settings:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
-    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
     bad = unknown_selectors(packs, [*settings.select, *settings.extend_select, *settings.ignore, *settings.extend_ignore])
     if bad:
         raise PackError(settings.config_path or "command line", None, "select", f"unknown rule selector(s): {', '.join(bad)}")
@@ -262,7 +261,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     settings = _settings(args)
     extra = [Path(d) for d in getattr(args, "dirs", []) or []]
-    packs = load_packs([Path(p) for p in settings.packs] + extra, dict(settings.pack_versions), config_path=settings.config_path)
+    packs = load_packs([Path(p) for p in settings.packs] + extra, dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
     rules = sorted((r for p in packs for r in p.rules), key=lambda r: r.id)
     cmd = args.rules_command
     if cmd == "list":
@@ -311,7 +310,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _packs(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
     declared = declared_dependencies(Path(settings.root)) if any(p.applies_to for p in packs) else []
     for p in sorted(packs, key=lambda p: p.name):
         state = "active" if pack_applies(p, declared) else "inactive (applies-to not satisfied)"

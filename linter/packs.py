@@ -72,18 +72,25 @@ def load_yaml_with_marks(path: Path, *, marks: bool = True) -> tuple[Any, yaml.N
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(path, None, None, f"cannot read: {exc}") from None
-    try:
-        if not marks:
+    if not marks:  # built-in packs: trusted text, one fast parse
+        try:
             return yaml.load(text, Loader=_Loader), None
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise PackError(path, line, None, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    if node is None:
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise PackError(path, mark.line + 1 if mark is not None else None, None, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    # anything else through the guarded loader: alias bombs, runaway nesting and duplicate keys
+    # are errors, not a hang
+    from .yamldocs import load_documents
+
+    loaded = load_documents(text)
+    if loaded.problems:
+        problem = loaded.problems[0]
+        raise PackError(path, problem.span.line, None, problem.message)
+    if len(loaded.documents) > 1:
+        raise PackError(path, loaded.documents[1].span.line, None, "a pack file holds one YAML document")
+    if not loaded.documents:
         return None, None
-    data = yaml.load(text, Loader=_Loader)
-    return data, node
+    return loaded.documents[0].data, loaded.documents[0].root
 
 
 def node_line(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
@@ -156,8 +163,15 @@ def pack_dirs(path: Path) -> list[Path]:
     raise PackError(path, None, None, "not a pack folder (no pack.yaml here or in its subfolders)")
 
 
-def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None) -> Pack:
-    """``validate``: check every file against the schemas (default: for packs that are not built in)."""
+TRUST_FLAG = "--trust-pack-code"
+
+
+def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trust_code: bool = False) -> Pack:
+    """``validate``: check every file against the schemas (default: for packs that are not built in).
+
+    ``trust_code``: a pack that is not built in may name Python hooks (``visitor``, ``check``,
+    ``unless``); without it such a pack is an error, so a pack in a scanned repository can never
+    make pitfall import code."""
     validate = not builtin if validate is None else validate
     meta_path = folder / "pack.yaml"
     meta, meta_node = load_yaml_with_marks(meta_path, marks=validate)
@@ -174,7 +188,7 @@ def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None) -> P
     for rule_path in sorted(folder.glob("*.yaml")):
         if rule_path.name == "pack.yaml":
             continue
-        rules.append(load_rule(rule_path, meta, validate=validate))
+        rules.append(load_rule(rule_path, meta, validate=validate, hooks=builtin or trust_code))
     pack_version = Version(meta["version"])
     for rule in rules:
         if Version(rule.since) > pack_version:
@@ -208,12 +222,14 @@ def _examples(items: Iterable[Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True) -> Rule:
+def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, hooks: bool = True) -> Rule:
     data, node = load_yaml_with_marks(path, marks=validate)
     if validate:
         error = _best_error(schema_validator("rule"), data)
         if error is not None:
             raise validation_error(path, node, error)
+    if not hooks:
+        _refuse_hooks(path, data, node)
     rid, name = data["id"], data["name"]
     if path.name != f"{rid}-{name}.yaml":
         raise PackError(path, node_line(node, ["id"]), "id", f"file must be named {rid}-{name}.yaml")
@@ -269,11 +285,31 @@ def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True) -
     )
 
 
-def load_packs(extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None) -> list[Pack]:
+def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
+    """A pack that is not trusted may use the YAML vocabulary only: no key that imports code."""
+    found: list[tuple[str | int, ...]] = [(key,) for key in ("visitor", "check") if key in data]
+    matches = data.get("match")
+    for i, item in enumerate(matches if isinstance(matches, list) else [matches] if matches else []):
+        if isinstance(item, dict) and "unless" in item:
+            found.append(("match", i, "unless") if isinstance(matches, list) else ("match", "unless"))
+    if found:
+        where = found[0]
+        raise PackError(
+            path,
+            node_line(node, list(where)),
+            ".".join(str(k) for k in where),
+            f"a pack that is not built in may not run Python code (`{data.get(where[0]) if len(where) == 1 else 'unless'}`); "
+            f"pass {TRUST_FLAG} on the command line to allow it",
+        )
+
+
+def load_packs(
+    extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None, trust_code: bool = False
+) -> list[Pack]:
     packs = [load_pack(d, builtin=True) for d in builtin_pack_dirs()]
     for folder in extra:
         for d in pack_dirs(folder):
-            packs.append(load_pack(d, builtin=False))
+            packs.append(load_pack(d, builtin=False, trust_code=trust_code))
     seen: dict[str, str] = {}
     names: dict[str, str] = {}
     for pack in packs:
