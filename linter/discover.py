@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,51 @@ class Unit:
     kind: str  # "python" | "yaml" | "chart" | "cert"
     path: str  # display path (posix, relative to the scan root when inside it)
     abspath: str
+
+
+class Unreadable(Exception):
+    """A file that is not read: ``reason`` says why (``too_big``: over the size cap)."""
+
+    def __init__(self, reason: str, *, too_big: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.too_big = too_big
+
+
+_FILE_TYPES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def read_file(abspath: str, max_size: int) -> bytes:
+    """The bytes of a regular file of at most ``max_size`` bytes; raises :class:`Unreadable`.
+
+    The one way pitfall reads a file it lints: opened without blocking (a FIFO never hangs the
+    run), its type checked on the open descriptor, its size checked before and while reading.
+    """
+    try:
+        fd = os.open(abspath, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _FILE_TYPES if test(st.st_mode)), "not a file")
+            raise Unreadable(f"not a regular file ({what})")
+        if st.st_size > max_size:
+            raise Unreadable(f"{st.st_size} bytes is over the max-file-size limit of {max_size} bytes", too_big=True)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > max_size:  # the file grew while it was read
+                raise Unreadable(f"over the max-file-size limit of {max_size} bytes", too_big=True)
+            chunks.append(chunk)
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
 
 
 def unit_kind(path: Path) -> str | None:
@@ -125,7 +171,7 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
         if not path.exists():
             missing.append(raw)
             continue
-        if path.is_file():
+        if not path.is_dir():  # a file, or something else a kind of file is named like (a FIFO)
             if force_exclude and (ignores.excluded(path) or ignores.gitignored(path, False)):
                 continue
             chart = chart_root(path) if unit_kind(path) in ("yaml", None) or path.name.endswith(".tpl") else None

@@ -316,16 +316,15 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         if ruleset.parent is not None and not (ruleset.of("kubernetes") or ruleset.of("chart")):
             return UnitResult(unit.path, ())  # a chart in test code: no rule of its kinds runs there
         return lint_chart(unit, ruleset)
+    from .discover import Unreadable, read_file
+
     try:
-        size = os.path.getsize(unit.abspath)
-        if size > settings.max_file_size:
-            msg = f"{unit.path}: skipped, {size} bytes is over the max-file-size limit of {settings.max_file_size} bytes"
+        data = read_file(unit.abspath, settings.max_file_size)
+    except Unreadable as exc:
+        if exc.too_big:
+            msg = f"{unit.path}: skipped, {exc.reason}"
             return UnitResult(unit.path, (), (Notification(msg, "warning", unit.path),))
-        with open(unit.abspath, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {reason}")
+        f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {exc.reason}")
         return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
     if unit.kind == "cert":
         from .checks.certfiles import read_siblings

@@ -561,13 +561,12 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
     """
     import os
 
+    from .discover import Unreadable, read_file
+
     def read(abspath: str) -> bytes | None:
         try:
-            if max_file_size is not None and os.path.getsize(abspath) > max_file_size:
-                return None
-            with open(abspath, "rb") as fh:
-                data = fh.read()
-        except OSError:
+            data = read_file(abspath, max_file_size if max_file_size is not None else 1 << 62)
+        except Unreadable:
             return None
         return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 

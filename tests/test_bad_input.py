@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from helpers import run, write
 
-import linter.engine as engine
 
 BAD = "import requests\nrequests.get('https://x')\n"
 
@@ -39,14 +38,14 @@ def test_each_kind_of_bad_file_is_a_named_finding_and_the_rest_goes_on(proj, cap
         "f_huge.py": "x = 1\n" * 300_000,
         "z_good.py": BAD,
     })
-    real_open = open
+    real_open = os.open
 
-    def fake_open(path, *a, **k):
+    def fake_open(path, *a, **k):  # root reads a chmod 000 file: refuse it the way a user is refused
         if str(path).endswith("d_unreadable.py"):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(engine, "open", fake_open, raising=False)
+    monkeypatch.setattr(os, "open", fake_open)
     code, doc, err = report(capsys, "--jobs", "1")
     lnt = {f["filename"]: f["message"] for f in doc["findings"] if f["code"] == "LNT001"}
     assert "syntax error" in lnt["a_syntax.py"] and lnt["a_syntax.py"].startswith("cannot parse a_syntax.py")
@@ -150,3 +149,20 @@ def test_yaml_and_json_that_are_not_manifests_are_not_reported_even_when_broken(
     found = sorted((f["filename"], f["code"]) for f in json.loads(out)["findings"])
     assert found == [("deploy/pod.json", "LNT001"), ("deploy/pod.yaml", "LNT001")]
     assert "tsconfig" not in err and "launch.json" not in err and "ci.yml" not in err
+
+
+def test_a_fifo_named_like_a_source_file_is_a_finding_not_a_hang(tmp_path, monkeypatch, capsys):
+    from helpers import run, write
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"ok.py": BAD})
+    for name in ("pipe.py", "pipe.yaml", "pipe.pem"):
+        os.mkfifo(tmp_path / name)
+    start = time.monotonic()
+    code, out, err = run(capsys, "check", "--format", "json")
+    assert time.monotonic() - start < 30
+    found = sorted((f["filename"], f["code"]) for f in json.loads(out)["findings"])
+    assert found == [("ok.py", "TMO101"), ("pipe.pem", "LNT001"), ("pipe.py", "LNT001"), ("pipe.yaml", "LNT001")]
+    assert any("not a regular file (a FIFO)" in n["message"] for n in json.loads(out)["notifications"])
+    code, out, _ = run(capsys, "check", "--format", "json", "pipe.py")
+    assert [f["message"] for f in json.loads(out)["findings"]] == ["cannot read pipe.py: not a regular file (a FIFO)"]

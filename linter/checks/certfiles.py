@@ -65,14 +65,16 @@ def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]
 
     Returns ``{file name: bytes}`` (empty when there is none, it is too big or unreadable).
     """
+    from ..discover import Unreadable, read_file
+
     path = Path(abspath)
     for name in sibling_names(path.name):
         candidate = path.with_name(name)
+        if candidate.is_symlink():
+            continue
         try:
-            if candidate.is_symlink() or not candidate.is_file() or candidate.stat().st_size > max_size:
-                continue
-            data = candidate.read_bytes()
-        except OSError:
+            data = read_file(str(candidate), max_size)
+        except Unreadable:
             continue
         if b"PRIVATE KEY" in data:
             return {name: data}
