@@ -12,6 +12,7 @@ import os
 import signal
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,11 +204,13 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
         cannot(f"cannot analyse {path}: {reason}", where, f"{path}: {reason}")
         return UnitResult(path, tuple(findings), tuple(notes))
     if kind == "python" and analyzed:
-        from .python import ParseError
+        from .python import NotAnalysed, ParseError
         from .python import analyze as analyze_python
 
         try:
             findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
+        except NotAnalysed as exc:
+            notes.append(Notification(f"{path}: not analysed: {exc}", "warning", path))
         except ParseError as exc:
             cannot(f"cannot parse {path}: {exc}", Region.point(exc.line, exc.column))
         except RecursionError:
@@ -333,9 +336,47 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     return lint_unit(unit.kind, unit.path, data, ruleset)
 
 
-def _work(unit: Unit) -> UnitResult:
+def _work(units: Sequence[Unit]) -> list[UnitResult]:
     assert _WORKER is not None
-    return read_and_lint(unit, _WORKER)
+    return [read_and_lint(u, _WORKER) for u in units]
+
+
+def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
+    """One unit in a process of its own (after a worker died): the result goes down ``conn``."""
+    if _WORKER is None:  # spawned, not forked
+        _init_worker(*init)
+    assert _WORKER is not None
+    conn.send(read_and_lint(unit, _WORKER))
+    conn.close()
+
+
+def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init: tuple[Any, ...]) -> dict[str, UnitResult]:
+    """Lint each unit in a process of its own, ``jobs`` at a time: a unit that kills its process
+    (a native crash, the kernel's OOM killer) becomes an LNT001 finding and nothing else is lost."""
+    out: dict[str, UnitResult] = {}
+    pending = list(units)
+    running: list[tuple[Unit, Any, Any]] = []
+    while pending or running:
+        while pending and len(running) < jobs:
+            unit = pending.pop(0)
+            receive, send = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_work_alone, args=(unit, send, init), daemon=True)
+            process.start()
+            send.close()
+            running.append((unit, process, receive))
+        unit, process, receive = running.pop(0)
+        try:
+            result = receive.recv()
+        except (EOFError, OSError):
+            result = None
+        process.join()
+        receive.close()
+        if result is None:
+            message = f"cannot analyse {unit.path}: the analysis crashed (its process ended with exit code {process.exitcode})"
+            f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
+            result = UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
+        out[unit.path] = result
+    return out
 
 
 def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
@@ -394,15 +435,28 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
     charts = [u for u in units if u.kind == "chart"]
     files = [u for u in units if u.kind != "chart"]
     chunk = max(1, min(16, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)) as pool:
+    # charts first and one at a time: they are the longest units
+    batches = [[c] for c in charts] + [files[i : i + chunk] for i in range(0, len(files), chunk)]
+    init = (ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)
+    results: dict[str, UnitResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         try:
-            # charts first and one at a time: they are the longest units
-            first = pool.map(_work, charts, chunksize=1)
-            rest = pool.map(_work, files, chunksize=chunk)
-            results = {r.path: r for batch in (first, rest) for r in batch}
+            futures = [pool.submit(_work, batch) for batch in batches]
+            for future in futures:
+                try:
+                    for r in future.result():
+                        results[r.path] = r
+                except BrokenProcessPool:
+                    break  # a worker died: what is left runs unit by unit below
         except KeyboardInterrupt:
+            # workers ignore SIGINT: end them now rather than wait for their batches
+            for process in multiprocessing.active_children():
+                process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+    left = [u for u in units if u.path not in results]
+    if left:
+        results.update(_isolated(left, ruleset, ctx, jobs, init))
     return [results[u.path] for u in units]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -969,15 +970,47 @@ def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str,
 # --------------------------------------------------------------------------- entry point
 
 
+#: libcst's native parser recurses once per operand of a chain (`a and b and ...`, `"a" "b" ...`,
+#: `elif` after `elif`), in C: CPython accepts 10,000 operands that overflow an 8 MiB stack. The
+#: parse runs on a thread whose stack holds what the size cap admits (reserved, not committed).
+_PARSE_STACK = 1 << 30
+
+
+def parse_module(text: str) -> cst.Module:
+    """``libcst.parse_module`` on a thread with a stack deep enough for any file under the size cap."""
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append(cst.parse_module(text))
+        except BaseException as exc:  # handed to the caller as it is
+            outcome.append(exc)
+
+    previous = threading.stack_size(_PARSE_STACK)
+    try:
+        thread = threading.Thread(target=work, name="pitfall-parse", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 _NESTING_LIMIT = re.compile(r"too many|nested too deeply|too deeply nested|maximum recursion")
 
 
 def _parse_any_version(text: str) -> cst.Module | None:
     """libcst's parse of a text the running interpreter rejected; None when it is no Python 3 either."""
     try:
-        return cst.parse_module(text)
+        return parse_module(text)
     except Exception:  # ParserSyntaxError, RecursionError...
         return None
+
+
+class NotAnalysed(Exception):
+    """A file CPython parses but the analyzer cannot: a notice for the user, not a finding."""
 
 
 class ParseError(Exception):
@@ -1020,11 +1053,12 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     if tree is not None and all(cls.LOCAL for _, cls in active):
         text, dropped = _reduce(text, tree, ruleset, data)
     try:
-        module = newer if newer is not None else cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise ParseError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
-    except RecursionError:
-        raise ParseError("syntax error: nesting too deep to parse", 1, 1) from None
+        module = newer if newer is not None else parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError) as exc:
+        # CPython parsed it: valid Python that libcst cannot read (20,000 implicitly joined
+        # strings), a limit of the analyzer and no fault in the file
+        detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else "nesting too deep"
+        raise NotAnalysed(f"valid Python that the analyzer cannot parse ({detail})") from None
     resolver = Resolver(module)
     context = Context(module, resolver, path, index)
     visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]

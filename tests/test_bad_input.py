@@ -166,3 +166,46 @@ def test_a_fifo_named_like_a_source_file_is_a_finding_not_a_hang(tmp_path, monke
     assert any("not a regular file (a FIFO)" in n["message"] for n in json.loads(out)["notifications"])
     code, out, _ = run(capsys, "check", "--format", "json", "pipe.py")
     assert [f["message"] for f in json.loads(out)["findings"]] == ["cannot read pipe.py: not a regular file (a FIFO)"]
+
+
+def test_long_operand_chains_are_analysed_and_lose_no_other_finding(tmp_path):
+    """libcst's native parser recursed past the C stack on these (a segfault of the whole run)."""
+    write(tmp_path, {
+        "chain.py": "import requests\nrequests.get(u)\nx = " + " and ".join(["a"] * 10_000) + "\n",
+        "strings.py": "import requests\nrequests.get(u)\nx = (" + " ".join(['"a"'] * 20_000) + ")\n",
+        **{f"ok{i}.py": BAD for i in range(8)},
+    })
+    proc = subprocess.run(
+        [sys.executable, "-m", "linter", "check", "--format", "json", "--jobs", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    found = sorted((f["filename"], f["code"]) for f in doc["findings"])
+    assert found == sorted([("chain.py", "TMO101"), *((f"ok{i}.py", "TMO101") for i in range(8))])
+    # valid Python the analyzer cannot read is a notice, not a parse error of the user's code
+    assert any(n["message"].startswith("strings.py: not analysed") for n in doc["notifications"])
+
+
+def test_a_unit_that_kills_its_worker_becomes_a_finding_and_no_other_is_lost(tmp_path, monkeypatch):
+    from linter import engine
+    from linter.config import from_dict
+    from linter.discover import discover
+
+    write(tmp_path, {**{f"ok{i:02}.py": BAD for i in range(40)}, "boom.py": BAD})
+    settings = from_dict({}, root=tmp_path, config_path=None)
+    units, _ = discover([str(tmp_path)], settings, cwd=tmp_path)
+    ruleset = engine.build_ruleset(settings, project_root=tmp_path)
+    real = engine.read_and_lint
+
+    def crashing(unit, rs):
+        if unit.path.endswith("boom.py"):
+            os.kill(os.getpid(), signal.SIGSEGV)  # what a native parser crash does
+        return real(unit, rs)
+
+    monkeypatch.setattr(engine, "read_and_lint", crashing)
+    results = engine.run(units, ruleset, jobs=2)
+    by_path = {r.path: [f.rule_id for f in r.findings] for r in results}
+    assert by_path.pop("boom.py") == ["LNT001"]
+    assert by_path == {f"ok{i:02}.py": ["TMO101"] for i in range(40)}
+    crashed = next(r for r in results if r.path == "boom.py").findings[0]
+    assert "crashed" in crashed.message and "-11" in crashed.message
