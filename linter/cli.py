@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings, load_settings, with_cli
+from .feedback import apply_policy
 from .model import SEVERITY_RANK, Finding, Notification
 from .packs import TRUST_FLAG, PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
 
@@ -73,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--config", action="append", default=[])
         q.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks")
 
+    st = sub.add_parser("stats", help="per rule: findings, suppressions by kind, false-positive rate (of a scan or of SARIF logs)")
+    st.add_argument("paths", nargs="*", help="folders and files to scan, or SARIF logs (*.sarif)")
+    st.add_argument("--select", action="append")
+    st.add_argument("--extend-select", action="append")
+    st.add_argument("--ignore", action="append")
+    st.add_argument("--format", choices=["text", "json"], default="text")
+    st.add_argument("--config", action="append", default=[])
+    st.add_argument("--packs", action="append", default=[])
+    st.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true")
+    st.set_defaults(
+        preview=None, fail_on=None, jobs=None, output=None, fix=False, unsafe_fixes=False, diff=False, statistics=False,
+        exit_zero=False, no_cache=False, force_exclude=False, baseline=None, show_settings=False, values=None,
+        set_values=None, helm_profiles=None,
+    )
+
     sub.add_parser("lsp", help="start the language server on stdio")
     return p
 
@@ -93,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args, parser)
         if args.command == "packs":
             return _packs(args)
+        if args.command == "stats":
+            return _stats(args)
         if args.command == "lsp":
             from .lsp import serve
 
@@ -172,6 +190,13 @@ def _check(args: argparse.Namespace) -> int:
     findings = engine.sort_findings(results)
     if args.baseline:
         findings = _apply_baseline(findings, Path(args.baseline))
+    if args.command == "stats":
+        from .feedback import count, from_findings, render
+
+        sys.stdout.write(render(count(from_findings(findings)), settings.feedback, args.format))
+        return EXIT_ERROR if missing else EXIT_CLEAN
+    findings, lowered = apply_policy(findings, settings.feedback)
+    notifications.extend(lowered)
     for r in results:
         notifications.extend(r.notifications)
     fmt = args.format or "text"
@@ -306,6 +331,22 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_FINDINGS if failed else EXIT_CLEAN
     parser.parse_args(["rules", "--help"])
     return EXIT_ERROR
+
+
+def _stats(args: argparse.Namespace) -> int:
+    """``pitfall stats``: SARIF logs when every path names one, else a scan of the paths."""
+    from .feedback import SarifError, count, from_sarif, render
+
+    logs = [Path(p) for p in args.paths]
+    if not logs or not all(p.name.endswith((".sarif", ".sarif.json")) for p in logs):
+        return _check(args)
+    try:
+        items, fixed = from_sarif(logs)
+    except SarifError as exc:
+        print(f"pitfall: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(render(count(items, fixed), _settings(args).feedback, args.format))
+    return EXIT_CLEAN
 
 
 def _packs(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .feedback import Policy
 from .packs import PackError, schema_validator, validation_error
 
 if sys.version_info >= (3, 11):
@@ -104,6 +105,7 @@ class Settings:
     exempt_namespaces: tuple[str, ...] = ("kube-system",)
     rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     helm: HelmSettings = field(default_factory=HelmSettings)
+    feedback: Policy = field(default_factory=Policy)
 
     def options_for(self, rule_id: str) -> dict[str, Any]:
         for rid, opts in self.rule_options:
@@ -115,7 +117,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, HelmSettings):
+            if isinstance(value, (HelmSettings, Policy)):
                 value = {h.name.replace("_", "-"): _plain(getattr(value, h.name)) for h in fields(value)}
             out[f.name.replace("_", "-")] = _plain(value)
         return out
@@ -265,7 +267,7 @@ def load_settings(
 
 def from_dict(data: dict[str, Any], *, root: Path, config_path: Path | None) -> Settings:
     kwargs: dict[str, Any] = {"root": str(root), "config_path": str(config_path) if config_path else None}
-    simple = {f.name for f in fields(Settings)} - {"root", "config_path", "helm", "per_file_ignores", "pack_versions", "rule_options"}
+    simple = {f.name for f in fields(Settings)} - {"root", "config_path", "helm", "feedback", "per_file_ignores", "pack_versions", "rule_options"}
     for key, value in data.items():
         name = key.replace("-", "_")
         if name in simple:
@@ -278,6 +280,8 @@ def from_dict(data: dict[str, Any], *, root: Path, config_path: Path | None) -> 
         kwargs["rule_options"] = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in data["rule-options"].items()))
     if "packs" in data:
         kwargs["packs"] = tuple(str((root / p).resolve()) for p in data["packs"])
+    if "feedback" in data:
+        kwargs["feedback"] = Policy(**{k.replace("-", "_"): v for k, v in data["feedback"].items()})
     if "helm" in data:
         h = data["helm"]
         hk: dict[str, Any] = {}
