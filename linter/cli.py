@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks (visitor, check, unless)")
     c.add_argument("--baseline", help="a SARIF report from an earlier run: findings already in it are suppressed")
     c.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
+    c.add_argument("--attest", metavar="FILE", help="also write the pass status of every active pack (JSON, schemas/attestation.schema.json)")
     c.add_argument("--values", action="append", default=None, help="Helm values file (repeatable)")
     c.add_argument("--set", dest="set_values", action="append", default=None, help="Helm --set key=value (repeatable)")
     c.add_argument("--helm-profiles", default=None, help="comma-separated: defaults,ingress,tls,monitoring")
@@ -84,10 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--packs", action="append", default=[])
     st.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true")
     st.set_defaults(
-        preview=None, fail_on=None, jobs=None, output=None, fix=False, unsafe_fixes=False, diff=False, statistics=False,
+        attest=None, preview=None, fail_on=None, jobs=None, output=None, fix=False, unsafe_fixes=False, diff=False, statistics=False,
         exit_zero=False, no_cache=False, force_exclude=False, baseline=None, show_settings=False, values=None,
         set_values=None, helm_profiles=None,
     )
+
+    vf = sub.add_parser("verify", help="check an attestation against required packs (the release gate)")
+    vf.add_argument("attestation", help="a file written by `pitfall check --attest`")
+    vf.add_argument("--require", action="append", default=[], metavar="PACK[SPEC]", help="a pack that must have run and passed, with an optional version range: timeouts>=0.3")
 
     sub.add_parser("lsp", help="start the language server on stdio")
     return p
@@ -111,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _packs(args)
         if args.command == "stats":
             return _stats(args)
+        if args.command == "verify":
+            return _verify(args)
         if args.command == "lsp":
             from .lsp import serve
 
@@ -197,6 +204,12 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR if missing else EXIT_CLEAN
     findings, lowered = apply_policy(findings, settings.feedback)
     notifications.extend(lowered)
+    if args.attest:
+        from .attest import attestation
+        from .attest import write as write_attestation
+
+        doc = attestation(findings, ruleset.active_packs, ruleset.by_id, fail_on=settings.fail_on, root=Path(settings.root))
+        write_attestation(Path(args.attest), doc)
     for r in results:
         notifications.extend(r.notifications)
     fmt = args.format or "text"
@@ -347,6 +360,38 @@ def _stats(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     sys.stdout.write(render(count(items, fixed), _settings(args).feedback, args.format))
     return EXIT_CLEAN
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """``pitfall verify``: 0 when every required pack ran and passed, 1 when not, 2 for a bad file."""
+    from .attest import verify
+    from .packs import schema_validator
+
+    path = Path(args.attestation)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"pitfall: error: {path}: not a readable attestation ({exc})", file=sys.stderr)
+        return EXIT_ERROR
+    error = next(iter(sorted(schema_validator("attestation").iter_errors(doc), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        print(f"pitfall: error: {path}: {error.message} (key `{where}`)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        problems = verify(doc, args.require)
+    except ValueError as exc:
+        print(f"pitfall: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for problem in problems:
+        print(f"{path}: {problem}")
+    if not problems:
+        from packaging.requirements import Requirement
+
+        wanted = {Requirement(r).name for r in args.require}
+        ran = ", ".join(f"{p['name']} {p['version']}" for p in doc["packs"] if p["name"] in wanted)
+        print(f"{path}: passed{': ' + ran if ran else ''}")
+    return EXIT_FINDINGS if problems else EXIT_CLEAN
 
 
 def _packs(args: argparse.Namespace) -> int:
