@@ -235,11 +235,12 @@ def _store_targets(root: cst.CSTNode) -> list[cst.BaseExpression]:
     return out
 
 
-def _local_dict_without(function: cst.FunctionDef | cst.Lambda, name: str, key: str, ctx: Context) -> bool:
+def _local_dict_without(function: cst.FunctionDef | cst.Lambda, name: str, key: str, ctx: Context, passed: cst.Name | None = None) -> bool:
     """``name`` is bound once in ``function`` (not a parameter) to a dict display or ``dict(...)``
     without ``key``, and every other use of it is one we can see through: a read, a ``**name``,
     a store under another literal key, an ``update``/``setdefault`` without ``key``. Anything
-    else (another binding, passing the dict on, a computed key) may add the key."""
+    else (another binding, passing the dict on, a computed key) may add the key. ``passed``: the
+    reference that hands the dict to the call being checked, a read too."""
     if not isinstance(function, cst.FunctionDef):
         return False  # a lambda binds nothing but its parameters
     params = function.params
@@ -250,7 +251,7 @@ def _local_dict_without(function: cst.FunctionDef | cst.Lambda, name: str, key: 
     refs = _references(body, name)
     if not refs:
         return False
-    seen: set[int] = set()
+    seen: set[int] = {id(passed)} if passed is not None else set()
     definitions = 0
     stores: set[int] = set()
     for target in _store_targets(body):
@@ -438,3 +439,82 @@ class SocketConnectWithoutTimeout(Visitor):
         for name, call, where in frame.connects:
             if name not in frame.timed and name not in frame.unix:
                 self.report(call, at=where, callee=self.context.code(call.func), name=name, qualname="socket.socket().connect")
+
+
+# --------------------------------------------------------------------------- database and broker clients
+
+
+def _module_text(ctx: Context) -> str:
+    """The module's source as the analyzer parsed it. In a large file, definitions that mention
+    no rule's names may have been blanked: a veto that reads this text can miss evidence there
+    (``params.blocked_connection_timeout = 300`` in an unrelated helper), and the call is then
+    reported."""
+    cached = getattr(ctx, "_tmo_text", None)
+    if cached is None:
+        cached = ctx._tmo_text = ctx.module.code  # type: ignore[attr-defined]
+    return cached
+
+
+_MONGO_OPTION = re.compile(r"(?i)\b(?:socket)?timeoutms\b")
+_MONGO_URI_OPTION = re.compile(r"(?i)[?&;](?:socket)?timeoutms=")
+
+
+def mongo_timeout_given(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO112's MongoDB alternative: ``socketTimeoutMS`` or ``timeoutMS`` is
+    given as a keyword in any spelling (PyMongo's options are case-insensitive), written into the
+    host URI (``...?socketTimeoutMS=5000``, an f-string or a concatenation that names it), or a
+    URI in the same module carries it. ``**options`` may hold it too."""
+    for a in call.args:
+        if a.star:
+            return True
+        if a.keyword is not None and a.keyword.value.lower() in ("sockettimeoutms", "timeoutms"):
+            return True
+    _, host = find_arg(call, "host", 0)
+    if host is not None and _MONGO_OPTION.search(ctx.code(host)):
+        return True
+    return _MONGO_URI_OPTION.search(_module_text(ctx)) is not None
+
+
+def _engine_passes(call: cst.Call, ctx: Context, key: str) -> bool:
+    """A SQLAlchemy engine whose DBAPI connections may get ``key``: through ``connect_args``
+    unless that is a dict (inline, or bound once in the same function) seen to lack the key,
+    through ``**kwargs``, or because a ``creator``/``async_creator`` makes the connections."""
+    for a in call.args:
+        if a.star:
+            return True
+        if a.keyword is not None and a.keyword.value in ("creator", "async_creator"):
+            return True
+    _, args = find_arg(call, "connect_args", None)
+    if args is None:
+        return False
+    if isinstance(args, cst.Name):
+        function = _enclosing_function(call, ctx)
+        return function is None or not _local_dict_without(function, args.value, key, ctx, passed=args)
+    return not _dict_without(args, key, ctx)
+
+
+def engine_connect_timeout_given(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO113 (libpq drivers): ``connect_timeout`` may reach the driver."""
+    return _engine_passes(call, ctx, "connect_timeout")
+
+
+def engine_command_timeout_given(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO113 (asyncpg): ``command_timeout`` may reach the driver."""
+    return _engine_passes(call, ctx, "command_timeout")
+
+
+def engine_read_timeout_given(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO113 (PyMySQL): ``read_timeout`` may reach the driver."""
+    return _engine_passes(call, ctx, "read_timeout")
+
+
+_PUBLISHES = re.compile(r"\.basic_publish\s*\(")
+
+
+def rabbitmq_not_blocked(call: cst.Call, ctx: Context) -> bool:
+    """``unless`` hook of TMO114: RabbitMQ blocks only connections that publish, so a module that
+    never calls ``basic_publish`` (a consumer) is not reported; nor is one that sets
+    ``blocked_connection_timeout`` anywhere (``params.blocked_connection_timeout = 300`` after
+    building the parameters, or in a URL)."""
+    text = _module_text(ctx)
+    return _PUBLISHES.search(text) is None or "blocked_connection_timeout" in text
