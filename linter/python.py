@@ -1041,7 +1041,7 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
         # input over CPython's nesting limits never reaches it
         newer = None if _NESTING_LIMIT.search(exc.msg or "") else _parse_any_version(text)
         if newer is None:
-            raise ParseError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+            raise ParseError(f"syntax error: {exc.msg}", max(1, exc.lineno or 1), max(1, exc.offset or 1)) from None
         tree = None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
@@ -1408,6 +1408,26 @@ class _Default(dict[str, str]):
         return "{" + key + "}"
 
 
+_KWARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.+)", re.S)
+
+
+def _position_of(matcher: Any, name: str) -> int | None:
+    """The ``position`` the rule's conditions give the argument ``name`` (it may be passed
+    positionally), when all of them agree on one; else None (look for the keyword only)."""
+    found: set[int | None] = set()
+    stack = [matcher]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("arg") == name:
+                pos = item.get("position")
+                found.add(pos if isinstance(pos, int) and not isinstance(pos, bool) else None)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found.pop() if len(found) == 1 else None
+
+
 def _fix(report: Report, positions: Any, context: Context) -> Fix | None:
     spec = report.rule.fix
     if spec is None or report.fix_node is None:
@@ -1416,6 +1436,18 @@ def _fix(report: Report, positions: Any, context: Context) -> Fix | None:
     if spec.kind == "add-kwarg":
         if not isinstance(node, cst.Call):
             return None
+        m = _KWARG.fullmatch(spec.text.strip())
+        if m is not None:
+            # the argument may be there already (`max_tries=None` is unset too): set it, never add it twice
+            name, value = m.group(1), m.group(2).strip()
+            status, present = find_arg(node, name, _position_of(report.rule.matcher, name))
+            if status == "present":
+                if present is None or present not in positions:
+                    return None
+                return Fix(spec.title, spec.applicability, (Edit(_region(positions, present), value),))
+        last = node.args[-1] if node.args else None
+        if last is not None and isinstance(last.value, cst.GeneratorExp) and not last.value.lpar:
+            return None  # `f(x for x in y)`: an argument after it would be a syntax error
         if node.args:
             end = _region(positions, node.args[-1])  # the Arg: its value's parentheses included
             edit = Edit(Region(end.end_line, end.end_column, end.end_line, end.end_column), ", " + spec.text)

@@ -170,20 +170,32 @@ def apply(
     return out
 
 
+_PHYSICAL = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as Python and the fixer break them
+
+
 def _removal(text: str, d: Directive) -> Fix | None:
-    """A safe fix that deletes a directive that silences nothing (its whole line when alone)."""
-    lines = text.splitlines(keepends=True)
+    """A safe fix that deletes a directive that silences nothing (its whole line when alone).
+
+    Positions are those of the fixer (:mod:`linter.fixes`): lines broken at ``\\r\\n``, ``\\r`` and
+    ``\\n``. The fix is offered only when the directive is found there, where ``d`` says it is.
+    """
+    lines = _PHYSICAL.findall(text)
     if not 0 < d.line <= len(lines):
         return None
     line = lines[d.line - 1]
-    before = line[: d.column - 1]
+    content = line.rstrip("\r\n")
+    found = DIRECTIVE.match(content, d.column - 1) if 0 < d.column <= len(content) else None
+    if found is None or found.end() != d.end_column - 1:
+        return None  # the directive is not where the comment scan put it (odd line breaks): no fix
+    before = content[: d.column - 1]
+    after = content[d.end_column - 1 :]
     if not before.strip():
-        edit = Edit(Region(d.line, 1, d.line + 1, 1), "")  # the directive is the whole line
+        if content != line:  # the directive is the whole line: remove it with its line break
+            edit = Edit(Region(d.line, 1, d.line + 1, 1), "")
+        else:  # the last line, without a line break
+            edit = Edit(Region(d.line, 1, d.line, len(content) + 1), "")
+    elif after.strip():  # something follows the directive: keep it
+        edit = Edit(Region(d.line, d.column, d.line, d.end_column), "")
     else:
-        start = len(before.rstrip()) + 1
-        end = d.end_column
-        if line[d.end_column - 1 :].strip():  # something follows the directive: keep it
-            edit = Edit(Region(d.line, d.column, d.line, end), "")
-        else:
-            edit = Edit(Region(d.line, start, d.line, len(line.rstrip("\r\n")) + 1), "")
+        edit = Edit(Region(d.line, len(before.rstrip()) + 1, d.line, len(content) + 1), "")
     return Fix("Remove the unused suppression", "safe", (edit,))
