@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -21,9 +22,14 @@ CERT_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})  # OpenSS
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    kind: str  # "python" | "yaml" | "chart" | "cert"
+    kind: str  # "python" | "yaml" | "chart" | "cert" | "path" (a path that cannot be followed, see below)
     path: str  # display path (posix, relative to the scan root when inside it)
     abspath: str
+
+
+# A unit of kind "path" is a path discovery found but cannot follow: a folder it cannot list, a
+# symlink loop, a named path it cannot stat. It is never analysed: reading it fails, and
+# `read_file` says why, so it becomes an LNT001 finding for that path like any unreadable file.
 
 
 class Unreadable(Exception):
@@ -47,9 +53,15 @@ def read_file(abspath: str, max_size: int) -> bytes:
     try:
         fd = os.open(abspath, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise Unreadable(exc.strerror or str(exc)) from None
+        raise Unreadable(_why(abspath, exc)) from None
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # a folder discovery could not list, or one named like a file
+            try:
+                with os.scandir(abspath):
+                    pass
+            except OSError as exc:
+                raise Unreadable(_why(abspath, exc)) from None
         if not stat.S_ISREG(st.st_mode):
             what = next((name for test, name in _FILE_TYPES if test(st.st_mode)), "not a file")
             raise Unreadable(f"not a regular file ({what})")
@@ -71,6 +83,65 @@ def read_file(abspath: str, max_size: int) -> bytes:
         os.close(fd)
 
 
+def _why(abspath: str, exc: OSError) -> str:
+    """Why ``abspath`` cannot be opened or listed, in words."""
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop (too many levels of symbolic links)"
+    reason = exc.strerror or str(exc)
+    if os.path.isdir(abspath):
+        return f"a folder that cannot be listed ({reason})"
+    return reason
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the path cannot be looked at (a folder without permission)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _is_loop(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _resolve(path: Path) -> Path:
+    """``path.resolve()``; for a symlink loop (which resolve refuses) its folder resolved plus its name."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        pass
+    try:
+        return path.parent.resolve() / path.name
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def unit_kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in PYTHON_SUFFIXES:
@@ -83,23 +154,24 @@ def unit_kind(path: Path) -> str | None:
 
 
 def display_path(path: Path, root: Path) -> str:
+    resolved = _resolve(path)
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return resolved.relative_to(root).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return resolved.as_posix()
 
 
 def named_folders(paths: Sequence[str], cwd: Path) -> tuple[str, ...]:
     """The folders among the command line's paths, as display paths ending in ``/``, longest first."""
-    folders = {display_path(cwd / p, cwd.resolve()).rstrip("/") + "/" for p in paths if (cwd / p).is_dir()}
+    folders = {display_path(cwd / p, cwd.resolve()).rstrip("/") + "/" for p in paths if _is_dir(cwd / p)}
     return tuple(sorted((f for f in folders if f not in ("./", "/")), key=len, reverse=True))
 
 
 def chart_root(path: Path, stop: Path | None = None) -> Path | None:
     """Nearest folder at or above ``path`` holding a Chart.yaml."""
-    current = path if path.is_dir() else path.parent
+    current = path if _is_dir(path) else path.parent
     for directory in (current, *current.parents):
-        if (directory / "Chart.yaml").is_file():
+        if _is_file(directory / "Chart.yaml"):
             return directory
         if stop is not None and directory == stop:
             break
@@ -131,7 +203,7 @@ class _Ignores:
         if directory not in self._specs:
             spec = None
             gi = directory / ".gitignore"
-            if gi.is_file():
+            if _is_file(gi):
                 try:
                     spec = pathspec.GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
                 except (OSError, ValueError):
@@ -142,14 +214,14 @@ class _Ignores:
     def gitignored(self, path: Path, is_dir: bool) -> bool:
         if not self.use_git:
             return False
-        path = path.resolve()
+        path = _resolve(path)
         for directory in path.parents:
             spec = self._spec(directory)
             if spec is not None:
                 rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
                 if spec.match_file(rel):
                     return True
-            if (directory / ".git").exists():
+            if _exists(directory / ".git"):
                 break
         return False
 
@@ -162,16 +234,21 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
     missing: list[str] = []
 
     def add(kind: str, path: Path) -> None:
-        key = str(path.resolve())
+        key = str(_resolve(path))
         if key not in units:
             units[key] = Unit(kind, display_path(path, root), key)
 
     for raw in paths or ["."]:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
-        if not path.exists():
-            missing.append(raw)
+        try:
+            is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                missing.append(raw)
+            else:  # a symlink loop, a folder on the way without permission: a finding for the path
+                add("path", path)
             continue
-        if not path.is_dir():  # a file, or something else a kind of file is named like (a FIFO)
+        if not is_dir:  # a file, or something else a kind of file is named like (a FIFO)
             if force_exclude and (ignores.excluded(path) or ignores.gitignored(path, False)):
                 continue
             chart = chart_root(path) if unit_kind(path) in ("yaml", None) or path.name.endswith(".tpl") else None
@@ -186,9 +263,9 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
             if kind is not None:
                 add(kind, path)
             continue
-        if force_exclude and path.resolve() != root and (ignores.excluded(path) or ignores.gitignored(path, True)):
+        if force_exclude and _resolve(path) != root and (ignores.excluded(path) or ignores.gitignored(path, True)):
             continue
-        chart = chart_root(path.resolve())
+        chart = chart_root(_resolve(path))
         if chart is not None:
             add("chart", chart)
             continue
@@ -198,17 +275,28 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
 
 
 def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
-    if (top / "Chart.yaml").is_file():
+    """Units below ``top``. Symlinks are not followed; a folder that cannot be listed and a
+    symlink loop named like a file pitfall lints are units of kind "path" (findings)."""
+    if _is_file(top / "Chart.yaml"):
         yield "chart", top
         return
-    for dirpath, dirnames, filenames in os.walk(top):
+    unlisted: list[OSError] = []  # os.walk's errors: folders it could not list
+
+    def cannot_list() -> Iterator[tuple[str, Path]]:
+        while unlisted:
+            error = unlisted.pop()
+            if error.filename is not None:
+                yield "path", Path(os.fsdecode(error.filename))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unlisted.append):
+        yield from cannot_list()
         base = Path(dirpath)
         keep = []
         for d in sorted(dirnames):
             sub = base / d
-            if ignores.excluded(sub) or ignores.gitignored(sub, True) or sub.is_symlink():
+            if ignores.excluded(sub) or ignores.gitignored(sub, True) or _is_symlink(sub):
                 continue
-            if (sub / "Chart.yaml").is_file():
+            if _is_file(sub / "Chart.yaml"):
                 yield "chart", sub
                 continue
             keep.append(d)
@@ -220,15 +308,22 @@ def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
                 if name.endswith(".tgz") and _is_packaged_chart(f):
                     yield "chart", f
                 continue
-            if ignores.excluded(f) or ignores.gitignored(f, False) or f.is_symlink():
+            if ignores.excluded(f) or ignores.gitignored(f, False):
+                continue
+            if _is_symlink(f):  # not followed; but a loop is a broken path, said as a finding
+                if _is_loop(f):
+                    yield "path", f
                 continue
             yield kind, f
+    yield from cannot_list()
 
 
 def _is_packaged_chart(path: Path) -> bool:
     import tarfile
 
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO named *.tgz would block the open
+            return False
         with tarfile.open(path, "r:gz") as tar:
             for i, member in enumerate(tar):
                 parts = member.name.split("/")

@@ -21,6 +21,38 @@ def visible(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.suppression is None]
 
 
+def escape(value: str) -> str:
+    """``value`` safe for a terminal or a CI log: what is not printable as it is (newlines, escape
+    sequences, bidirectional controls, bytes of a file name that are not UTF-8, which Python holds
+    as lone surrogates) becomes a visible escape such as ``\\n``, ``\\x1b`` or ``\\xff``."""
+    if value.isprintable():
+        return value
+    out = []
+    for ch in value:
+        if ch.isprintable():
+            out.append(ch)
+        elif "\udc80" <= ch <= "\udcff":  # a byte of a name that is not UTF-8 (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            out.append(repr(ch)[1:-1])
+    return "".join(out)
+
+
+def _unicode(value: str) -> str:
+    """``value`` without lone surrogates (the undecodable bytes of a file name), which are not
+    Unicode: strict JSON readers refuse them. Everything else is kept."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(escape(ch) if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    return value
+
+
+def _pos(value: int) -> int:
+    """Lines and columns are 1-based in every output (SARIF requires it)."""
+    return max(1, value)
+
+
 # --------------------------------------------------------------------------- text
 
 
@@ -34,11 +66,11 @@ def text_report(findings: Sequence[Finding], notifications: Sequence[Notificatio
         for rid, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             name = rules[rid].name if rid in rules else ""
             mark = "[*] " if rid in fixable else "    "
-            lines.append(f"{count:>{width}}\t{rid}\t{mark}{name}")
+            lines.append(f"{count:>{width}}\t{escape(rid)}\t{mark}{escape(name)}")
     else:
         for f in shown:
             mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
-            lines.append(f"{f.path}:{f.region.line}:{f.region.column}: {f.rule_id}{mark} {f.message}")
+            lines.append(f"{escape(f.path)}:{_pos(f.region.line)}:{_pos(f.region.column)}: {escape(f.rule_id)}{mark} {escape(f.message)}")
     suppressed = len(findings) - len(shown)
     tail = []
     if shown:
@@ -74,8 +106,8 @@ def _finding_dict(f: Finding, rules: dict[str, Rule]) -> dict[str, object]:
         "severity": f.severity,
         "message": f.message,
         "filename": f.path,
-        "location": {"row": f.region.line, "column": f.region.column},
-        "end_location": {"row": f.region.end_line, "column": f.region.end_column},
+        "location": {"row": _pos(f.region.line), "column": _pos(f.region.column)},
+        "end_location": {"row": _pos(f.region.end_line), "column": _pos(f.region.end_column)},
         "url": rule_url(f.rule_id),
         "fix": None,
         "suppression": None,
@@ -117,6 +149,7 @@ def json_report(findings: Sequence[Finding], notifications: Sequence[Notificatio
 
 
 def _gh_escape(value: str, prop: bool = False) -> str:
+    value = escape(value)  # a raw escape sequence or newline in the log is the scanned repository's to write
     value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         value = value.replace(":", "%3A").replace(",", "%2C")
@@ -128,7 +161,10 @@ def github_report(findings: Sequence[Finding], notifications: Sequence[Notificat
     lines = []
     for f in visible(findings):
         r = f.region
-        props = f"file={_gh_escape(f.path, True)},line={r.line},col={r.column},endLine={r.end_line},endColumn={r.end_column},title={_gh_escape(f.rule_id, True)}"
+        props = (
+            f"file={_gh_escape(f.path, True)},line={_pos(r.line)},col={_pos(r.column)},endLine={_pos(r.end_line)},"
+            f"endColumn={_pos(r.end_column)},title={_gh_escape(f.rule_id, True)}"
+        )
         lines.append(f"::{level.get(f.severity, 'warning')} {props}::{_gh_escape(f.rule_id + ' ' + f.message)}")
     for n in notifications:
         props = f" file={_gh_escape(n.path, True)}" if n.path else ""
@@ -140,14 +176,20 @@ def github_report(findings: Sequence[Finding], notifications: Sequence[Notificat
 
 
 def _uri(path: str) -> str:
-    return quote(path, safe="/")
+    """A relative URI reference for a display path: every byte of the name but ``/`` and the
+    unreserved characters percent-encoded, the bytes of a name that is not UTF-8 as they are on disk."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
 
 
 def _region(r: object) -> dict[str, int]:
     from .model import Region
 
     assert isinstance(r, Region)
-    return {"startLine": r.line, "startColumn": r.column, "endLine": r.end_line, "endColumn": r.end_column}
+    return {"startLine": _pos(r.line), "startColumn": _pos(r.column), "endLine": _pos(r.end_line), "endColumn": _pos(r.end_column)}
 
 
 def _sarif_rule(rule: Rule) -> dict[str, object]:
@@ -179,7 +221,7 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
         key = (f.rule_id, f.path, f.fingerprint or f.message)
         seen[key] += 1
         material = "\x1f".join((*key, str(seen[key])))
-        out.append(hashlib.sha256(material.encode("utf-8")).hexdigest()[:32])
+        out.append(hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32])
     return out
 
 
@@ -214,7 +256,7 @@ def sarif_report(
         result: dict[str, object] = {
             "ruleId": f.rule_id,
             "level": f.severity,
-            "message": {"text": f.message},
+            "message": {"text": _unicode(f.message)},
             "locations": [loc],
             "partialFingerprints": {"pitfall/v1": fp},
         }
@@ -226,7 +268,7 @@ def sarif_report(
                 phys: dict[str, object] = {"artifactLocation": {"uri": _uri(r.path), "uriBaseId": "%SRCROOT%"}}
                 if r.region is not None:
                     phys["region"] = _region(r.region)
-                related.append({"id": i, "physicalLocation": phys, "message": {"text": r.message}})
+                related.append({"id": i, "physicalLocation": phys, "message": {"text": _unicode(r.message)}})
             result["relatedLocations"] = related
         if f.suppression is not None:
             result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted", "justification": f.suppression.justification}]
@@ -248,7 +290,7 @@ def sarif_report(
         results.append(result)
     notes = []
     for n in notifications:
-        item: dict[str, object] = {"level": n.level, "message": {"text": n.message}}
+        item: dict[str, object] = {"level": n.level, "message": {"text": _unicode(n.message)}}
         if n.path:
             item["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(n.path), "uriBaseId": "%SRCROOT%"}}}]
         if n.rule_id:
