@@ -145,8 +145,12 @@ class PitfallServer(LanguageServer):
             self.ruleset, self.config_error = build_ruleset(self.settings), None
         except PackError as exc:
             self.settings = Settings(root=str(self.root))
-            self.ruleset = build_ruleset(self.settings)
-            self.config_error = f"pitfall: invalid configuration, using the default settings: {exc}"
+            try:
+                self.ruleset = build_ruleset(self.settings)
+                self.config_error = f"pitfall: invalid configuration, using the default settings: {exc}"
+            except PackError as lock_error:  # the pack lock refuses even the built-in packs
+                self.ruleset = RuleSet(self.settings, [], [], [])
+                self.config_error = f"pitfall: not linting: {lock_error}"
 
     def message(self, text: str, kind: lsp.MessageType = lsp.MessageType.Error, show: bool = False) -> None:
         if show:

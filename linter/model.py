@@ -175,6 +175,7 @@ class Pack:
     applies_to: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     builtin: bool = True
+    origin: str = "built-in"  # "built-in" | "folder" | "plugin <distribution>"
 
 
 def load_reference(ref: str) -> Any:

@@ -152,6 +152,25 @@ def builtin_pack_dirs() -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file())
 
 
+PLUGIN_GROUP = "pitfall.packs"
+
+
+def plugin_pack_dirs() -> list[tuple[Path, str]]:
+    """Packs of installed distributions: an entry point in the ``pitfall.packs`` group names a
+    package whose folder holds pack folders (or is one). ``(pack folder, distribution)``."""
+    from importlib import metadata
+
+    found: list[tuple[Path, str]] = []
+    for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist is not None else ep.name
+        try:
+            folder = Path(str(resources.files(ep.module)))
+        except (ImportError, TypeError, ValueError) as exc:
+            raise PackError(f"entry point {ep.name} = {ep.value}", None, PLUGIN_GROUP, f"cannot locate the pack of {dist}: {exc}") from None
+        found.extend((d, dist) for d in pack_dirs(folder))
+    return found
+
+
 def pack_dirs(path: Path) -> list[Path]:
     """A pack folder, or a folder whose children are packs."""
     if (path / "pack.yaml").is_file():
@@ -166,7 +185,7 @@ def pack_dirs(path: Path) -> list[Path]:
 TRUST_FLAG = "--trust-pack-code"
 
 
-def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trust_code: bool = False) -> Pack:
+def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trust_code: bool = False, origin: str | None = None) -> Pack:
     """``validate``: check every file against the schemas (default: for packs that are not built in).
 
     ``trust_code``: a pack that is not built in may name Python hooks (``visitor``, ``check``,
@@ -202,6 +221,7 @@ def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trus
         applies_to=tuple(meta.get("applies-to", ())),
         rules=tuple(rules),
         builtin=builtin,
+        origin=origin or ("built-in" if builtin else "folder"),
     )
 
 
@@ -307,6 +327,8 @@ def load_packs(
     extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None, trust_code: bool = False
 ) -> list[Pack]:
     packs = [load_pack(d, builtin=True) for d in builtin_pack_dirs()]
+    # installed plugins were chosen by whoever installed them: their hooks may run
+    packs.extend(load_pack(d, builtin=False, trust_code=True, origin=f"plugin {dist}") for d, dist in plugin_pack_dirs())
     for folder in extra:
         for d in pack_dirs(folder):
             packs.append(load_pack(d, builtin=False, trust_code=trust_code))
@@ -446,3 +468,53 @@ def with_options(rule: Rule, overrides: dict[str, Any]) -> Rule:
     merged = dict(rule.options)
     merged.update(overrides)
     return replace(rule, options=tuple(sorted(merged.items())))
+
+
+# --------------------------------------------------------------------------- lock
+
+LOCK_NAME = "pitfall-packs.lock"
+
+
+def pack_digest(pack: Pack) -> str:
+    """sha256 over the pack's files (names and bytes, in name order): any edit changes it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    folder = Path(pack.path)
+    for path in sorted(folder.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def lock_document(packs: Sequence[Pack]) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "packs": [
+            {"name": p.name, "version": p.version, "origin": p.origin, "digest": pack_digest(p)}
+            for p in sorted(packs, key=lambda p: p.name)
+        ],
+    }
+
+
+def check_lock(path: Path, packs: Sequence[Pack]) -> None:
+    """Raise PackError naming every difference between the active packs and the lock file."""
+    try:
+        locked = json.loads(path.read_text(encoding="utf-8"))
+        entries = {e["name"]: e for e in locked["packs"]}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise PackError(path, None, "packs", f"not a pack lock file ({exc}); write it again with `pitfall packs lock`") from None
+    now = {e["name"]: e for e in lock_document(packs)["packs"]}
+    problems = []
+    for name in sorted(set(entries) | set(now)):
+        old, new = entries.get(name), now.get(name)
+        if new is None:
+            problems.append(f"{name} {old.get('version')} is locked but not active")
+        elif old is None:
+            problems.append(f"{name} {new['version']} is active but not locked")
+        elif old.get("version") != new["version"]:
+            problems.append(f"{name} is {new['version']}, locked at {old.get('version')}")
+        elif old.get("digest") != new["digest"]:
+            problems.append(f"{name} {new['version']} differs from the locked content")
+    if problems:
+        raise PackError(path, None, "packs", "the packs differ from the lock: " + "; ".join(problems) + " (`pitfall packs lock` to accept them)")
+

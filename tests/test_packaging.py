@@ -65,7 +65,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = base / "dist"
     proc = run([sys.executable, "-m", "build", "--wheel", "--outdir", out, src], cwd=base, timeout=300)
     assert proc.returncode == 0, _show(proc)
-    wheels = sorted(out.glob("pitfall-*.whl"))
+    wheels = sorted(out.glob("pitfall_lint-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0], src
 
@@ -103,7 +103,7 @@ def test_wheel_contains_the_package(built: tuple[Path, Path], wheel_names: set[s
     missing = modules - wheel_names
     assert not missing, f"modules missing from the wheel: {sorted(missing)}"
     # nothing from outside the package (tests, docs, bench) is shipped as top-level code
-    assert all(n.startswith(("linter/", "pitfall-")) for n in wheel_names), sorted(wheel_names)
+    assert all(n.startswith(("linter/", "pitfall_lint-")) for n in wheel_names), sorted(wheel_names)
 
 
 def test_wheel_declares_console_script(built: tuple[Path, Path]) -> None:
@@ -194,3 +194,30 @@ def test_installed_version_matches_wheel(installed: Path, built: tuple[Path, Pat
     proc = run([installed / "pitfall", "--version"], cwd=tmp_path)
     assert proc.returncode == 0, _show(proc)
     assert proc.stdout.strip() == f"pitfall {version}", _show(proc)
+
+
+def test_an_installed_plugin_pack_is_active_locked_and_shown_with_its_origin(built: tuple[Path, Path], tmp_path: Path) -> None:
+    wheel, src = built
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=False, clear=True).create(env_dir)
+    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    proc = run([bindir / "python", "-m", "pip", "install", "--quiet", wheel, src / "examples" / "plugin-pack"], cwd=env_dir, timeout=600)
+    assert proc.returncode == 0, _show(proc)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("import time\nasync def handler():\n    time.sleep(1)\n", encoding="utf-8")
+    pitfall = bindir / "pitfall"
+
+    proc = run([pitfall, "packs"], cwd=project)
+    assert re.search(r"^sleeps 0\.1\.0  SLP  1 rules  active  \[plugin pitfall-pack-example\]$", proc.stdout, re.M), _show(proc)
+    proc = run([pitfall, "check", "--select", "SLP"], cwd=project)
+    assert proc.returncode == 1 and re.search(r"^app\.py:3:5: SLP101\b", proc.stdout, re.M), _show(proc)
+    assert run([pitfall, "rules", "test"], cwd=project).returncode == 0
+
+    # a lock pins the packs: removing the plugin afterwards is refused, with the difference named
+    assert run([pitfall, "packs", "lock"], cwd=project).returncode == 0
+    assert run([pitfall, "check", "--select", "SLP"], cwd=project).returncode == 1
+    assert run([bindir / "python", "-m", "pip", "uninstall", "--quiet", "--yes", "pitfall-pack-example"], cwd=env_dir).returncode == 0
+    proc = run([pitfall, "check"], cwd=project)
+    assert proc.returncode == 2 and "sleeps 0.1.0 is locked but not active" in proc.stderr, _show(proc)
+    assert "Traceback" not in proc.stderr
