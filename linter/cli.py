@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--check", action="store_true", help="fail when the committed pages differ")
     rt = rsub.add_parser("test", help="run the valid/invalid examples of packs")
     rt.add_argument("dirs", nargs="*", help="pack folders (default: the built-in packs)")
-    pk = sub.add_parser("packs", help="list the rule packs with their versions")
+    pk = sub.add_parser("packs", help="list the rule packs with their versions and origins; `packs lock` writes pitfall-packs.lock")
+    pk.add_argument("action", nargs="?", choices=["list", "lock"], default="list")
     for q in (rl, rs, rd, rt, pk):
         q.add_argument("--packs", action="append", default=[])
         q.add_argument("--config", action="append", default=[])
@@ -149,7 +150,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _check(args: argparse.Namespace) -> int:
     from . import engine
     from .discover import discover, named_folders
-    from .report import github_report, json_report, sarif_report, text_report
+    from .report import escape, github_report, json_report, sarif_report, text_report
 
     settings = _settings(args)
     helm = settings.helm
@@ -190,7 +191,7 @@ def _check(args: argparse.Namespace) -> int:
     results = engine.run(units, ruleset, jobs=settings.jobs)
     fixed_count = 0
     if args.fix or args.diff:
-        results, fixed_count, diffs = _apply_fixes(results, units, ruleset, unsafe=args.unsafe_fixes, write=not args.diff)
+        results, fixed_count, diffs = _apply_fixes(results, units, ruleset, unsafe=args.unsafe_fixes, write=not args.diff, paths=args.paths, cwd=cwd)
         if args.diff:
             sys.stdout.write(diffs)
             return EXIT_FINDINGS if diffs else EXIT_CLEAN
@@ -217,7 +218,7 @@ def _check(args: argparse.Namespace) -> int:
         out = text_report(findings, notifications, statistics=args.statistics, rules=ruleset.by_id, fixed=fixed_count)
         if notifications and not args.output:
             for n in notifications:
-                print(f"{n.level}: {n.message}", file=sys.stderr)
+                print(f"{n.level}: {escape(n.message)}", file=sys.stderr)
     elif fmt == "json":
         out = json_report(findings, notifications, ruleset.by_id)
     elif fmt == "github":
@@ -238,38 +239,29 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
-def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool):  # type: ignore[no-untyped-def]
-    from . import engine
-    from .fixes import apply_fixes, fixable, unified_diff, write_atomic
+def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool, paths: Sequence[str] = (), cwd: Path | None = None):  # type: ignore[no-untyped-def]
+    """Apply (``write``) or diff each Python unit's fixes (see :func:`linter.fixes.fix_unit`: only
+    to unchanged files, never damaging them). A file left alone gets a warning notification;
+    with ``--diff`` (no report follows) those are printed to stderr here."""
+    from .fixes import fix_roots, fix_unit
 
     by_path = {u.path: u for u in units}
+    roots = fix_roots(paths, cwd or Path.cwd())
     out = []
     fixed = 0
     diffs = []
     for result in results:
         unit = by_path.get(result.path)
-        todo = fixable(result.findings, unsafe=unsafe)
-        if unit is None or unit.kind != "python" or not todo:
+        if unit is None:
             out.append(result)
             continue
-        path = Path(unit.abspath)
-        try:
-            before = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            out.append(result)  # fixes are written back as UTF-8 only: leave other encodings alone
-            continue
-        after = apply_fixes(before, [f.fix for f in todo if f.fix is not None])
-        if after == before:
-            out.append(result)
-            continue
+        outcome = fix_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
+        out.append(outcome.result)
+        fixed += outcome.fixed
+        diffs.append(outcome.diff)
         if not write:
-            diffs.append(unified_diff(result.path, before, after))
-            out.append(result)
-            continue
-        write_atomic(path, after)
-        again = engine.lint_unit(unit.kind, unit.path, after.encode("utf-8"), ruleset)
-        fixed += max(0, len(result.findings) - len(again.findings))
-        out.append(again)
+            for note in outcome.notices:
+                print(f"{note.level}: {note.message}", file=sys.stderr)
     return out, fixed, "".join(diffs)
 
 
@@ -398,9 +390,16 @@ def _packs(args: argparse.Namespace) -> int:
     settings = _settings(args)
     packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
     declared = declared_dependencies(Path(settings.root)) if any(p.applies_to for p in packs) else []
+    if args.action == "lock":
+        from .packs import LOCK_NAME, lock_document
+
+        target = Path(settings.root) / LOCK_NAME
+        target.write_text(json.dumps(lock_document([p for p in packs if pack_applies(p, declared)]), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {target}")
+        return EXIT_CLEAN
     for p in sorted(packs, key=lambda p: p.name):
         state = "active" if pack_applies(p, declared) else "inactive (applies-to not satisfied)"
         applies = f"  applies-to: {', '.join(p.applies_to)}" if p.applies_to else ""
-        origin = "built-in" if p.builtin else p.path
+        origin = p.origin if p.origin != "folder" else p.path
         print(f"{p.name} {p.version}  {p.prefix}  {len(p.rules)} rules  {state}  [{origin}]{applies}")
     return EXIT_CLEAN

@@ -21,7 +21,7 @@ from . import suppress
 from .config import Settings
 from .discover import Unit
 from .model import Finding, Notification, Pack, Region, Rule, UnitResult
-from .packs import declared_dependencies, load_packs, pack_applies, select_rules, with_options
+from .packs import LOCK_NAME, check_lock, declared_dependencies, load_packs, pack_applies, select_rules, with_options
 
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"
@@ -113,6 +113,9 @@ def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, projec
     root = project_root or Path(settings.root)
     declared = declared_dependencies(root) if any(p.applies_to for p in packs) else []
     active = [p for p in packs if pack_applies(p, declared)]
+    lock = root / LOCK_NAME
+    if lock.is_file():
+        check_lock(lock, active)
     rules = select_rules(
         active,
         select=settings.select,
@@ -142,28 +145,65 @@ def tool_finding(ruleset: RuleSet, rule_id: str, path: str, message: str, region
 def decode(data: bytes, *, python: bool = False) -> tuple[str | None, str | None, Region | None]:
     """(text, None, None) or (None, reason, where) for bytes that are not a text file.
 
-    Text is UTF-8; a Python file may declare another encoding (PEP 263), as CPython reads it.
+    Text is UTF-8; a Python file may declare another encoding (PEP 263), as CPython reads it. A
+    Python file whose coding declaration CPython refuses (an unknown or non-text codec, one that
+    contradicts a BOM, bytes the declared codec cannot decode) is no text: CPython's own error
+    for it has no position (line 0, column -1), so the reason and the line are given here.
     """
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         return None, "binary file (contains a NUL byte)", Region.point(line)
+    declared = _declared_encoding(data) if python else None
+    if isinstance(declared, tuple):
+        return declared
+    if declared is not None:
+        try:
+            declared_text = data.decode(declared)
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            return None, f"not valid {declared} as its coding declaration says (byte 0x{data[exc.start]:02x} at offset {exc.start})", Region.point(line)
+        except LookupError:  # a codec that is not for text ("rot13", "hex")
+            return None, f"its coding declaration names {declared!r}, which is not a text encoding", Region.point(_cookie_line(data))
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        if python:
-            import io
-            import tokenize
-
-            try:
-                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-                if encoding not in ("utf-8", "utf-8-sig"):
-                    return data.decode(encoding), None, None
-            except (SyntaxError, LookupError, UnicodeDecodeError):
-                pass
-        line = data.count(b"\n", 0, exc.start) + 1
-        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", Region.point(line)
+        if declared is not None:
+            return declared_text, None, None
+        start = exc.start + bom
+        line = data.count(b"\n", 0, start) + 1
+        return None, f"not valid UTF-8 (byte 0x{data[start]:02x} at offset {start})", Region.point(line)
     return text, None, None
+
+
+def _cookie_line(data: bytes) -> int:
+    """The line (1 or 2) of a Python file's coding declaration."""
+    import re
+
+    first = data.split(b"\n", 1)[0]
+    return 1 if re.match(rb"^[ \t\f]*#.*?coding[:=]", first.removeprefix(b"\xef\xbb\xbf")) else 2
+
+
+def _declared_encoding(data: bytes) -> str | tuple[None, str, Region] | None:
+    """The encoding a Python file's coding declaration names (None: none, or UTF-8), or the
+    (None, reason, where) of a declaration CPython refuses."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        message = exc.msg or ""
+        if message.startswith("invalid or missing encoding declaration"):
+            return None  # undecodable bytes in the first lines: reported as not valid UTF-8
+        if message.startswith("unknown encoding"):
+            name = message.split(":", 1)[-1].strip()
+            reason = f"unknown encoding {name!r} in its coding declaration"
+        else:  # "encoding problem: utf-8": a UTF-8 BOM and a declaration of another encoding
+            reason = "a UTF-8 byte order mark and a coding declaration of another encoding"
+        return None, reason, Region.point(_cookie_line(data))
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
 def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None) -> UnitResult:
@@ -388,7 +428,7 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
         return
     import multiprocessing
 
-    jobs = settings.jobs or os.cpu_count() or 1
+    jobs = min(settings.jobs or _cores(), _cores(), len(units)) or 1  # as the pool is capped
     pooled = _pooled(units, jobs) and "fork" in multiprocessing.get_all_start_methods()
     from .helm import prestart
 
@@ -398,6 +438,14 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
 def _pooled(units: Sequence[Unit], jobs: int) -> bool:
     # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
     return jobs > 1 and len(units) >= 8
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def run(
@@ -425,6 +473,7 @@ def run(
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
     global _WORKER
+    jobs = min(jobs, len(units), _cores())  # `--jobs 1000` for ten files: no idle workers
     if not _pooled(units, jobs):
         return [read_and_lint(u, ruleset) for u in units]
     _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
@@ -439,9 +488,21 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
     batches = [[c] for c in charts] + [files[i : i + chunk] for i in range(0, len(files), chunk)]
     init = (ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)
     results: dict[str, UnitResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
+    failed: OSError | None = None
+    before = set(multiprocessing.active_children())
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init)
+    except OSError as exc:
+        return _in_process(units, ruleset, exc)
+    with pool:
         try:
-            futures = [pool.submit(_work, batch) for batch in batches]
+            try:
+                futures = [pool.submit(_work, batch) for batch in batches]  # the first submit starts the workers
+            except OSError as exc:  # fork failed (EAGAIN, ENOMEM): the workers it did start would wait forever
+                failed, futures = exc, []
+                for process in set(multiprocessing.active_children()) - before:
+                    process.terminate()
+                    process.join()
             for future in futures:
                 try:
                     for r in future.result():
@@ -454,10 +515,27 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+    if failed is not None:
+        return _in_process(units, ruleset, failed)
     left = [u for u in units if u.path not in results]
     if left:
-        results.update(_isolated(left, ruleset, ctx, jobs, init))
+        try:
+            results.update(_isolated(left, ruleset, ctx, jobs, init))
+        except OSError as exc:  # no process could be started for them
+            results.update((r.path, r) for r in _in_process(left, ruleset, exc))
     return [results[u.path] for u in units]
+
+
+def _in_process(units: Sequence[Unit], ruleset: RuleSet, exc: OSError) -> list[UnitResult]:
+    """Lint ``units`` in this process, after worker processes could not be started; a notice
+    (on the first unit's result) says so."""
+    results = [read_and_lint(u, ruleset) for u in units]
+    if results:
+        why = exc.strerror or str(exc)
+        note = Notification(f"cannot start worker processes ({why}): linted in one process instead", "warning")
+        first = results[0]
+        results[0] = UnitResult(first.path, first.findings, (note, *first.notifications), first.source_lines)
+    return results
 
 
 def sort_findings(results: Iterable[UnitResult]) -> list[Finding]:
