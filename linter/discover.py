@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import functools
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,33 +94,18 @@ def _why(abspath: str, exc: OSError) -> str:
     return reason
 
 
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False where the path cannot be looked at (a folder without permission)."""
+def _safely(test: Callable[[Path], bool], path: Path) -> bool:
+    """``test(path)``, False where the path cannot be looked at (a folder without permission, a loop)."""
     try:
-        return path.is_file()
+        return test(path)
     except OSError:
         return False
 
 
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _is_symlink(path: Path) -> bool:
-    try:
-        return path.is_symlink()
-    except OSError:
-        return False
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:
-        return False
+_is_file = functools.partial(_safely, Path.is_file)
+_is_dir = functools.partial(_safely, Path.is_dir)
+_is_symlink = functools.partial(_safely, Path.is_symlink)
+_exists = functools.partial(_safely, Path.exists)
 
 
 def _is_loop(path: Path) -> bool:
