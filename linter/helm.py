@@ -158,6 +158,17 @@ charts/ and unresolvable entries dropped from Chart.yaml; each unresolvable
 entry is a ``missing-dependency`` problem on its Chart.yaml line (a ``note``
 when its condition/tags disable it for the values used, else a
 ``warning``).
+
+The scanned tree
+================
+
+Nothing outside the scanned tree (``tree=``, or :data:`SCAN_TREE`, which the chart unit sets)
+is read into a render: a symbolic link anywhere in the chart (or in a ``file://`` dependency)
+leading outside it is left out of a temporary copy the chart is rendered (and linted) from, a
+``file://`` dependency or values file outside it is not read, and a ``.Files.Get``/``.Files.Glob``
+of a literal path outside the chart (which Helm answers with nothing) is pointed out.  Each
+refusal is a problem (kind ``outside-tree``, or ``missing-dependency`` with the reason) naming the
+path; the rest of the chart still renders.
 """
 
 from __future__ import annotations
@@ -176,6 +187,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+from contextvars import ContextVar
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -196,11 +208,18 @@ __all__ = [
     "render",
     "satisfies",
     "split_rendered",
+    "SCAN_TREE",
+    "within",
+    "outside_links",
 ]
 
 PROFILES: tuple[str, ...] = ("ingress", "tls", "monitoring")
 
 _BACKENDS = ("auto", "sdk", "helm")
+
+#: The scanned tree of the current run (set by the chart unit around its work): :func:`render`
+#: and :func:`lint_chart` read nothing outside it when they are not given ``tree``.
+SCAN_TREE: ContextVar[Path | None] = ContextVar("pitfall_helm_scan_tree", default=None)
 
 
 # --------------------------------------------------------------------------
@@ -300,7 +319,13 @@ def _read_chart_texts(root: Path) -> dict[str, str]:
         except (OSError, tarfile.TarError, EOFError) as exc:
             raise HelmChartError(f"cannot read chart archive: {exc}") from exc
     texts = {}
+    tree = SCAN_TREE.get()
     for name in wanted:
+        if tree is not None and (root / name).is_symlink() and not within(root / name, tree):
+            raise HelmChartError(
+                f"refused {name}: it is a symbolic link to {_real(root / name)}, outside the scanned tree, which is never read",
+                name,
+            )
         try:
             texts[name] = (root / name).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -1504,7 +1529,7 @@ def _scan_chart_dir(directory: Path) -> list[_Candidate]:
     return out
 
 
-def _vendored_names(chart: Path, packaged: bool) -> set[str]:
+def _vendored_names(chart: Path, packaged: bool, tree: Path | None = None) -> set[str]:
     names: set[str] = set()
     if packaged:
         try:
@@ -1537,6 +1562,8 @@ def _vendored_names(chart: Path, packaged: bool) -> set[str]:
     charts = chart / "charts"
     if charts.is_dir():
         for entry in charts.iterdir():
+            if tree is not None and not within(entry, tree):
+                continue
             if entry.is_dir() or _is_archive(entry):
                 meta = _chart_meta(entry)
                 if meta:
@@ -1554,11 +1581,11 @@ def _meta_from_text(text: str) -> str | None:
     return str(data["name"]) if isinstance(data, dict) and data.get("name") else None
 
 
-def _plan_dependencies(info: ChartInfo, packaged: bool, chart_dirs: Sequence[Path]) -> _Plan:
+def _plan_dependencies(info: ChartInfo, packaged: bool, chart_dirs: Sequence[Path], tree: Path | None = None) -> _Plan:
     plan = _Plan()
     if not info.dependencies:
         return plan
-    vendored = _vendored_names(info.root, packaged)
+    vendored = _vendored_names(info.root, packaged, tree)
     base = info.root.parent if packaged else info.root
     scanned: list[_Candidate] | None = None
     for dep in info.dependencies:
@@ -1572,8 +1599,11 @@ def _plan_dependencies(info: ChartInfo, packaged: bool, chart_dirs: Sequence[Pat
         if repo.startswith("file://"):
             local = Path(repo[len("file://") :])
             local = local if local.is_absolute() else base / local
-            meta = _chart_meta(local) if local.exists() else None
-            if meta is None:
+            outside = tree is not None and not within(local, tree)
+            meta = _chart_meta(local) if local.exists() and not outside else None
+            if outside:
+                reasons.append(f"refused {repo}: it resolves to {_real(local)}, outside the scanned tree, which is never read")
+            elif meta is None:
                 reasons.append(f"{repo} does not hold a chart")
             elif meta[0] != name:
                 reasons.append(f'{repo} holds chart "{meta[0]}", not "{name}"')
@@ -1621,18 +1651,26 @@ def _link_or_copy(src: str, dst: str) -> str:
     return dst
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, symlinks=False, copy_function=_link_or_copy)
+def _copy_tree(src: Path, dst: Path, tree: Path | None = None) -> None:
+    """A copy of ``src`` (hard links where possible, links followed), leaving out every symbolic
+    link that leads outside ``tree``."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        if tree is None:
+            return set()
+        return {n for n in names if os.path.islink(os.path.join(directory, n)) and not within(os.path.join(directory, n), tree)}
+
+    shutil.copytree(src, dst, symlinks=False, copy_function=_link_or_copy, ignore=ignore)
 
 
-def _place(src: Path, charts: Path, name: str) -> None:
+def _place(src: Path, charts: Path, name: str, tree: Path | None = None) -> None:
     charts.mkdir(parents=True, exist_ok=True)
     if src.is_dir():
         target, n = charts / name, 1
         while target.exists():
             n += 1
             target = charts / f"{name}-{n}"
-        _copy_tree(src, target)
+        _copy_tree(src, target, tree)
     else:
         target = charts / src.name
         if not target.exists():
@@ -1680,8 +1718,13 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def _assemble(chart: Path, packaged: bool, info: ChartInfo, plan: _Plan, tmp: Path) -> Path:
-    """A temporary chart: ``chart`` + resolved dependencies - unresolvable ones."""
+def _assemble(chart: Path, packaged: bool, info: ChartInfo | None, plan: _Plan, tmp: Path, tree: Path | None = None) -> Path:
+    """A temporary chart: ``chart`` + resolved dependencies - unresolvable ones, without the
+    symbolic links that lead outside ``tree``."""
+
+    def refused(entry: Path) -> bool:
+        return tree is not None and entry.is_symlink() and not within(entry, tree)
+
     if packaged:
         extract = tmp / "extract"
         extract.mkdir()
@@ -1695,17 +1738,19 @@ def _assemble(chart: Path, packaged: bool, info: ChartInfo, plan: _Plan, tmp: Pa
         dest = tmp / chart.name
         dest.mkdir()
         for entry in chart.iterdir():
-            if entry.name in ("charts", ".git", ".hg", ".svn"):
+            if entry.name in ("charts", ".git", ".hg", ".svn") or refused(entry):
                 continue
             if entry.is_dir():
-                _copy_tree(entry, dest / entry.name)
+                _copy_tree(entry, dest / entry.name, tree)
             elif entry.is_file():
                 _link_or_copy(str(entry), str(dest / entry.name))
-        if (chart / "charts").is_dir():
+        if (chart / "charts").is_dir() and not refused(chart / "charts"):
             (dest / "charts").mkdir()
             for entry in (chart / "charts").iterdir():
+                if refused(entry):
+                    continue
                 if entry.is_dir():
-                    _copy_tree(entry, dest / "charts" / entry.name)
+                    _copy_tree(entry, dest / "charts" / entry.name, tree)
                 elif entry.is_file():
                     _link_or_copy(str(entry), str(dest / "charts" / entry.name))
     placed: set[Path] = set()
@@ -1713,8 +1758,8 @@ def _assemble(chart: Path, packaged: bool, info: ChartInfo, plan: _Plan, tmp: Pa
         if cand.path in placed:
             continue
         placed.add(cand.path)
-        _place(cand.path, dest / "charts", cand.name)
-    if plan.missing:
+        _place(cand.path, dest / "charts", cand.name, tree)
+    if plan.missing and info is not None:
         by_file: dict[str, list[int]] = {}
         positions = {id(d): i for i, d in enumerate(info.dependencies)}
         for dep, _ in plan.missing:
@@ -1725,6 +1770,121 @@ def _assemble(chart: Path, packaged: bool, info: ChartInfo, plan: _Plan, tmp: Pa
             target.unlink()  # may be a hard link to the user's file
             target.write_text(_drop_entries(text, drop), encoding="utf-8")
     return dest
+
+
+# --------------------------------------------------------------------------
+# the scanned tree: nothing outside it is read into a render
+# --------------------------------------------------------------------------
+
+_WALK_LIMIT = 200_000
+
+
+def _real(path: str | os.PathLike) -> str:
+    return os.path.realpath(path)
+
+
+def within(path: str | os.PathLike, tree: str | os.PathLike) -> bool:
+    """Whether ``path``, symbolic links resolved, lies in ``tree`` (itself resolved)."""
+    real, top = _real(path), _real(tree)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def outside_links(chart: Path, tree: Path) -> list[tuple[str, str]]:
+    """(path relative to ``chart``, resolved target) of every symbolic link below ``chart`` that
+    leads outside ``tree``.  Linked folders inside the tree are walked too (Helm's loader follows
+    them); each real folder once, so link loops end."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, str]] = [(str(chart), "")]
+    count = 0
+    while stack:
+        directory, prefix = stack.pop()
+        real = _real(directory)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            count += 1
+            if count > _WALK_LIMIT:
+                return out
+            rel = f"{prefix}{entry.name}"
+            try:
+                link = entry.is_symlink()
+                if link and not within(entry.path, tree):
+                    out.append((rel, _real(entry.path)))
+                    continue
+                if entry.is_dir():
+                    stack.append((entry.path, rel + "/"))
+            except OSError:
+                continue
+    return sorted(out)
+
+
+_FILES_CALL = re.compile(r"\.Files\.(Get|GetBytes|Glob|Lines|AsConfig|AsSecrets)\s+(?:\(\s*)?[\"`]([^\"`]*)[\"`]")
+
+
+def files_refusals(chart: Path, tree: Path) -> list[HelmProblem]:
+    """A ``.Files.Get``/``.Files.Glob``... of a literal path outside the chart in a template: Helm
+    only serves the chart's own files, so it gets nothing; say so (the path is refused)."""
+    import posixpath
+
+    problems: list[HelmProblem] = []
+    templates = chart / "templates"
+    if not templates.is_dir() or not within(templates, tree):
+        return problems
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(templates):
+        dirnames[:] = sorted(d for d in dirnames if within(os.path.join(dirpath, d), tree))
+        for name in sorted(filenames):
+            count += 1
+            if count > _WALK_LIMIT:
+                return problems
+            path = os.path.join(dirpath, name)
+            if not within(path, tree) or not os.path.isfile(path):
+                continue
+            try:
+                if os.path.getsize(path) > 10_000_000:
+                    continue
+                with open(path, "rb") as fh:
+                    text = fh.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if ".Files." not in text:
+                continue
+            rel = Path(path).relative_to(chart).as_posix()
+            for m in _FILES_CALL.finditer(text):
+                arg = m.group(2)
+                norm = posixpath.normpath(arg) if arg else arg
+                if arg.startswith("/") or norm == ".." or norm.startswith("../"):
+                    problems.append(
+                        HelmProblem(
+                            rel,
+                            _line_at(text, m.start()),
+                            f"refused path {arg!r} in `.Files.{m.group(1)}`: it is outside the chart, and nothing"
+                            " outside the chart (or the scanned tree) is read; Helm gives it no content",
+                            "outside-tree",
+                            "warning",
+                        )
+                    )
+    return problems
+
+
+def _link_problems(links: Sequence[tuple[str, str]], where: str = "") -> list[HelmProblem]:
+    return [
+        HelmProblem(
+            f"{where}{rel}",
+            1,
+            f"refused {where}{rel}: it is a symbolic link to {target}, outside the scanned tree, so it was left"
+            " out of the render (nothing outside the scanned tree is read)",
+            "outside-tree",
+            "warning",
+        )
+        for rel, target in links
+    ]
 
 
 def _dep_enabled(dep: dict, values: dict) -> bool:
@@ -1870,7 +2030,7 @@ def _render_cli(
     return {"ok": True, "stream": out, "args": args}
 
 
-def _cli_values(chart_root: Path, packaged: bool, req: dict) -> tuple[dict, HelmProblem | None]:
+def _cli_values(chart_root: Path, packaged: bool, req: dict, tree: Path | None = None) -> tuple[dict, HelmProblem | None]:
     """Merged values for a ``helm template`` render (Python approximation:
     the chart's own defaults, not its subcharts')."""
     import yaml
@@ -1880,7 +2040,7 @@ def _cli_values(chart_root: Path, packaged: bool, req: dict) -> tuple[dict, Helm
             text = _archive_files(chart_root, ("values.yaml",))[1].get("values.yaml", "")
         else:
             p = chart_root / "values.yaml"
-            text = p.read_text(encoding="utf-8") if p.is_file() else ""
+            text = p.read_text(encoding="utf-8") if p.is_file() and (tree is None or within(p, tree)) else ""
         defaults = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
         defaults = {}
@@ -1920,6 +2080,7 @@ def render(
     chart_dirs: Sequence[Path] = (),
     backend: str = "auto",
     info: ChartInfo | None = None,
+    tree: Path | None = None,
 ) -> RenderResult:
     """Render ``chart`` (directory, Chart.yaml, or packaged .tgz) offline.
 
@@ -1927,8 +2088,13 @@ def render(
     ``extra_values`` < each ``set_values`` (``--set`` syntax).  Never raises
     for a chart problem: they come back as :class:`HelmProblem`.  See the
     module docs for backends, timeouts and dependency resolution. ``info``: the chart's
-    :func:`chart_info`, when the caller has read it already.
+    :func:`chart_info`, when the caller has read it already.  ``tree`` (default
+    :data:`SCAN_TREE`): the scanned tree; a symbolic link in the chart, a ``file://``
+    dependency or a values file leading outside it is refused (left out, and a problem of
+    kind ``outside-tree`` or ``missing-dependency`` says so), and the rest still renders.
     """
+    if tree is None:
+        tree = SCAN_TREE.get()
     if backend not in _BACKENDS:
         raise ValueError(f"unknown Helm backend {backend!r}; expected one of {', '.join(_BACKENDS)}")
     chart = Path(chart)
@@ -1970,28 +2136,67 @@ def render(
         return RenderResult((), (HelmProblem("Chart.yaml", 1, msg, "render-error", "error"),), {})
 
     problems: list[HelmProblem] = []
+    refused: list[tuple[str, str]] = []
+    if tree is not None:
+        kept = []
+        for f in req["values_files"]:
+            if within(f, tree):
+                kept.append(f)
+            else:
+                problems.append(
+                    HelmProblem(
+                        "Chart.yaml",
+                        1,
+                        f"refused values file {f}: it resolves to {_real(f)}, outside the scanned tree, which is never read",
+                        "outside-tree",
+                        "warning",
+                    )
+                )
+        req["values_files"] = kept
+        if not packaged:
+            refused = outside_links(chart, tree)
+            problems.extend(_link_problems(refused))
+            problems.extend(files_refusals(chart, tree))
     plan = _Plan()
     if info is not None:
         try:
-            plan = _plan_dependencies(info, packaged, [Path(d) for d in chart_dirs])
+            plan = _plan_dependencies(info, packaged, [Path(d) for d in chart_dirs], tree)
         except OSError as exc:
             problems.append(HelmProblem("Chart.yaml", 1, f"cannot inspect the chart's dependencies: {exc}", "invalid-chart", "error"))
+    if tree is not None:
+        for dep, cand in plan.add:
+            if cand.path.is_dir():
+                for rel, target_path in outside_links(cand.path, tree):
+                    problems.append(
+                        HelmProblem(
+                            str(dep.get("_file") or "Chart.yaml"),
+                            int(dep.get("_line") or 1),
+                            f'refused {rel} in dependency "{cand.name}" ({cand.path}): it is a symbolic link to'
+                            f" {target_path}, outside the scanned tree, so it was left out of the render",
+                            "outside-tree",
+                            "warning",
+                        )
+                    )
 
     docs: list[RenderedDoc] = []
     merged: dict = {}
-    tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-") if (plan.add or plan.missing or not use_sdk) else None
+    stage = bool(plan.add or plan.missing or refused)
+    tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-") if (stage or not use_sdk) else None
     try:
-        target = chart
-        if tmp_obj is not None and info is not None and (plan.add or plan.missing):
+        target: Path | None = chart
+        if tmp_obj is not None and stage:
             try:
-                target = _assemble(chart, packaged, info, plan, Path(tmp_obj.name))
+                target = _assemble(chart, packaged, info, plan, Path(tmp_obj.name), tree)
                 replace[str(target)] = str(chart)
             except (OSError, tarfile.TarError, HelmChartError, ValueError) as exc:
-                problems.append(HelmProblem("Chart.yaml", 1, f"cannot prepare the chart's dependencies: {exc}", "invalid-chart", "error"))
-                target = chart
+                problems.append(HelmProblem("Chart.yaml", 1, f"cannot prepare the chart for rendering: {exc}", "invalid-chart", "error"))
+                # never render the chart itself when that would read outside the scanned tree
+                target = None if refused else chart
         chart_name = info.name if info is not None else None
         chart_line = info_error.line if info_error is not None else 1
-        if use_sdk:
+        if target is None:
+            use_sdk = True  # nothing to render: skip both backends
+        elif use_sdk:
             req["chart"] = os.path.abspath(target)
             resp = _run_sdk(req, timeout)
             if resp.get("stage") == "unavailable" and backend == "auto" and shutil.which("helm"):
@@ -2001,11 +2206,11 @@ def render(
                 merged = resp.get("values") or {}
             else:
                 problems.append(_problem_from_failure(resp, root=root, chart_name=chart_name, replace=replace, timeout=timeout, chart_line=chart_line))
-        if not use_sdk:
+        if not use_sdk and target is not None:
             helm_bin = helm_bin or shutil.which("helm") or "helm"
             if tmp_obj is None:
                 tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-")
-            merged, values_problem = _cli_values(root, packaged, req)
+            merged, values_problem = _cli_values(root, packaged, req, tree)
             if values_problem is not None:
                 problems.append(values_problem)
             else:
@@ -2032,15 +2237,31 @@ def render(
 _LINT_SEVERITY = {3: "error", 2: "warning", 1: "note", 0: "note"}
 
 
-def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0) -> list[HelmProblem]:
+def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0, tree: Path | None = None) -> list[HelmProblem]:
     """Helm's own lint messages (``helm_python.lint``) as problems of kind
     ``lint``.  Runs in the worker when ``timeout > 0`` (lint renders the
-    templates, so it can loop too).  Without helm_python: no messages."""
+    templates, so it can loop too).  Without helm_python: no messages.
+    ``tree`` (default :data:`SCAN_TREE`): a chart with symbolic links leading outside it is
+    linted from a copy without them (:func:`render` reports the refusals)."""
     chart = Path(chart)
     if chart.name == "Chart.yaml" and chart.is_file():
         chart = chart.parent
     if not _sdk_available():
         return []
+    if tree is None:
+        tree = SCAN_TREE.get()
+    if tree is not None and chart.is_dir() and outside_links(chart, tree):
+        with tempfile.TemporaryDirectory(prefix="pitfall-helm-") as tmp:
+            try:
+                staged = _assemble(chart, False, None, _Plan(), Path(tmp), tree)
+            except (OSError, HelmChartError, ValueError):
+                return []
+            problems = _lint_chart(staged, values, timeout)
+        return [HelmProblem(p.path, p.line, p.message.replace(str(staged), str(chart)), p.kind, p.severity) for p in problems]
+    return _lint_chart(chart, values, timeout)
+
+
+def _lint_chart(chart: Path, values: dict | None, timeout: float) -> list[HelmProblem]:
     resp = _run_sdk({"op": "lint", "chart": os.path.abspath(chart), "values": values}, timeout)
     try:
         name: str | None = chart_info(chart).name

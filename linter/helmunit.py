@@ -10,6 +10,7 @@ several value sets is reported once and says which value sets produced it.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import suppress
-from .helm import HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render
+from .helm import SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, within
 from .kubernetes import is_object
 from .model import Finding, Notification, Region, Related, UnitResult
 from .yamldocs import load_documents, locate
@@ -158,7 +159,37 @@ def _problem_finding(base: str, p: HelmProblem, profile: str) -> Finding:
     return Finding(CHART_ERROR, where, Region.point(max(1, p.line)), f"{prefix}{p.message}", severity, fingerprint=f"{p.kind}:{p.path}")
 
 
+def scan_tree(unit: Any, settings: Any) -> Path:
+    """The scanned tree a chart unit belongs to: the scan root its display path is relative to or
+    the configuration root, whichever holds the chart (the outer one when both do); else the
+    chart itself. Nothing outside it is read, rendered or reported (symbolic links, ``file://``
+    dependencies, values files)."""
+    chart = os.path.realpath(unit.abspath)
+    candidates: list[str] = []
+    path = str(unit.path).rstrip("/")
+    abspath = str(unit.abspath).rstrip("/")
+    if path == ".":
+        candidates.append(abspath)
+    elif path and not os.path.isabs(path) and not path.startswith("../") and abspath.endswith("/" + path):
+        candidates.append(abspath[: -len(path) - 1] or "/")
+    root = getattr(settings, "root", None)
+    if root:
+        candidates.append(str(root))
+    holding = [os.path.realpath(c) for c in candidates if within(chart, c)]
+    if holding:
+        return Path(min(holding, key=len))  # the outermost: a configuration root above the working folder
+    return Path(chart) if os.path.isdir(chart) else Path(chart).parent
+
+
 def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
+    token = SCAN_TREE.set(scan_tree(unit, ruleset.settings))
+    try:
+        return _lint_chart(unit, ruleset)
+    finally:
+        SCAN_TREE.reset(token)
+
+
+def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     settings = ruleset.settings
     helm = settings.helm
     chart = Path(unit.abspath)
@@ -281,6 +312,10 @@ def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any
 
 
 def _read(path: Path) -> str | None:
+    """The text of a chart file, never from outside the scanned tree (a symbolic link there)."""
+    tree = SCAN_TREE.get()
+    if tree is not None and not within(path, tree):
+        return None
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -316,5 +351,7 @@ def _lint_doc(kube: Any, base: str, chart: Path, packaged: bool, doc: RenderedDo
                 related=tuple(related),
                 fingerprint=f"{base}:{doc.template}:{finding.fingerprint}",
             ),
-            ignores,
+            # the annotations' lines are the rendered document's, not the template's: drop them
+            # (suppress.apply then matches a template's annotation to its findings by code)
+            tuple((code, reason) for code, reason in ignores),
         )

@@ -558,8 +558,21 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
     function with a watched parameter imports but that is not among the units (the pre-commit
     hook passes only the changed files) is read from disk when it lies in the importing file's
     source tree, so a run over a few files resolves the same callees as a run over the project.
+    Such a module is never read from outside the scanned tree: a symbolic link (to a module or a
+    package folder) that leads out of it is not followed.
     """
     import os
+
+    def inside(path: str, top: str) -> bool:
+        real = os.path.realpath(path)
+        return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+    def tree_of(display: str, abspath: str) -> str | None:
+        """The scan root ``display`` is relative to (resolved), when it is relative."""
+        abspath = abspath.rstrip("/")
+        if display and not os.path.isabs(display) and not display.startswith("../") and abspath.endswith("/" + display):
+            return os.path.realpath(abspath[: -len(display) - 1] or "/")
+        return None
 
     from .discover import Unreadable, read_file
 
@@ -572,6 +585,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
 
     sources: dict[str, bytes] = {}
     where: dict[str, str] = {}  # display path -> absolute path
+    trees: dict[str, str | None] = {}  # display path -> the scanned tree it was found in
     for unit in units:
         if getattr(unit, "kind", None) != "python":
             continue
@@ -580,6 +594,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
         if data is not None and path.endswith(".py"):
             sources[path] = data
             where[path] = abspath
+            trees[path] = tree_of(path, abspath)
 
     packages: set[str] = set()
     checked: set[str] = set()
@@ -602,6 +617,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
     for _ in range(3):  # a caller's import, a package re-export, the module it names
         known = set(index.modules.values())
         found: dict[str, str] = {}
+        found_tree: dict[str, str] = {}
         for path in frontier:
             data = sources[path]
             name = index.module_of(path)
@@ -620,6 +636,8 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
             real_root = where[path]
             for _ in range(depth):
                 real_root = os.path.dirname(real_root)
+            # the tree modules may come from: the scan root, else the importing file's source root
+            tree = trees.get(path) or os.path.realpath(real_root)
             for module in wanted - known:
                 rel = module.replace(".", "/")
                 for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
@@ -628,14 +646,17 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
                         break
                     real = os.path.join(real_root, *candidate.split("/"))
                     if os.path.isfile(real):
-                        found[disp] = real
-                        break
+                        if inside(real, tree):
+                            found[disp] = real
+                            found_tree[disp] = tree
+                        break  # a module (or package folder) linked to outside the tree is not read
         added = []
         for disp, real in sorted(found.items()):
             data = read(real)
             if data is not None:
                 sources[disp] = data
                 where[disp] = real
+                trees[disp] = found_tree[disp]
                 find_packages(disp)
                 added.append(disp)
         if not added:
