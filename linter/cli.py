@@ -37,12 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", action="append")
     c.add_argument("--preview", action="store_true", default=None, help="enable preview rules")
     c.add_argument("--no-preview", dest="preview", action="store_false")
-    c.add_argument("--format", "--output-format", dest="format", choices=["text", "json", "sarif", "github"], default=None)
+    c.add_argument(
+        "--format", "--output-format", dest="format", choices=["text", "full", "json", "sarif", "github"], default=None,
+        help="text: a line a finding (coloured on a terminal; NO_COLOR disables, FORCE_COLOR forces); full: also the source lines around it",
+    )
     c.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     c.add_argument("--fix", action="store_true", help="apply safe fixes")
     c.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
     c.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
-    c.add_argument("--statistics", action="store_true", help="counts per rule instead of each finding")
+    c.add_argument(
+        "--statistics", action="store_true",
+        help="counts per rule: text/full print the table instead of each finding; json adds a `statistics` key; "
+        "github adds the table in a collapsed log group after the annotations; sarif prints the table to stderr",
+    )
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     c.add_argument("--fail-on", choices=["error", "warning", "note", "none"], default=None)
     c.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores)")
@@ -147,11 +154,59 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _check_usage(args: argparse.Namespace) -> None:
+    """The options a mistake in which would otherwise surface late (a traceback, a finding, a file
+    not written after the whole run): each raises one line naming the option and what is allowed."""
+    from .config import HelmSettings
+
+    for expr in args.set_values or ():
+        key, eq, _ = expr.partition("=")
+        if not eq or not key.strip():
+            raise PackError("--set", None, None, f"`{expr}` is not of the form key=value (a Helm value, such as --set image.tag=1.2)")
+    if args.helm_profiles is not None:
+        allowed = HelmSettings().profiles
+        bad = [p for p in _csv([args.helm_profiles]) or () if p not in allowed]
+        if bad:
+            raise PackError("--helm-profiles", None, None, f"unknown profile(s) {', '.join(bad)}; allowed: {', '.join(allowed)} (comma-separated)")
+    if args.output:
+        _check_output(Path(args.output))
+
+
+def _check_output(out: Path) -> None:
+    if out.is_dir():
+        raise PackError("--output", None, None, f"`{out}` is a folder; give the path of a file to write the report to")
+    parent = out.parent
+    if not parent.is_dir():
+        raise PackError("--output", None, None, f"cannot write `{out}`: folder `{parent}` does not exist (create it, or write into an existing folder)")
+
+
+def _write_output(out: Path, text: str) -> None:
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PackError("--output", None, None, f"cannot write `{out}`: {exc.strerror or exc}") from None
+
+
+def _check_selectors(args: argparse.Namespace, settings: Settings, packs: Sequence[object]) -> None:
+    """Each unknown selector named with the key it came from (`ignore`, not `select`)."""
+    given = {"select": _csv(args.select), "extend-select": _csv(args.extend_select), "ignore": _csv(args.ignore)}
+    configured = {"select": settings.select, "extend-select": settings.extend_select, "ignore": settings.ignore, "extend-ignore": settings.extend_ignore}
+    for key, values in configured.items():
+        origin = f"--{key}" if given.get(key) is not None else (settings.config_path or "configuration")
+        bad = unknown_selectors(packs, values)  # type: ignore[arg-type]
+        if bad:
+            raise PackError(
+                origin, None, key,
+                f"unknown rule selector(s): {', '.join(bad)}; a selector is a rule id, a prefix of one, a rule name or ALL (see `pitfall rules list`)",
+            )
+
+
 def _check(args: argparse.Namespace) -> int:
     from . import engine
     from .discover import discover, named_folders
-    from .report import escape, github_report, json_report, sarif_report, text_report
+    from .report import escape, github_report, json_report, sarif_report, text_report, unreported, use_colour
 
+    _check_usage(args)
     settings = _settings(args)
     helm = settings.helm
     if args.values is not None or args.set_values is not None or args.helm_profiles is not None:
@@ -176,9 +231,7 @@ def _check(args: argparse.Namespace) -> int:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
     packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
-    bad = unknown_selectors(packs, [*settings.select, *settings.extend_select, *settings.ignore, *settings.extend_ignore])
-    if bad:
-        raise PackError(settings.config_path or "command line", None, "select", f"unknown rule selector(s): {', '.join(bad)}")
+    _check_selectors(args, settings, packs)
     ruleset = engine.build_ruleset(settings, packs=packs)
     if args.show_settings:
         shown = settings.as_dict()
@@ -190,8 +243,9 @@ def _check(args: argparse.Namespace) -> int:
     ruleset.named = named_folders(args.paths, cwd)
     results = engine.run(units, ruleset, jobs=settings.jobs)
     fixed_count = 0
+    fixed_by_rule: dict[str, int] | None = None
     if args.fix or args.diff:
-        results, fixed_count, diffs = _apply_fixes(results, units, ruleset, unsafe=args.unsafe_fixes, write=not args.diff, paths=args.paths, cwd=cwd)
+        results, fixed_count, diffs, fixed_by_rule = _apply_fixes(results, units, ruleset, unsafe=args.unsafe_fixes, write=not args.diff, paths=args.paths, cwd=cwd)
         if args.diff:
             sys.stdout.write(diffs)
             return EXIT_FINDINGS if diffs else EXIT_CLEAN
@@ -205,28 +259,41 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR if missing else EXIT_CLEAN
     findings, lowered = apply_policy(findings, settings.feedback)
     notifications.extend(lowered)
-    if args.attest:
+    doc = None
+    if args.attest or args.format == "sarif":
         from .attest import attestation
-        from .attest import write as write_attestation
 
         doc = attestation(findings, ruleset.active_packs, ruleset.by_id, fail_on=settings.fail_on, root=Path(settings.root))
+    if args.attest:
+        from .attest import write as write_attestation
+
         write_attestation(Path(args.attest), doc)
     for r in results:
         notifications.extend(r.notifications)
     fmt = args.format or "text"
-    if fmt == "text":
-        out = text_report(findings, notifications, statistics=args.statistics, rules=ruleset.by_id, fixed=fixed_count)
+    if fmt in ("text", "full"):
+        tty = not args.output and sys.stdout.isatty()
+        out = text_report(
+            findings, notifications, statistics=args.statistics, rules=ruleset.by_id, fixed=fixed_count,
+            colour=not args.output and use_colour(sys.stdout), width=_terminal_width() if tty else None,
+            full=fmt == "full", source=_source_reader(units, cwd, settings.max_file_size) if fmt == "full" else None,
+        )
         if notifications and not args.output:
-            for n in notifications:
+            for n in unreported(notifications, findings):
                 print(f"{n.level}: {escape(n.message)}", file=sys.stderr)
     elif fmt == "json":
-        out = json_report(findings, notifications, ruleset.by_id)
+        out = json_report(findings, notifications, ruleset.by_id, statistics=args.statistics)
     elif fmt == "github":
-        out = github_report(findings, notifications)
+        out = github_report(findings, notifications, statistics=args.statistics, rules=ruleset.by_id)
     else:
-        out = sarif_report(findings, notifications, rules=ruleset.rules, packs=ruleset.active_packs, root=cwd)
+        out = sarif_report(
+            findings, notifications, rules=ruleset.rules, packs=ruleset.active_packs, root=cwd,
+            max_file_size=settings.max_file_size, attestation=doc, fixes_applied=fixed_by_rule if args.fix else None,
+        )
+    if fmt == "sarif" and args.statistics:  # the SARIF log stays one JSON document: the table goes to stderr
+        sys.stderr.write(text_report(findings, [], statistics=True, rules=ruleset.by_id))
     if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")
+        _write_output(Path(args.output), out)
     else:
         sys.stdout.write(out)
         sys.stdout.flush()
@@ -239,16 +306,47 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
+def _terminal_width() -> int | None:
+    import shutil
+
+    width = shutil.get_terminal_size((0, 0)).columns
+    return width or None
+
+
+def _source_reader(units: Sequence[object], cwd: Path, max_size: int):  # type: ignore[no-untyped-def]
+    """``path -> text`` for the ``full`` format: a finding's file read the way it was linted
+    (or, for a path no unit names, such as a chart's template, below the current folder)."""
+    from .discover import Unreadable, read_file
+
+    where = {u.path: u.abspath for u in units}  # type: ignore[attr-defined]
+    cache: dict[str, str | None] = {}
+
+    def source(path: str) -> str | None:
+        if path not in cache:
+            try:
+                data = read_file(where.get(path) or str(cwd / path), max_size)
+                text = data.decode("utf-8", "replace")
+                cache[path] = text[1:] if text.startswith("\ufeff") else text
+            except (Unreadable, OSError, ValueError):
+                cache[path] = None
+        return cache[path]
+
+    return source
+
+
 def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool, paths: Sequence[str] = (), cwd: Path | None = None):  # type: ignore[no-untyped-def]
     """Apply (``write``) or diff each Python unit's fixes (see :func:`linter.fixes.fix_unit`: only
     to unchanged files, never damaging them). A file left alone gets a warning notification;
     with ``--diff`` (no report follows) those are printed to stderr here."""
+    from collections import Counter
+
     from .fixes import fix_roots, fix_unit
 
     by_path = {u.path: u for u in units}
     roots = fix_roots(paths, cwd or Path.cwd())
     out = []
     fixed = 0
+    by_rule: Counter[str] = Counter()
     diffs = []
     for result in results:
         unit = by_path.get(result.path)
@@ -258,11 +356,13 @@ def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool, paths: S
         outcome = fix_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
         out.append(outcome.result)
         fixed += outcome.fixed
+        if outcome.fixed:
+            by_rule.update(Counter(f.rule_id for f in result.findings) - Counter(f.rule_id for f in outcome.result.findings))
         diffs.append(outcome.diff)
         if not write:
             for note in outcome.notices:
                 print(f"{note.level}: {note.message}", file=sys.stderr)
-    return out, fixed, "".join(diffs)
+    return out, fixed, "".join(diffs), dict(by_rule)
 
 
 def _apply_baseline(findings: list[Finding], path: Path) -> list[Finding]:

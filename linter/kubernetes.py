@@ -122,21 +122,42 @@ def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
     return out
 
 
-def annotation_ignores(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """``ignore-check.pitfall.dev/<ID>: reason`` on the object and on its pod template."""
-    out = []
-    metas = [_meta(obj)]
+class AnnotationIgnore(tuple[str, str]):
+    """``(code, reason)`` of one ``ignore-check.pitfall.dev/<ID>`` annotation, with ``line``: the
+    line of its key in the file (0 when unknown), so an annotation that silences nothing can be
+    told from one that does (:func:`linter.suppress.apply`)."""
+
+    line: int
+
+    def __new__(cls, code: str, reason: str, line: int = 0) -> AnnotationIgnore:
+        self = super().__new__(cls, (code, reason))
+        self.line = line
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str, int]:  # type: ignore[override]
+        return (self[0], self[1], self.line)
+
+
+def annotation_ignores(obj: dict[str, Any], doc: Document | None = None) -> tuple[tuple[str, str], ...]:
+    """``ignore-check.pitfall.dev/<ID>: reason`` on the object and on its pod template (each an
+    :class:`AnnotationIgnore` carrying its key's line when ``doc`` is given)."""
+    out: list[tuple[str, str]] = []
+    metas: list[tuple[Path_, dict[str, Any]]] = [(("metadata",), _meta(obj))]
     paths = pod_paths(obj)
     if paths is not None and paths[0] != ("metadata",):
         pm = get_path(obj, paths[0])
         if isinstance(pm, dict):
-            metas.append(pm)
-    for meta in metas:
+            metas.append((paths[0], pm))
+    for meta_path, meta in metas:
         ann = meta.get("annotations")
         if isinstance(ann, dict):
             for key, value in ann.items():
                 if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
-                    out.append((key[len(ANNOTATION_PREFIX) :], str(value) if value is not None else ""))
+                    line = 0
+                    if doc is not None:
+                        span, found = locate(doc, (*meta_path, "annotations", key))
+                        line = span.line if found else 0
+                    out.append(AnnotationIgnore(key[len(ANNOTATION_PREFIX) :], str(value) if value is not None else "", line))
     return tuple(out)
 
 
@@ -221,7 +242,7 @@ class KubeRuleSet:
         for doc in docs:
             obj = doc.data
             kind = obj["kind"]
-            ignores = annotation_ignores(obj)
+            ignores = annotation_ignores(obj, doc)
             meta = _meta(obj)
             logical = Logical(kind, _str(meta.get("name")), _str(meta.get("namespace")))
             for c in self.rules:

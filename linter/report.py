@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -56,39 +57,172 @@ def _pos(value: int) -> int:
 # --------------------------------------------------------------------------- text
 
 
-def text_report(findings: Sequence[Finding], notifications: Sequence[Notification], *, statistics: bool, rules: dict[str, Rule], fixed: int = 0) -> str:
+def use_colour(stream: object, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour for ``stream``: never when ``NO_COLOR`` is set to anything (no-color.org), always when
+    ``FORCE_COLOR`` is, else only on a terminal that is not ``TERM=dumb``."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty()) and env.get("TERM") != "dumb"
+    except (OSError, ValueError):
+        return False
+
+
+_SGR = {"bold": "1", "dim": "2", "red": "31", "yellow": "33", "blue": "34", "cyan": "36", "bold-red": "1;31"}
+_SEVERITY_STYLE = {"error": "bold-red", "warning": "yellow", "note": "blue"}
+
+
+def _paint(text: str, style: str, colour: bool) -> str:
+    return f"\x1b[{_SGR[style]}m{text}\x1b[0m" if colour and text else text
+
+
+def _safe_fix(f: Finding) -> bool:
+    return f.fix is not None and f.fix.applicability == "safe"
+
+
+def statistics_rows(findings: Sequence[Finding], rules: dict[str, Rule]) -> list[dict[str, object]]:
+    """Per rule among the visible findings: code, name, severity, count and whether a safe fix
+    exists, most frequent first (the ``--statistics`` table and the JSON ``statistics`` key)."""
+    shown = visible(findings)
+    counts = Counter(f.rule_id for f in shown)
+    fixable = {f.rule_id for f in shown if _safe_fix(f)}
+    severity = {f.rule_id: f.severity for f in shown}
+    return [
+        {"code": rid, "name": rules[rid].name if rid in rules else None, "severity": severity[rid], "count": n, "fixable": rid in fixable}
+        for rid, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _statistics_lines(findings: Sequence[Finding], rules: dict[str, Rule], colour: bool = False) -> list[str]:
+    rows = statistics_rows(findings, rules)
+    width = max((len(str(r["count"])) for r in rows), default=1)
+    lines = []
+    for row in rows:
+        mark = "[*] " if row["fixable"] else "    "
+        code = _paint(escape(str(row["code"])), _SEVERITY_STYLE.get(str(row["severity"]), "bold"), colour)
+        lines.append(f"{row['count']:>{width}}\t{code}\t{mark}{escape(str(row['name'] or ''))}")
+    return lines
+
+
+def unreported(notifications: Sequence[Notification], findings: Sequence[Finding]) -> list[Notification]:
+    """The notifications no finding already says: a file that does not parse or render is an
+    ``LNT001``/``LNT002`` finding *and* a notification of the run; it is reported once."""
+    said = {f.message for f in findings}
+    said_rule = {(f.path, f.rule_id) for f in findings}
+    return [n for n in notifications if n.message not in said and not (n.rule_id and (n.path, n.rule_id) in said_rule)]
+
+
+def _finding_line(f: Finding, colour: bool, width: int | None = None) -> list[str]:
+    """The finding's line; on a terminal of ``width`` columns a long message continues on
+    indented lines (the terminal's own wrapping would start them at column 1)."""
+    import textwrap
+
+    where = f"{escape(f.path)}:{_pos(f.region.line)}:{_pos(f.region.column)}:"
+    sev = f.severity if f.severity in _SEVERITY_STYLE else "warning"
+    mark = " [*]" if _safe_fix(f) else ""
+    plain_head = f"{where} {escape(f.rule_id)}{mark} {sev}:"
+    head = (
+        f"{_paint(where, 'bold', colour)} {_paint(escape(f.rule_id), _SEVERITY_STYLE[sev], colour)}{_paint(mark, 'cyan', colour)} "
+        f"{_paint(sev + ':', _SEVERITY_STYLE[sev], colour)}"
+    )
+    message = escape(f.message)
+    if not width or width < 40 or len(plain_head) + 1 + len(message) <= width:
+        return [f"{head} {message}"]
+    placeholder = "\0" * (len(plain_head) + 1)
+    chunks = textwrap.wrap(message, width=width, initial_indent=placeholder, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+    if not chunks:
+        return [f"{head} {message}"]
+    first = chunks[0][len(placeholder):]
+    return [f"{head} {first}".rstrip(), *chunks[1:]]
+
+
+def _snippet(f: Finding, source: str | None, colour: bool, context: int = 2) -> list[str]:
+    """The source lines around ``f`` with line numbers and a caret underline (ruff's ``full``)."""
+    if source is None:
+        return []
+    src_lines = source.splitlines()
+    first, last = _pos(f.region.line), max(_pos(f.region.line), _pos(f.region.end_line))
+    if first > len(src_lines):
+        return []
+    last = min(last, len(src_lines))
+    lo, hi = max(1, first - context), min(len(src_lines), last + context)
+    gutter = len(str(hi))
+    out = [f"{' ' * gutter} {_paint('|', 'blue', colour)}"]
+    for no in range(lo, hi + 1):
+        raw = src_lines[no - 1]
+        text = escape(raw.replace("\t", "    "))
+        out.append(f"{_paint(str(no).rjust(gutter), 'blue', colour)} {_paint('|', 'blue', colour)} {text}".rstrip())
+        if first <= no <= last:
+            start = _pos(f.region.column) if no == first else 1
+            end = f.region.end_column if no == last else len(raw) + 1
+            start = min(start, len(raw) + 1)
+            end = max(start + 1, min(end, len(raw) + 1))
+            prefix = escape(raw[: start - 1].replace("\t", "    "))
+            marked = escape(raw[start - 1 : end - 1].replace("\t", "    "))
+            carets = "^" * max(1, len(marked))
+            sev = f.severity if f.severity in _SEVERITY_STYLE else "warning"
+            label = f" {escape(f.rule_id)}" if no == last else ""
+            out.append(f"{' ' * gutter} {_paint('|', 'blue', colour)} {' ' * len(prefix)}{_paint(carets + label, _SEVERITY_STYLE[sev], colour)}")
+    out.append(f"{' ' * gutter} {_paint('|', 'blue', colour)}")
+    return out
+
+
+def text_report(
+    findings: Sequence[Finding],
+    notifications: Sequence[Notification],
+    *,
+    statistics: bool,
+    rules: dict[str, Rule],
+    fixed: int = 0,
+    colour: bool = False,
+    width: int | None = None,
+    full: bool = False,
+    source: Callable[[str], str | None] | None = None,
+) -> str:
+    """One line a finding, ``path:line:col: RULE [*] severity: message`` (``path:line:col:`` first
+    for editors); with ``full`` the source lines around it and a caret underline below; with
+    ``statistics`` the per-rule table instead. ``colour`` adds ANSI colours; ``width`` (a
+    terminal's) wraps long lines with an indent. No summary claims "No problems found" when an
+    error notification (a path that does not exist) says the run was incomplete."""
     shown = visible(findings)
     lines: list[str] = []
     if statistics:
-        counts = Counter(f.rule_id for f in shown)
-        fixable = {f.rule_id for f in shown if f.fix is not None and f.fix.applicability == "safe"}
-        width = max((len(str(c)) for c in counts.values()), default=1)
-        for rid, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            name = rules[rid].name if rid in rules else ""
-            mark = "[*] " if rid in fixable else "    "
-            lines.append(f"{count:>{width}}\t{escape(rid)}\t{mark}{escape(name)}")
+        lines.extend(_statistics_lines(findings, rules, colour))
     else:
         for f in shown:
-            mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
-            lines.append(f"{escape(f.path)}:{_pos(f.region.line)}:{_pos(f.region.column)}: {escape(f.rule_id)}{mark} {escape(f.message)}")
+            lines.extend(_finding_line(f, colour, width))
+            if full:
+                lines.extend(_snippet(f, source(f.path) if source else None, colour))
+                lines.append("")
+        if full and lines and lines[-1] == "":
+            lines.pop()
     suppressed = len(findings) - len(shown)
-    tail = []
+    incomplete = any(n.level == "error" for n in notifications)
     if shown:
-        tail.append(f"Found {len(shown)} problem{'s' if len(shown) != 1 else ''}")
+        head = f"Found {len(shown)} problem{'s' if len(shown) != 1 else ''}"
+    elif incomplete:
+        head = ""
     else:
-        tail.append("No problems found")
+        head = "No problems found"
     extra = []
     if suppressed:
         extra.append(f"{suppressed} suppressed")
     if fixed:
         extra.append(f"{fixed} fixed")
-    summary = tail[0] + (f" ({', '.join(extra)})" if extra else "") + "."
-    safe = sum(1 for f in shown if f.fix is not None and f.fix.applicability == "safe")
+    summary = (head + (f" ({', '.join(extra)})" if extra else "") + ".") if head else ""
+    safe = sum(1 for f in shown if _safe_fix(f))
     unsafe = sum(1 for f in shown if f.fix is not None and f.fix.applicability != "safe")
     if safe:
         summary += f"\n[*] {safe} fixable with the `--fix` option."
     if unsafe:
         summary += f"\n({unsafe} hidden fix{'es' if unsafe != 1 else ''} can be enabled with the `--unsafe-fixes` option.)"
+    summary = summary.lstrip("\n")
+    if not summary:
+        return "\n".join(lines) + "\n" if lines else ""
     if lines:
         lines.append("")
     lines.append(summary)
@@ -136,12 +270,16 @@ def _finding_dict(f: Finding, rules: dict[str, Rule]) -> dict[str, object]:
     return out
 
 
-def json_report(findings: Sequence[Finding], notifications: Sequence[Notification], rules: dict[str, Rule]) -> str:
-    doc = {
+def json_report(findings: Sequence[Finding], notifications: Sequence[Notification], rules: dict[str, Rule], *, statistics: bool = False) -> str:
+    """With ``statistics`` a ``statistics`` key: per rule ``code``, ``name``, ``severity``,
+    ``count``, ``fixable`` (the text table's rows); the findings are listed all the same."""
+    doc: dict[str, object] = {
         "tool": {"name": "pitfall", "version": __version__},
         "findings": [_finding_dict(f, rules) for f in findings],
         "notifications": [{"level": n.level, "message": n.message, "filename": n.path, "code": n.rule_id} for n in notifications],
     }
+    if statistics:
+        doc["statistics"] = statistics_rows(findings, rules)
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
@@ -156,7 +294,10 @@ def _gh_escape(value: str, prop: bool = False) -> str:
     return value
 
 
-def github_report(findings: Sequence[Finding], notifications: Sequence[Notification]) -> str:
+def github_report(findings: Sequence[Finding], notifications: Sequence[Notification], *, statistics: bool = False, rules: dict[str, Rule] | None = None) -> str:
+    """One workflow command (annotation) a finding, then one a notification no finding already
+    says. With ``statistics`` the per-rule table follows in a collapsed log group
+    (``::group::``), which makes no annotation."""
     level = {"error": "error", "warning": "warning", "note": "notice"}
     lines = []
     for f in visible(findings):
@@ -166,9 +307,14 @@ def github_report(findings: Sequence[Finding], notifications: Sequence[Notificat
             f"endColumn={_pos(r.end_column)},title={_gh_escape(f.rule_id, True)}"
         )
         lines.append(f"::{level.get(f.severity, 'warning')} {props}::{_gh_escape(f.rule_id + ' ' + f.message)}")
-    for n in notifications:
+    for n in unreported(notifications, findings):
         props = f" file={_gh_escape(n.path, True)}" if n.path else ""
         lines.append(f"::{level.get(n.level, 'warning')}{props}::{_gh_escape(n.message)}")
+    if statistics:
+        lines.append("::group::pitfall statistics")
+        lines.extend(_statistics_lines(findings, rules or {}))
+        lines.append(f"{len(visible(findings))} problem(s)")
+        lines.append("::endgroup::")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -205,12 +351,107 @@ def _sarif_rule(rule: Rule) -> dict[str, object]:
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.rationale},
+        "fullDescription": {"text": _full_description(rule.rationale)},
         "help": {"text": help_text(rule), "markdown": help_markdown(rule)},
         "helpUri": rule_url(rule.id),
         "defaultConfiguration": {"level": rule.severity},
         "properties": props,
     }
+
+
+_FULL_DESCRIPTION_MAX = 1024  # GitHub code scanning truncates (and warns about) anything longer
+
+
+def _full_description(text: str) -> str:
+    """``text`` within GitHub's 1,024 characters: cut at a sentence or word boundary with an
+    ellipsis (the whole text stays in ``help``)."""
+    text = text.strip()
+    if len(text) <= _FULL_DESCRIPTION_MAX:
+        return text
+    cut = text[: _FULL_DESCRIPTION_MAX - 1]
+    end = cut.rfind(". ")
+    if end >= _FULL_DESCRIPTION_MAX // 2:
+        return cut[: end + 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + "\u2026"
+
+
+# GitHub's upload action (github/codeql-action, src/fingerprints.ts) computes
+# partialFingerprints.primaryLocationLineHash the same way: a rolling hash (base 37, 64-bit) over
+# the next 100 characters of the file from the start of the line, spaces and tabs skipped, line
+# breaks normalized to "\n", UTF-16 code units, then ":<n>" for the n-th line with that hash.
+_HASH_BLOCK = 100
+_HASH_MOD = 37
+_HASH_MASK = (1 << 64) - 1
+_HASH_FIRST_MOD = pow(_HASH_MOD, _HASH_BLOCK, 1 << 64)
+_HASH_EOF = 65535
+
+
+def line_hashes(text: str) -> dict[int, str]:
+    """``{line (1-based): "<hex>:<occurrence>"}`` for every line of ``text``, exactly as the
+    upload action computes them."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    codes = [units[i] | (units[i + 1] << 8) for i in range(0, len(units), 2)]
+    window = [0] * _HASH_BLOCK
+    line_numbers = [-1] * _HASH_BLOCK
+    state = {"hash": 0, "index": 0}
+    counts: Counter[str] = Counter()
+    out: dict[int, str] = {}
+
+    def output() -> None:
+        index = state["index"]
+        value = format(state["hash"], "x")
+        counts[value] += 1
+        out[line_numbers[index]] = f"{value}:{counts[value]}"
+        line_numbers[index] = -1
+
+    def update(current: int) -> None:
+        index = state["index"]
+        begin = window[index]
+        window[index] = current
+        state["hash"] = (_HASH_MOD * state["hash"] + current - _HASH_FIRST_MOD * begin) & _HASH_MASK
+        state["index"] = (index + 1) % _HASH_BLOCK
+
+    line_number = 0
+    line_start = True
+    prev_cr = False
+    for current in (*codes, _HASH_EOF):
+        if current in (0x20, 0x09) or (prev_cr and current == 0x0A):
+            prev_cr = False
+            continue
+        if current == 0x0D:
+            current = 0x0A
+            prev_cr = True
+        else:
+            prev_cr = False
+        if line_numbers[state["index"]] != -1:
+            output()
+        if line_start:
+            line_start = False
+            line_number += 1
+            line_numbers[state["index"]] = line_number
+        if current == 0x0A:
+            line_start = True
+        update(current)
+    for _ in range(_HASH_BLOCK):
+        if line_numbers[state["index"]] != -1:
+            output()
+        update(0)
+    return out
+
+
+def _file_line_hashes(root: Path, path: str, max_size: int) -> dict[int, str] | None:
+    """The line hashes of the file at ``path`` (relative to ``root``) as it is on disk, read the
+    way pitfall reads what it lints; None when it cannot be read (a packaged chart's member, a
+    file gone since): the upload action then computes nothing either."""
+    from .discover import Unreadable, read_file
+
+    try:
+        data = read_file(str(root / path), max_size)
+    except (Unreadable, OSError, ValueError):
+        return None
+    # the upload action reads the file as UTF-8 (Node: invalid bytes become U+FFFD, a BOM is kept)
+    return line_hashes(data.decode("utf-8", "replace"))
 
 
 def fingerprints(findings: Sequence[Finding]) -> list[str]:
@@ -232,10 +473,16 @@ def sarif_report(
     rules: Sequence[Rule],
     packs: Sequence[Pack],
     root: Path,
+    max_file_size: int = 1024 * 1024,
+    attestation: dict[str, object] | None = None,
+    fixes_applied: dict[str, int] | None = None,
 ) -> str:
+    """``attestation``: the run's :func:`linter.attest.attestation` document, carried as
+    ``properties["pitfall/packs"]``; ``fixes_applied``: ``{rule id: count}`` of a ``--fix`` run."""
     rule_list = sorted(rules, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rule_list)}
     results = []
+    hashes: dict[str, dict[int, str] | None] = {}
     for f, fp in zip(findings, fingerprints(findings)):
         loc: dict[str, object] = {
             "physicalLocation": {
@@ -260,16 +507,32 @@ def sarif_report(
             "locations": [loc],
             "partialFingerprints": {"pitfall/v1": fp},
         }
+        if f.path not in hashes:
+            hashes[f.path] = _file_line_hashes(root, f.path, max_file_size)
+        line_hash = (hashes[f.path] or {}).get(_pos(f.region.line))
+        if line_hash is not None:
+            result["partialFingerprints"] = {"primaryLocationLineHash": line_hash, "pitfall/v1": fp}
+        props: dict[str, object] = {}
         if f.rule_id in index:
             result["ruleIndex"] = index[f.rule_id]
         if f.related:
             related = []
-            for i, r in enumerate(f.related):
-                phys: dict[str, object] = {"artifactLocation": {"uri": _uri(r.path), "uriBaseId": "%SRCROOT%"}}
-                if r.region is not None:
-                    phys["region"] = _region(r.region)
-                related.append({"id": i, "physicalLocation": phys, "message": {"text": _unicode(r.message)}})
-            result["relatedLocations"] = related
+            elsewhere = []
+            for r in f.related:
+                # GitHub rejects a related location without a region, and one naming a file that is
+                # not in the repository (a rendered manifest, a packaged chart's member) shows nothing
+                if r.region is not None and (root / r.path).is_file():
+                    phys = {"artifactLocation": {"uri": _uri(r.path), "uriBaseId": "%SRCROOT%"}, "region": _region(r.region)}
+                    related.append({"id": len(related), "physicalLocation": phys, "message": {"text": _unicode(r.message)}})
+                else:
+                    item: dict[str, object] = {"path": _unicode(r.path), "message": _unicode(r.message)}
+                    if r.region is not None:
+                        item["region"] = _region(r.region)
+                    elsewhere.append(item)
+            if related:
+                result["relatedLocations"] = related
+            if elsewhere:
+                props["pitfall/related"] = elsewhere
         if f.suppression is not None:
             result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted", "justification": f.suppression.justification}]
         if f.fix is not None:
@@ -286,7 +549,9 @@ def sarif_report(
                     ],
                 }
             ]
-            result["properties"] = {"fixApplicability": f.fix.applicability}
+            props["fixApplicability"] = f.fix.applicability
+        if props:
+            result["properties"] = props
         results.append(result)
     notes = []
     for n in notifications:
@@ -322,5 +587,12 @@ def sarif_report(
         "results": results,
         "properties": {"packs": {p.name: p.version for p in sorted(packs, key=lambda p: p.name)}},
     }
+    run_props: dict[str, object] = run["properties"]  # type: ignore[assignment]
+    if attestation is not None:
+        run_props["pitfall/packs"] = attestation["packs"]
+        run_props["pitfall/fail-on"] = attestation["fail-on"]
+        run_props["pitfall/passed"] = attestation["passed"]
+    if fixes_applied is not None:
+        run_props["pitfall/fixes-applied"] = dict(sorted(fixes_applied.items()))
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2) + "\n"

@@ -8,7 +8,7 @@ One directive for every ``#``-comment language (Python, YAML, Helm templates)::
 
 plus ``per-file-ignores`` from the settings and, for Kubernetes objects, the annotation
 ``ignore-check.pitfall.dev/<ID>: "reason"`` (collected by the analyzer onto the finding).
-A directive that silences nothing is reported as ``LNT003``.
+A directive or an annotation that silences nothing is reported as ``LNT003``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ from .model import Edit, Finding, Fix, Region, Rule, Suppression
 
 DIRECTIVE = re.compile(r"#\s*pitfall:\s*(?P<kind>file-ignore|ignore)\b(?:\[(?P<codes>[^\]]*)\])?[ \t]*(?P<reason>[^#\n]*)")
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])(#\s*pitfall:.*)$", re.M)
+ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
+# a mapping key `ignore-check.pitfall.dev/<ID>:` (plain or quoted, YAML or JSON)
+_ANNOTATION_KEY = re.compile(
+    r"""(?:^|(?<=[\s{,]))(?P<q>["']?)(?P<key>ignore-check\.pitfall\.dev/(?P<code>[^\s"':,{}\[\]]+))(?P=q)[ \t]*:(?=[\s"'{\[]|$)""",
+    re.M,
+)
+_ANNOTATION_FILES = (".yaml", ".yml", ".json")
 
 
 @dataclass(slots=True)
@@ -84,6 +91,30 @@ def directives(text: str, *, python: bool) -> list[Directive]:
     return out
 
 
+def annotation_keys(text: str) -> list[tuple[int, int, int, str]]:
+    """(line, column, end column, code) of every ``ignore-check.pitfall.dev/<ID>`` key in a
+    manifest's text (not in comments)."""
+    if ANNOTATION_PREFIX not in text:
+        return []
+    out = []
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    for m in _ANNOTATION_KEY.finditer(text):
+        pos = m.start("key")
+        line = _line_of(starts, pos)
+        before = text[starts[line - 1] : m.start()]
+        if "#" in before:
+            continue  # in a comment
+        col = pos - starts[line - 1] + 1
+        out.append((line, col, col + len(m.group("key")), m.group("code")))
+    return out
+
+
+def _line_of(starts: list[int], pos: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(starts, pos)
+
+
 def _per_file(path: str, patterns: Sequence[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
     hits = []
     name = path.rsplit("/", 1)[-1]
@@ -107,7 +138,10 @@ def apply(
     """Mark suppressed findings and add LNT003 for directives that matched nothing.
 
     ``annotations`` maps a finding's index to the ``(code, reason)`` pairs of the
-    Kubernetes object (and pod template) it is about.
+    Kubernetes object (and pod template) it is about; a pair with a ``line`` attribute (the line of
+    its key, :class:`linter.kubernetes.AnnotationIgnore`) is matched to that key. In a YAML or JSON
+    file, an annotation key no finding used is reported as ``LNT003`` like a comment directive
+    (one without a line, as from a rendered chart, counts as used by its code anywhere in the file).
     """
     dirs = directives(text, python=python) if text else []
     file_dirs = [d for d in dirs if d.kind == "file-ignore"]
@@ -116,6 +150,8 @@ def apply(
         if d.kind == "ignore":
             by_line.setdefault(d.target, []).append(d)
     pfi = _per_file(path, per_file_ignores)
+    used_keys: set[tuple[str, int]] = set()  # (code, line of its key)
+    used_codes: set[str] = set()  # codes of annotations whose line is unknown
     out: list[Finding] = []
     for index, f in enumerate(findings):
         if f.rule_id in ("LNT001",):
@@ -124,9 +160,15 @@ def apply(
         rule = rules.get(f.rule_id)
         name = rule.name if rule else None
         sup = None
-        for code, reason in (annotations or {}).get(index, ()):
+        for entry in (annotations or {}).get(index, ()):
+            code, reason = entry[0], entry[1]
             if _code_matches(code, f.rule_id, name):
                 sup = Suppression("inSource", reason, "annotation")
+                line = getattr(entry, "line", 0)
+                if line:
+                    used_keys.add((code, line))
+                else:
+                    used_codes.add(code)
                 break
         if sup is None:
             # the line's own directives first, then the file's
@@ -145,11 +187,15 @@ def apply(
     unused_rule = rules.get("LNT003")
     if unused_rule is not None:
         selected = {r.id for r in rules.values()} | {r.name for r in rules.values()}
+
+        def could_fire(c: str) -> bool:
+            # a code for a rule that is loaded but not selected could not have fired: not "unused"
+            return c == "*" or c in selected or any(k.startswith(c) for k in selected) or not any(k.startswith(c) for k in all_ids)
+
         for d in dirs:
             codes = d.codes or ("*",)
             unused = [c for c in codes if c not in d.used]
-            # a code for a rule that is loaded but not selected could not have fired: not "unused"
-            unused = [c for c in unused if c == "*" or c in selected or any(k.startswith(c) for k in selected) or not any(k.startswith(c) for k in all_ids)]
+            unused = [c for c in unused if could_fire(c)]
             if not unused:
                 continue
             what = "ignore" if d.kind == "ignore" else "file-ignore"
@@ -167,6 +213,23 @@ def apply(
                     fingerprint=f"{label}",
                 )
             )
+        # a file that did not load has no objects whose annotations could have been used
+        loaded = not any(f.rule_id == "LNT001" for f in findings)
+        if text and not python and loaded and path.lower().endswith(_ANNOTATION_FILES):
+            for line, col, end, code in annotation_keys(text):
+                if (code, line) in used_keys or code in used_codes or not could_fire(code):
+                    continue
+                label = f"{ANNOTATION_PREFIX}{code}"
+                out.append(
+                    Finding(
+                        "LNT003",
+                        path,
+                        Region(line, col, line, end),
+                        unused_rule.message.format(directive=label),
+                        unused_rule.severity,
+                        fingerprint=label,
+                    )
+                )
     return out
 
 

@@ -58,7 +58,9 @@ def test_scaffold_sarif_has_related_locations_and_stable_fingerprints(scaffold, 
     _, first = sarif(capsys, "demo", "--select", "PSA217")
     _, second = sarif(capsys, "demo", "--select", "PSA217")
     res = first["runs"][0]["results"]
-    assert res and all(r.get("relatedLocations") for r in res)
+    # a related location on disk with a region, or the rendered position in the properties
+    assert res and all(r.get("relatedLocations") or r["properties"]["pitfall/related"] for r in res)
+    assert all("region" in loc["physicalLocation"] for r in res for loc in r.get("relatedLocations", ()))
     assert [r["partialFingerprints"] for r in res] == [r["partialFingerprints"] for r in second["runs"][0]["results"]]
 
 

@@ -35,7 +35,8 @@ def project(tmp_path, monkeypatch):
 def test_text_format_lists_each_finding_like_ruff(project, capsys):
     code, out, _ = run(capsys, "check", "--select", "TMO101")
     assert code == 1
-    assert "svc/bad.py:5:12: TMO101 `requests.get` called without `timeout`" in out  # unsafe fix: no [*]
+    # the severity follows the rule id since issue 15 (which lines fail with `fail-on = "error"`)
+    assert "svc/bad.py:5:12: TMO101 warning: `requests.get` called without `timeout`" in out  # unsafe fix: no [*]
     assert out.rstrip().endswith("Found 1 problem.\n(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
 
 
