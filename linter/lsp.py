@@ -8,11 +8,21 @@ from disk, on open and on save. Suppressed findings are not published. Code acti
 finding's fix, and an ``ignore`` directive for its line. Settings come from the workspace
 root and are reloaded when a watched config file changes; an invalid config is shown to the
 user and the server goes on with the default settings.
+
+Hostile input: a document over ``max-file-size`` (UTF-8 bytes, the CLI's cap) is not linted; it
+gets one information diagnostic saying so. Each lint runs on its own thread with a rule set of
+its own, so a long one never holds up another document (manifests and charts still take turns);
+a document gets one lint at a time, and of the versions that arrive meanwhile only the newest
+is linted. Every request is answered: one whose params do not fit its type gets InvalidParams
+(-32602), a message that is not a request InvalidRequest (-32600), a body that is not JSON a
+parse error (pygls would log these and leave the client waiting).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import re
 import sys
@@ -24,14 +34,16 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec
 from pygls.workspace.position_codec import ServerTextPosition
 
 from . import __version__
 from .config import Settings, load_settings
-from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, Unit, chart_root, display_path
+from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, Unit, chart_root, display_path, unit_kind
 from .docs import rule_url
 from .engine import RuleSet, build_ruleset, lint_text, read_and_lint
 from .model import Finding, Region
@@ -115,8 +127,111 @@ def to_entries(findings: Sequence[Finding], text: str, codec: PositionCodec) -> 
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that could not be read (malformed or ill-typed params). A request is answered
+    with ``error`` instead of being dropped, so the client never waits for ever; a notification
+    or response (``error`` None) is only logged."""
+
+    id: int | str | None
+    error: lsp.ResponseError | None
+
+
+def _rejection(data: Any, exc: Exception | None) -> Rejected:
+    """What to answer to the message ``data`` that failed to structure (or is no JSON-RPC object)."""
+    if not isinstance(data, dict) or ("id" not in data and "method" in data):
+        return Rejected(None, None if isinstance(data, dict) else JsonRpcInvalidRequest().to_response_error())
+    raw_id = data.get("id")
+    msg_id = raw_id if isinstance(raw_id, (int, str)) and not isinstance(raw_id, bool) else None
+    method = data.get("method")
+    if "method" not in data and msg_id is not None and data.get("jsonrpc") == "2.0":
+        return Rejected(None, None)  # a broken response to one of our requests: nothing to answer
+    if msg_id is None or not isinstance(method, str) or data.get("jsonrpc") != "2.0":
+        return Rejected(msg_id, JsonRpcInvalidRequest().to_response_error())
+    detail = f"{JsonRpcInvalidParams.MESSAGE}: {method}: {_why_invalid(exc)}" if exc is not None else JsonRpcInvalidParams.MESSAGE
+    return Rejected(msg_id, lsp.ResponseError(code=JsonRpcInvalidParams.CODE, message=detail))
+
+
+def _why_invalid(exc: BaseException | None) -> str:
+    """A one-line reason from cattrs' nested validation errors."""
+    cause = exc.__cause__ if exc is not None and exc.__cause__ is not None else exc
+    try:
+        from cattrs import transform_error
+
+        reasons = transform_error(cause) if cause is not None else []  # type: ignore[arg-type]
+    except Exception:
+        reasons = []
+    text = "; ".join(reasons[:3]) if reasons else (str(cause) if cause is not None else "")
+    return text[:500] or "malformed parameters"
+
+
+class PitfallProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that no request goes unanswered.
+
+    pygls structures each message inside ``json.loads`` (``structure_message`` is the
+    ``object_hook``); when the params do not fit the method's type it raises
+    ``JsonRpcInvalidParams`` there, and its reading loop only logs it: the request gets no
+    response. Here such a request becomes a :class:`Rejected` that ``handle_message`` answers
+    with -32602 (InvalidParams), or -32600 (InvalidRequest) when the id or method is bad; a
+    body that is no JSON-RPC object, and a request after shutdown, get -32600 as well."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            # Not raised: this may be a dict nested in the message (the hook sees those first),
+            # and raising would drop the whole message unanswered. The enclosing message then
+            # fails to structure in turn and is answered.
+            return _rejection(data, exc)
+
+    def handle_message(self, message: Any) -> None:
+        if not isinstance(message, Rejected) and not hasattr(message, "jsonrpc"):
+            message = _rejection(message, None)  # a JSON array, string or number, or an object without "jsonrpc"
+            if message.error is None:
+                message = Rejected(None, JsonRpcInvalidRequest().to_response_error())
+        if isinstance(message, Rejected):
+            if message.error is not None:
+                self.answer_error(message.id, message.error)
+            return
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if self._shutdown and method is not None and msg_id is not None and method != "exit":
+            error = lsp.ResponseError(code=JsonRpcInvalidRequest.CODE, message="Invalid Request: the server is shutting down")
+            self.answer_error(msg_id, error)
+            return
+        super().handle_message(message)
+
+    def answer_error(self, msg_id: int | str | None, error: lsp.ResponseError) -> None:
+        """An error response; with ``"id": null`` when the request's id could not be read (the
+        attrs message would leave the member out, and JSON-RPC requires it)."""
+        if msg_id is not None:
+            self._send_response(msg_id, None, error)
+            return
+        body: dict[str, Any] = {"code": error.code, "message": error.message}
+        if error.data is not None:
+            body["data"] = error.data
+        self._send_data({"jsonrpc": "2.0", "id": None, "error": body})
+
+
 def _resolved(path: str | None) -> str:
     return str(Path(path).resolve()) if path else ""
+
+
+def _over_limit(text: str, limit: int) -> Entry | None:
+    """The "not analysed" diagnostic for a document over ``max-file-size`` (UTF-8 bytes, as
+    the CLI counts them on disk), or None. Linting a huge buffer takes minutes and gigabytes."""
+    if len(text) <= limit // 4:
+        return None  # at most 4 bytes a code point: certainly under
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    message = (
+        f"pitfall: not analysed: {size} bytes is over the max-file-size limit of {limit} bytes "
+        "(raise `max-file-size` in the configuration to lint this file)"
+    )
+    start = lsp.Position(0, 0)
+    diag = lsp.Diagnostic(range=lsp.Range(start, start), message=message, severity=lsp.DiagnosticSeverity.Information, source="pitfall")
+    return Entry(diag, ())
 
 
 def _key(d: lsp.Diagnostic) -> tuple[Any, ...]:
@@ -126,14 +241,23 @@ def _key(d: lsp.Diagnostic) -> tuple[Any, ...]:
 
 class PitfallServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("pitfall", __version__)
+        super().__init__("pitfall", __version__, protocol_cls=PitfallProtocol)
         self.root = Path.cwd()
         self.settings = Settings(root=str(self.root))
         self.ruleset: RuleSet | None = None
         self.config_error: str | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.timers: dict[str, threading.Timer] = {}
-        self.lint_lock = threading.Lock()  # analyzers share compiled rules: one lint at a time
+        # Compiled rules are not shared between threads: each lint checks out a rule set of its
+        # own (a clone of self.ruleset, compiled on first use and kept for the next lint), so a
+        # long lint never holds up another document. Manifests and charts still go one at a
+        # time: the Kubernetes checks keep module-level one-object caches
+        # (checks/podsecurity.py, checks/kube_certs.py) that are not safe across threads.
+        self.state_lock = threading.Lock()
+        self.idle: list[tuple[RuleSet, RuleSet]] = []  # (source, clone) ready for a lint
+        self.kube_lock = threading.Lock()
+        self.running: set[str] = set()  # keys with a lint under way
+        self.pending: dict[str, Callable[[], None]] = {}  # key -> the newest work waiting for it
         self.published: dict[str, tuple[int | None, list[Entry]]] = {}  # uri -> (version, entries)
         self.chart_uris: dict[str, set[str]] = {}  # chart root -> uris published for it
 
@@ -152,6 +276,14 @@ class PitfallServer(LanguageServer):
                 self.ruleset = RuleSet(self.settings, [], [], [])
                 self.config_error = f"pitfall: not linting: {lock_error}"
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A body that is not JSON: answered with a parse error (id null), as JSON-RPC asks."""
+        if isinstance(error, json.JSONDecodeError) or (isinstance(error, UnicodeDecodeError)):
+            protocol = self.protocol
+            if isinstance(protocol, PitfallProtocol):
+                protocol.answer_error(None, JsonRpcParseError().to_response_error())
+        super().report_server_error(error, source)
+
     def message(self, text: str, kind: lsp.MessageType = lsp.MessageType.Error, show: bool = False) -> None:
         if show:
             self.window_show_message(lsp.ShowMessageParams(type=kind, message=text))
@@ -164,10 +296,47 @@ class PitfallServer(LanguageServer):
         old = self.timers.pop(key, None)
         if old is not None:
             old.cancel()
-        timer = threading.Timer(DEBOUNCE, self.guarded, (work,))
+        timer = threading.Timer(DEBOUNCE, self.run_key, (key, work))
         timer.daemon = True
         self.timers[key] = timer
         timer.start()
+
+    def run_key(self, key: str, work: Callable[[], None] | None) -> None:
+        """Run ``work`` for ``key`` unless a lint of ``key`` is under way: then it waits, and
+        only the newest waiting work runs when that one ends (older versions are dropped)."""
+        with self.state_lock:
+            if key in self.running:
+                self.pending[key] = work  # type: ignore[assignment]
+                return
+            self.running.add(key)
+        while work is not None:
+            self.guarded(work)
+            with self.state_lock:
+                work = self.pending.pop(key, None)
+                if work is None:
+                    self.running.discard(key)
+
+    def drop(self, key: str) -> None:
+        """Forget the debounce timer and any waiting work of ``key`` (the document closed)."""
+        timer = self.timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        with self.state_lock:
+            self.pending.pop(key, None)
+
+    def checkout(self, ruleset: RuleSet) -> RuleSet:
+        """A rule set equal to ``ruleset`` that no other thread is using."""
+        with self.state_lock:
+            for i, (source, clone) in enumerate(self.idle):
+                if source is ruleset:
+                    del self.idle[i]
+                    return clone
+        return RuleSet(ruleset.settings, ruleset.packs, ruleset.active_packs, ruleset.rules, ruleset.index)
+
+    def checkin(self, source: RuleSet, clone: RuleSet) -> None:
+        with self.state_lock:
+            if source is self.ruleset:  # else the settings were reloaded meanwhile: let it go
+                self.idle = [(s, c) for s, c in self.idle if s is self.ruleset][-3:] + [(source, clone)]
 
     def guarded(self, work: Callable[[], None]) -> None:
         try:
@@ -211,9 +380,21 @@ class PitfallServer(LanguageServer):
         ruleset = self.ruleset
         if ruleset is None:
             return
+        doc = self.workspace.text_documents.get(snap.uri)
+        if doc is None or doc.version != snap.version:
+            return  # closed or changed since: a newer lint is scheduled
+        too_big = _over_limit(snap.text, ruleset.settings.max_file_size)
+        if too_big is not None:
+            self.on_loop(self.publish, snap.uri, snap.version, [too_big])
+            return
         rel = display_path(Path(snap.path), Path(ruleset.settings.root)) if os.path.isabs(snap.path) else snap.path
-        with self.lint_lock:
-            result = lint_text(rel, snap.text, ruleset)
+        serial = contextlib.nullcontext() if (unit_kind(Path(rel)) or "python") == "python" else self.kube_lock
+        mine = self.checkout(ruleset)
+        try:
+            with serial:
+                result = lint_text(rel, snap.text, mine)
+        finally:
+            self.checkin(ruleset, mine)
         entries = to_entries(result.findings, snap.text, self.workspace.position_codec)
         self.on_loop(self.publish, snap.uri, snap.version, entries)
 
@@ -222,8 +403,12 @@ class PitfallServer(LanguageServer):
         if ruleset is None:
             return
         root = Path(ruleset.settings.root)
-        with self.lint_lock:
-            result = read_and_lint(Unit("chart", display_path(chart, root), str(chart.resolve())), ruleset)
+        mine = self.checkout(ruleset)
+        try:
+            with self.kube_lock:
+                result = read_and_lint(Unit("chart", display_path(chart, root), str(chart.resolve())), mine)
+        finally:
+            self.checkin(ruleset, mine)
         by_file: dict[str, list[Finding]] = {}
         for f in result.findings:
             by_file.setdefault(f.path, []).append(f)
@@ -333,9 +518,7 @@ def create_server() -> PitfallServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PitfallServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        timer = ls.timers.pop(uri, None)
-        if timer is not None:
-            timer.cancel()
+        ls.drop(uri)
         ls.clear(uri)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -354,9 +537,8 @@ def create_server() -> PitfallServer:
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: PitfallServer, params: Any = None) -> None:
-        for timer in ls.timers.values():
-            timer.cancel()
-        ls.timers.clear()
+        for key in list(ls.timers):
+            ls.drop(key)
 
     return server
 
