@@ -100,6 +100,7 @@ class Settings:
     cache: bool = True
     cert_expiry_days: int = 30
     max_timeout: float = 300.0
+    unit_timeout: float = 60.0
     pss_version: str = "latest"
     pss_level: str = "restricted"
     exempt_namespaces: tuple[str, ...] = ("kube-system",)
@@ -148,7 +149,7 @@ def find_config(start: Path) -> Path | None:
             try:
                 if "pitfall" in load_toml(pyproject).get("tool", {}):
                     return pyproject
-            except (OSError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 return pyproject  # reported properly when loaded
     return None
 
@@ -156,7 +157,7 @@ def find_config(start: Path) -> Path | None:
 def _table(path: Path) -> dict[str, Any]:
     try:
         data = load_toml(path)
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:  # tomllib decodes the bytes as UTF-8 itself
         raise PackError(path, None, None, f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))

@@ -288,6 +288,69 @@ def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
 # --------------------------------------------------------------------------- the runner
 
 _WORKER: RuleSet | None = None
+_PARENT = 0  # the process that runs the pool (its workers end with it)
+
+
+class OverBudget(BaseException):
+    """A unit ran over its time budget (``unit-timeout``); a BaseException, so that no
+    ``except Exception`` of an analyzer swallows it."""
+
+
+def _budget(settings: Settings) -> float:
+    return float(getattr(settings, "unit_timeout", 0) or 0)
+
+
+def _over_budget_result(unit: Unit, ruleset: RuleSet, budget: float) -> UnitResult:
+    message = f"cannot analyse {unit.path}: the analysis took over {budget:g} s (unit-timeout)"
+    f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
+    return UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise OverBudget()
+
+
+@contextlib.contextmanager
+def _budgeted(budget: float) -> Iterator[bool]:
+    """SIGALRM raises ``OverBudget`` in this thread after ``budget`` seconds of one unit
+    (yields whether it can: only in the main thread, and when no one else uses SIGALRM)."""
+    import threading
+
+    if budget <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous not in (signal.SIG_DFL, signal.SIG_IGN, None, _alarm):
+        yield False
+        return
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _lint_within(units: Sequence[Unit], ruleset: RuleSet) -> list[UnitResult]:
+    """``read_and_lint`` of each unit, each within its time budget where this thread can
+    enforce one (SIGALRM): a unit over it becomes an LNT001 finding and the rest goes on."""
+    budget = _budget(ruleset.settings)
+    out: list[UnitResult] = []
+    with _budgeted(budget) as timed:
+        for unit in units:
+            if not timed:
+                out.append(read_and_lint(unit, ruleset))
+                continue
+            try:
+                signal.setitimer(signal.ITIMER_REAL, budget)
+                try:
+                    result = read_and_lint(unit, ruleset)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except OverBudget:
+                result = _over_budget_result(unit, ruleset, budget)
+            out.append(result)
+    return out
 
 
 _LINT_GC_THRESHOLD = (50_000, 20, 20)
@@ -314,9 +377,20 @@ def _lint_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _die_with_parent() -> None:
+    """In a worker: the kernel kills it when the run's process ends, however it ends (Linux)."""
+    from .helm import set_pdeathsig
+
+    set_pdeathsig()
+    if _PARENT and os.getppid() != _PARENT:  # the run ended before the signal was armed
+        os._exit(1)
+
+
 def _init_worker(settings: Settings, index: Any = None, roots: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> None:
     global _WORKER
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _WORKER is None or _WORKER.settings != settings:
         _WORKER = build_ruleset(settings)
         gc.freeze()  # a spawned worker: what it just built is long-lived
@@ -378,13 +452,17 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
 
 def _work(units: Sequence[Unit]) -> list[UnitResult]:
     assert _WORKER is not None
-    return [read_and_lint(u, _WORKER) for u in units]
+    return _lint_within(units, _WORKER)
 
 
 def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
     """One unit in a process of its own (after a worker died): the result goes down ``conn``."""
     if _WORKER is None:  # spawned, not forked
         _init_worker(*init)
+    else:
+        _die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     assert _WORKER is not None
     conn.send(read_and_lint(unit, _WORKER))
     conn.close()
@@ -393,9 +471,12 @@ def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
 def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init: tuple[Any, ...]) -> dict[str, UnitResult]:
     """Lint each unit in a process of its own, ``jobs`` at a time: a unit that kills its process
     (a native crash, the kernel's OOM killer) becomes an LNT001 finding and nothing else is lost."""
+    import time
+
+    budget = _budget(ruleset.settings)
     out: dict[str, UnitResult] = {}
     pending = list(units)
-    running: list[tuple[Unit, Any, Any]] = []
+    running: list[tuple[Unit, Any, Any, float]] = []
     while pending or running:
         while pending and len(running) < jobs:
             unit = pending.pop(0)
@@ -403,15 +484,23 @@ def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init
             process = ctx.Process(target=_work_alone, args=(unit, send, init), daemon=True)
             process.start()
             send.close()
-            running.append((unit, process, receive))
-        unit, process, receive = running.pop(0)
+            running.append((unit, process, receive, time.monotonic()))
+        unit, process, receive, started = running.pop(0)
+        over = False
         try:
-            result = receive.recv()
+            if budget > 0 and not receive.poll(max(0.0, started + budget - time.monotonic())):
+                over = True  # over its budget (even stuck in native code): it ends here
+                process.kill()
+                result = None
+            else:
+                result = receive.recv()
         except (EOFError, OSError):
             result = None
         process.join()
         receive.close()
-        if result is None:
+        if over:
+            result = _over_budget_result(unit, ruleset, budget)
+        elif result is None:
             message = f"cannot analyse {unit.path}: the analysis crashed (its process ended with exit code {process.exitcode})"
             f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
             result = UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
@@ -424,14 +513,17 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
     start-up then overlaps the caller's (loading packs, compiling rules)."""
     charts = sum(1 for u in units if u.kind == "chart")
     helm = settings.helm
-    if not charts or helm.timeout <= 0 or helm.backend == "helm":
+    if not charts:
+        return
+    from .helm import own_temp_root, prestart
+
+    own_temp_root()  # the run's temporary chart copies: removed however the run ends
+    if helm.timeout <= 0 or helm.backend == "helm":
         return
     import multiprocessing
 
     jobs = min(settings.jobs or _cores(), _cores(), len(units)) or 1  # as the pool is capped
     pooled = _pooled(units, jobs) and "fork" in multiprocessing.get_all_start_methods()
-    from .helm import prestart
-
     prestart(min(jobs, charts) if pooled else 1)
 
 
@@ -472,10 +564,39 @@ def run(
 
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
-    global _WORKER
     jobs = min(jobs, len(units), _cores())  # `--jobs 1000` for ten files: no idle workers
     if not _pooled(units, jobs):
-        return [read_and_lint(u, ruleset) for u in units]
+        return _lint_within(units, ruleset)
+    with _terminate_as_interrupt():
+        return _run_pool(units, ruleset, jobs)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM while the pool runs ends it like Ctrl-C (workers ended, temporary folders
+    removed at exit) instead of killing this process alone."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
+    global _WORKER, _PARENT
+    import time
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    _PARENT = os.getpid()
     _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
     import multiprocessing
 
@@ -501,19 +622,40 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
             except OSError as exc:  # fork failed (EAGAIN, ENOMEM): the workers it did start would wait forever
                 failed, futures = exc, []
                 for process in set(multiprocessing.active_children()) - before:
-                    process.terminate()
+                    process.kill()  # SIGKILL: a child forked while SIGTERM is ours would take it as Ctrl-C
                     process.join()
-            for future in futures:
+            # in a worker, an alarm ends a unit over its budget; a batch still running after two
+            # budgets has a unit stuck where no alarm reaches (native code): the pool ends, and
+            # what is left runs unit by unit below, each killed when over its budget
+            budget = _budget(ruleset.settings)
+            sizes = {future: len(batch) for future, batch in zip(futures, batches)}
+            started: dict[Any, float] = {}
+            waiting = list(futures)
+            while waiting:
+                window = waiting[:jobs]  # those running (batches run in submission order)
+                now = time.monotonic()
+                for future in window:
+                    started.setdefault(future, now)
+                timeout = None
+                if budget > 0:
+                    timeout = max(0.0, min(started[f] + budget * min(sizes[f], 2) + 1.0 for f in window) - now)
+                done, _ = wait(window, timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done:
+                    _end_workers(multiprocessing, pool)
+                    for future in waiting:  # batches that finished meanwhile are kept
+                        if future.done() and not future.cancelled() and future.exception() is None:
+                            results.update((r.path, r) for r in future.result())
+                    break
                 try:
-                    for r in future.result():
-                        results[r.path] = r
+                    for future in done:
+                        for r in future.result():
+                            results[r.path] = r
                 except BrokenProcessPool:
                     break  # a worker died: what is left runs unit by unit below
+                waiting = [f for f in waiting if f not in done]
         except KeyboardInterrupt:
             # workers ignore SIGINT: end them now rather than wait for their batches
-            for process in multiprocessing.active_children():
-                process.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+            _end_workers(multiprocessing, pool)
             raise
     if failed is not None:
         return _in_process(units, ruleset, failed)
@@ -526,10 +668,16 @@ def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]
     return [results[u.path] for u in units]
 
 
+def _end_workers(multiprocessing: Any, pool: ProcessPoolExecutor) -> None:
+    for process in multiprocessing.active_children():
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _in_process(units: Sequence[Unit], ruleset: RuleSet, exc: OSError) -> list[UnitResult]:
     """Lint ``units`` in this process, after worker processes could not be started; a notice
     (on the first unit's result) says so."""
-    results = [read_and_lint(u, ruleset) for u in units]
+    results = _lint_within(units, ruleset)
     if results:
         why = exc.strerror or str(exc)
         note = Notification(f"cannot start worker processes ({why}): linted in one process instead", "warning")

@@ -1151,10 +1151,47 @@ def _run_sdk_in_process(req: dict) -> dict:
         return {"ok": False, "stage": "crash", "type": type(exc).__name__, "message": str(exc)}
 
 
+def _die_with_parent(parent: int, deathsig: bool) -> None:
+    """In a renderer: end when the process that started it ends, however it ends (no orphan).
+
+    ``deathsig`` (the renderer was started from its parent's main thread, which lives as long
+    as the parent): the kernel kills it with the parent (Linux ``PR_SET_PDEATHSIG``). Always, a
+    watchdog thread ends it when its parent changes (it was re-parented)."""
+    if deathsig:
+        set_pdeathsig()
+    if os.getppid() != parent:  # the parent ended before the death signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def set_pdeathsig() -> bool:
+    """Ask the kernel to SIGKILL this process when its parent (thread) ends; Linux only."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False
+
+
 def _worker_main() -> None:
     """Entry point of the worker process (see the module docs)."""
     import io
 
+    if len(sys.argv) > 3:
+        _die_with_parent(int(sys.argv[2]), sys.argv[3] == "1")
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", newline="\n")
     os.dup2(2, 1)  # anything native code prints must not corrupt the protocol
     try:
@@ -1210,8 +1247,9 @@ def _close_streams(proc: subprocess.Popen) -> None:
 
 
 def _spawn() -> subprocess.Popen:
+    main_thread = threading.current_thread() is threading.main_thread()
     return subprocess.Popen(
-        [sys.executable, "-c", _BOOT, str(Path(__file__).resolve())],
+        [sys.executable, "-c", _BOOT, str(Path(__file__).resolve()), str(os.getpid()), "1" if main_thread else "0"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -1371,6 +1409,62 @@ def _shutdown_workers() -> None:
 
 
 atexit.register(_shutdown_workers)
+
+
+_TEMP_ROOT: str | None = None  # the run's folder for temporary chart copies (see own_temp_root)
+_JANITOR: subprocess.Popen | None = None
+_TEMP_OWNER = 0
+_JANITOR_CODE = (
+    "import shutil, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "sys.stdin.buffer.read()\n"
+    "shutil.rmtree(sys.argv[1], ignore_errors=True)\n"
+)
+
+
+def own_temp_root() -> None:
+    """Put every temporary folder of this run (of this process and of the processes it forks)
+    inside one ``pitfall-helm-*`` folder that is removed however the run ends.
+
+    A small janitor process waits for the end of its standard input, whose write end only this
+    process and its forked workers hold: when the last of them ends (even killed with SIGKILL;
+    the workers die with this process), it removes the folder and exits."""
+    global _TEMP_ROOT, _JANITOR, _TEMP_OWNER
+    if _TEMP_ROOT is not None:
+        return
+    root = tempfile.mkdtemp(prefix="pitfall-helm-")
+    try:
+        janitor = subprocess.Popen(
+            [sys.executable, "-S", "-c", _JANITOR_CODE, root],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    _TEMP_ROOT, _JANITOR, _TEMP_OWNER = root, janitor, os.getpid()
+
+
+def _remove_temp_root() -> None:
+    global _TEMP_ROOT, _JANITOR
+    if _TEMP_ROOT is None or os.getpid() != _TEMP_OWNER:
+        return
+    shutil.rmtree(_TEMP_ROOT, ignore_errors=True)
+    if _JANITOR is not None:
+        _close_streams(_JANITOR)
+        try:
+            _JANITOR.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _JANITOR.kill()
+    _TEMP_ROOT = _JANITOR = None
+
+
+atexit.register(_remove_temp_root)
+
+
+def _temporary_directory() -> tempfile.TemporaryDirectory:
+    root = _TEMP_ROOT if _TEMP_ROOT is not None and os.path.isdir(_TEMP_ROOT) else None
+    return tempfile.TemporaryDirectory(prefix="pitfall-helm-", dir=root)
 
 
 def _run_sdk_in_worker(req: dict, timeout: float) -> dict:
@@ -2181,7 +2275,7 @@ def render(
     docs: list[RenderedDoc] = []
     merged: dict = {}
     stage = bool(plan.add or plan.missing or refused)
-    tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-") if (stage or not use_sdk) else None
+    tmp_obj = _temporary_directory() if (stage or not use_sdk) else None
     try:
         target: Path | None = chart
         if tmp_obj is not None and stage:
@@ -2209,7 +2303,7 @@ def render(
         if not use_sdk and target is not None:
             helm_bin = helm_bin or shutil.which("helm") or "helm"
             if tmp_obj is None:
-                tmp_obj = tempfile.TemporaryDirectory(prefix="pitfall-helm-")
+                tmp_obj = _temporary_directory()
             merged, values_problem = _cli_values(root, packaged, req, tree)
             if values_problem is not None:
                 problems.append(values_problem)
@@ -2251,7 +2345,7 @@ def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0
     if tree is None:
         tree = SCAN_TREE.get()
     if tree is not None and chart.is_dir() and outside_links(chart, tree):
-        with tempfile.TemporaryDirectory(prefix="pitfall-helm-") as tmp:
+        with _temporary_directory() as tmp:
             try:
                 staged = _assemble(chart, False, None, _Plan(), Path(tmp), tree)
             except (OSError, HelmChartError, ValueError):

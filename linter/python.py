@@ -14,6 +14,7 @@ import ast
 import builtins
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -1034,7 +1035,9 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     tree: ast.Module | None
     newer: cst.Module | None = None
     try:
-        tree = ast.parse(data, path)
+        with warnings.catch_warnings():  # CPython's SyntaxWarnings are about the scanned code: not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, path)
     except SyntaxError as exc:
         # syntax newer than the running interpreter (PEP 695 `type X = ...`, PEP 701 f-strings,
         # PEP 758 `except A, B:`): libcst's grammar covers Python 3.0 to 3.14 whatever runs it;

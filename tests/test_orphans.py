@@ -1,0 +1,210 @@
+"""No orphan, and a time budget per unit (issue 14, items 3 and 4).
+
+However pitfall ends (SIGKILL or SIGTERM of its main process), no pool worker or Helm renderer
+survives it and no ``pitfall-helm-*`` temporary folder is left; a unit over ``unit-timeout``
+becomes an LNT001 finding while every other unit's findings are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import write
+
+BAD = "import requests\nrequests.get('https://x')\n"
+
+linux = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+
+
+# --------------------------------------------------------------------------- process helpers
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out.update(int(x) for x in fh.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def _descendants(pid: int) -> set[int]:
+    seen: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in _children(stack.pop()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended (its new parent may never reap it)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+SLOW_TEMPLATE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: slow
+data:
+  big: "{{ range $i, $e := until 4000000 }}{{ $i }}{{ end }}"
+"""
+
+CHART = """apiVersion: v2
+name: demo
+version: 0.1.0
+dependencies:
+  - name: absent
+    version: "1.0.0"
+    repository: "https://charts.example.com"
+"""
+
+
+def _project(root: Path) -> None:
+    body = "".join(f"def f{i}(url):\n    return requests.get(url)\n\n" for i in range(150))
+    write(root, {f"pkg/m{i:03}.py": "import requests\n\n" + body for i in range(300)})
+    write(root, {"demo/Chart.yaml": CHART, "demo/values.yaml": "a: 1\n", "demo/templates/slow.yaml": SLOW_TEMPLATE})
+
+
+@linux
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_no_worker_renderer_or_temp_folder_outlives_the_run(tmp_path, sig):
+    pytest.importorskip("helm_python")
+    project, tmp = tmp_path / "project", tmp_path / "tmp"
+    tmp.mkdir()
+    _project(project)
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    argv = [sys.executable, "-m", "linter", "check", "--jobs", "2", "--format", "json", "."]
+    proc = subprocess.Popen(argv, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        main = b"\0".join(os.fsencode(a) for a in argv) + b"\0"  # forked workers have the same
+        tracked: set[int] = set()
+        deadline = time.monotonic() + 60
+        while True:
+            tracked |= _descendants(proc.pid)
+            workers = [p for p in _children(proc.pid) if _cmdline(p) == main and _alive(p)]
+            renderers = [p for p in tracked if b"_pitfall_helm_worker" in _cmdline(p) or b"helm.py" in _cmdline(p)]
+            if len(workers) >= 2 and renderers and list(tmp.glob("pitfall-helm-*")):
+                break
+            assert proc.poll() is None, "the run ended before its workers and a renderer were seen"
+            assert time.monotonic() < deadline, "no pool workers and renderer within 60 s"
+            time.sleep(0.05)
+        time.sleep(0.3)  # let the chart's render start
+        tracked |= _descendants(proc.pid)
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            left = sorted(p for p in tracked if _alive(p))
+            folders = sorted(p.name for p in tmp.glob("pitfall-helm-*"))
+            if not left and not folders:
+                break
+            time.sleep(0.1)
+        assert not left, [(_cmdline(p).replace(b"\0", b" ")[:200], p) for p in left]
+        assert not folders
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in tracked if "tracked" in locals() else ():
+            if _alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+# --------------------------------------------------------------------------- budgets
+
+
+def _units(tmp_path, count, config):
+    from linter import engine
+    from linter.config import from_dict
+    from linter.discover import discover
+
+    write(tmp_path, {**{f"ok{i:02}.py": BAD for i in range(count)}, "slow.py": BAD})
+    settings = from_dict(config, root=tmp_path, config_path=None)
+    units, _ = discover([str(tmp_path)], settings, cwd=tmp_path)
+    return units, engine.build_ruleset(settings, project_root=tmp_path)
+
+
+def _sleepy(monkeypatch, *, deaf: bool = False):
+    """``slow.py`` sleeps 30 s; ``deaf``: with SIGALRM blocked, as a unit stuck in native code."""
+    from linter import engine
+
+    real = engine.read_and_lint
+
+    def slow(unit, rs):
+        if unit.path.endswith("slow.py"):
+            if deaf:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(30)
+        return real(unit, rs)
+
+    monkeypatch.setattr(engine, "read_and_lint", slow)
+
+
+def _check(results, count, budget):
+    by_path = {r.path: [f.rule_id for f in r.findings] for r in results}
+    assert by_path.pop("slow.py") == ["LNT001"]
+    assert by_path == {f"ok{i:02}.py": ["TMO101"] for i in range(count)}
+    slow = next(r for r in results if r.path == "slow.py").findings[0]
+    assert f"took over {budget} s" in slow.message
+
+
+@pytest.mark.parametrize("count", [3, 40], ids=["in-process", "pool"])
+def test_a_unit_over_its_budget_becomes_a_finding_and_the_rest_completes(tmp_path, monkeypatch, count):
+    from linter import engine
+
+    units, ruleset = _units(tmp_path, count, {"unit-timeout": 1})
+    _sleepy(monkeypatch)
+    started = time.monotonic()
+    results = engine.run(units, ruleset, jobs=2)
+    assert time.monotonic() - started < 20
+    _check(results, count, 1)
+
+
+@linux
+def test_a_unit_stuck_where_no_alarm_reaches_is_ended_in_its_own_process(tmp_path, monkeypatch):
+    from linter import engine
+
+    units, ruleset = _units(tmp_path, 40, {"unit-timeout": 1})
+    _sleepy(monkeypatch, deaf=True)
+    started = time.monotonic()
+    results = engine.run(units, ruleset, jobs=2)
+    assert time.monotonic() - started < 25
+    _check(results, 40, 1)
+
+
+def test_unit_timeout_is_a_setting(tmp_path):
+    from linter.config import load_settings
+
+    (tmp_path / ".pitfall.toml").write_text("unit-timeout = 2.5\n")
+    assert load_settings(cwd=tmp_path).unit_timeout == 2.5
+    assert load_settings(cwd=tmp_path, config_args=["unit-timeout = 0"]).unit_timeout == 0
