@@ -522,7 +522,7 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
         return
     import multiprocessing
 
-    jobs = min(settings.jobs or _cores(), _cores(), len(units)) or 1  # as the pool is capped
+    jobs = _pool_size(settings.jobs, units)
     pooled = _pooled(units, jobs) and "fork" in multiprocessing.get_all_start_methods()
     prestart(min(jobs, charts) if pooled else 1)
 
@@ -530,6 +530,12 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
 def _pooled(units: Sequence[Unit], jobs: int) -> bool:
     # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
     return jobs > 1 and len(units) >= 8
+
+
+def _pool_size(requested: int, units: Sequence[Unit]) -> int:
+    """Workers for a run: ``--jobs`` (default: the cores), never more than the cores or the units
+    (`--jobs 1000` for ten files starts no idle workers)."""
+    return max(1, min(requested or _cores(), _cores(), len(units)))
 
 
 def _cores() -> int:
@@ -548,7 +554,7 @@ def run(
     ``index``: a signature index the caller already has (an incremental run); else one is built
     from ``units`` when a selected rule needs it.
     """
-    jobs = jobs or os.cpu_count() or 1
+    jobs = _pool_size(jobs, units)
     kinds = {u.kind for u in units}
     # compile what the units need in the parent: forked workers inherit it
     if "python" in kinds:
@@ -564,7 +570,6 @@ def run(
 
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
-    jobs = min(jobs, len(units), _cores())  # `--jobs 1000` for ten files: no idle workers
     if not _pooled(units, jobs):
         return _lint_within(units, ruleset)
     with _terminate_as_interrupt():
