@@ -306,47 +306,113 @@ def _over_budget_result(unit: Unit, ruleset: RuleSet, budget: float) -> UnitResu
     return UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
 
 
-def _alarm(signum: int, frame: Any) -> None:
-    raise OverBudget()
+class _Watchdog:
+    """Ends the unit in progress on the main thread once it is over ``budget`` seconds.
+
+    A timer thread sends SIGALRM to the main thread itself (``pthread_kill``): a process-wide
+    alarm (``setitimer``) is delivered to whichever thread the kernel picks, and when that is
+    not the main thread, a main thread blocked in a system call (a sleep, a lock, a read) is
+    not woken and the unit runs on. The handler raises ``OverBudget`` only while the unit that
+    ran over is still armed, so a signal that arrives after the unit finished is ignored.
+    """
+
+    def __init__(self, budget: float) -> None:
+        import threading
+
+        self.budget = budget
+        self.main = threading.main_thread().ident
+        self.cond = threading.Condition()
+        self.deadline: float | None = None
+        self.armed = False
+        self.fired = False
+        self.closed = False
+        self.thread = threading.Thread(target=self._watch, name="pitfall-unit-budget", daemon=True)
+
+    def _watch(self) -> None:
+        import time
+
+        with self.cond:
+            while not self.closed:
+                if self.deadline is None:
+                    self.cond.wait()
+                    continue
+                remaining = self.deadline - time.monotonic()
+                if remaining > 0:
+                    self.cond.wait(remaining)
+                    continue
+                self.deadline = None
+                self.fired = True
+                assert self.main is not None
+                signal.pthread_kill(self.main, signal.SIGALRM)
+
+    def arm(self) -> None:
+        import time
+
+        with self.cond:
+            self.fired = False
+            self.armed = True
+            self.deadline = time.monotonic() + self.budget
+            self.cond.notify()
+
+    def disarm(self) -> None:
+        with self.cond:
+            self.armed = False
+            self.deadline = None
+            self.cond.notify()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.armed = False
+            self.deadline = None
+            self.cond.notify()
+
+    def alarm(self, signum: int, frame: Any) -> None:
+        if self.armed and self.fired:
+            self.armed = False
+            raise OverBudget()
 
 
 @contextlib.contextmanager
-def _budgeted(budget: float) -> Iterator[bool]:
-    """SIGALRM raises ``OverBudget`` in this thread after ``budget`` seconds of one unit
-    (yields whether it can: only in the main thread, and when no one else uses SIGALRM)."""
+def _budgeted(budget: float) -> Iterator[_Watchdog | None]:
+    """A watchdog that raises ``OverBudget`` in this thread after ``budget`` seconds of one
+    unit (None where it cannot: off the main thread, or when someone else uses SIGALRM)."""
     import threading
 
-    if budget <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield False
+    if budget <= 0 or not hasattr(signal, "pthread_kill") or threading.current_thread() is not threading.main_thread():
+        yield None
         return
     previous = signal.getsignal(signal.SIGALRM)
-    if previous not in (signal.SIG_DFL, signal.SIG_IGN, None, _alarm):
-        yield False
+    if previous not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        yield None
         return
-    signal.signal(signal.SIGALRM, _alarm)
+    watchdog = _Watchdog(budget)
+    signal.signal(signal.SIGALRM, watchdog.alarm)
+    watchdog.thread.start()
     try:
-        yield True
+        yield watchdog
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        watchdog.close()
+        watchdog.thread.join()
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _lint_within(units: Sequence[Unit], ruleset: RuleSet) -> list[UnitResult]:
     """``read_and_lint`` of each unit, each within its time budget where this thread can
-    enforce one (SIGALRM): a unit over it becomes an LNT001 finding and the rest goes on."""
+    enforce one: a unit over it becomes an LNT001 finding and the rest goes on."""
     budget = _budget(ruleset.settings)
     out: list[UnitResult] = []
-    with _budgeted(budget) as timed:
+    with _budgeted(budget) as watchdog:
         for unit in units:
-            if not timed:
+            if watchdog is None:
                 out.append(read_and_lint(unit, ruleset))
                 continue
             try:
-                signal.setitimer(signal.ITIMER_REAL, budget)
+                watchdog.arm()
                 try:
                     result = read_and_lint(unit, ruleset)
                 finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    watchdog.disarm()
             except OverBudget:
                 result = _over_budget_result(unit, ruleset, budget)
             out.append(result)
