@@ -174,6 +174,7 @@ path; the rest of the chart still renders.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import functools
 import importlib.util
@@ -189,10 +190,13 @@ import tempfile
 import threading
 from contextvars import ContextVar
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the renderer process loads this file alone, without its package
+    from .helmorigin import Origin
 
 __all__ = [
     "PROFILES",
@@ -233,6 +237,8 @@ class RenderedDoc:
     text: str
     start_line: int
     index: int
+    # per line of ``text``: the template line that wrote it (see helmorigin), when known
+    origins: tuple[tuple[Origin, ...] | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +255,9 @@ class RenderResult:
     docs: tuple[RenderedDoc, ...]
     problems: tuple[HelmProblem, ...]
     values: dict
+    # origin file index -> the template's path: relative to the chart, or absolute (a
+    # dependency from chart-dirs or file://, outside the chart)
+    sources: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,7 +507,14 @@ def _strip_chart_segment(name: str) -> str:
     return name.split("/", 1)[1] if "/" in name else name
 
 
-def split_rendered(stream: str) -> list[RenderedDoc]:
+def _doc_origins(origins: Sequence[tuple[Origin, ...] | None] | None, start_line: int, text: str) -> tuple[tuple[Origin, ...] | None, ...]:
+    if not origins:
+        return ()
+    first = start_line - 1
+    return tuple(origins[first : first + text.count("\n") + 1])
+
+
+def split_rendered(stream: str, origins: Sequence[tuple[Origin, ...] | None] | None = None) -> list[RenderedDoc]:
     """Split a ``helm template``-style stream into documents as Helm does.
 
     A document starts after a line beginning with ``---`` (also ``---# c``
@@ -532,25 +548,34 @@ def split_rendered(stream: str) -> list[RenderedDoc]:
             continue
         index = counts.get(current, 0)
         counts[current] = index + 1
-        docs.append(RenderedDoc(template=current, text=text, start_line=start_line, index=index))
+        docs.append(RenderedDoc(template=current, text=text, start_line=start_line, index=index, origins=_doc_origins(origins, start_line, text)))
     return docs
 
 
-def _docs_from_manifests(manifests: dict[str, str]) -> list[RenderedDoc]:
+def _docs_from_manifests(manifests: dict[str, str], nonce: str | None = None) -> list[RenderedDoc]:
     """Documents from helm_python's {template name: output} mapping, the way
-    ``helm template`` selects them (no NOTES.txt, no partials, no blank files)."""
+    ``helm template`` selects them (no NOTES.txt, no partials, no blank files); ``nonce``: the
+    output holds origin markers, which are taken out into each document's ``origins``."""
     docs: list[RenderedDoc] = []
     for name in sorted(manifests):
         out = manifests[name]
         base = name.rsplit("/", 1)[-1]
-        if name.endswith("NOTES.txt") or base.startswith("_") or not out.strip():
+        if name.endswith("NOTES.txt") or base.startswith("_"):
+            continue
+        origins: list[tuple[Origin, ...] | None] | None = None
+        if nonce is not None:
+            from . import helmorigin
+
+            out, origins = helmorigin.strip(out, nonce)
+        if not out.strip():
             continue
         template = _strip_chart_segment(name)
         index = 0
         for offset, doc in _split_manifests(out):
             if not doc.strip(_GO_SPACE):
                 continue
-            docs.append(RenderedDoc(template=template, text=doc, start_line=_line_at(out, offset), index=index))
+            start = _line_at(out, offset)
+            docs.append(RenderedDoc(template=template, text=doc, start_line=start, index=index, origins=_doc_origins(origins, start, doc)))
             index += 1
     return docs
 
@@ -1757,7 +1782,8 @@ def _copy_tree(src: Path, dst: Path, tree: Path | None = None) -> None:
     shutil.copytree(src, dst, symlinks=False, copy_function=_link_or_copy, ignore=ignore)
 
 
-def _place(src: Path, charts: Path, name: str, tree: Path | None = None) -> None:
+def _place(src: Path, charts: Path, name: str, tree: Path | None = None) -> Path | None:
+    """Copy a dependency into ``charts``; the folder it was copied to (None for an archive)."""
     charts.mkdir(parents=True, exist_ok=True)
     if src.is_dir():
         target, n = charts / name, 1
@@ -1765,10 +1791,12 @@ def _place(src: Path, charts: Path, name: str, tree: Path | None = None) -> None
             n += 1
             target = charts / f"{name}-{n}"
         _copy_tree(src, target, tree)
+        return target
     else:
         target = charts / src.name
         if not target.exists():
             _link_or_copy(str(src), str(target))
+        return None
 
 
 def _last_index(node: Any) -> int:
@@ -1812,9 +1840,12 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def _assemble(chart: Path, packaged: bool, info: ChartInfo | None, plan: _Plan, tmp: Path, tree: Path | None = None) -> Path:
+def _assemble(
+    chart: Path, packaged: bool, info: ChartInfo | None, plan: _Plan, tmp: Path, tree: Path | None = None, placed: dict[Path, Path] | None = None
+) -> Path:
     """A temporary chart: ``chart`` + resolved dependencies - unresolvable ones, without the
-    symbolic links that lead outside ``tree``."""
+    symbolic links that lead outside ``tree``. ``placed`` receives each dependency's folder in
+    the copy -> the folder it was copied from (a chart-dirs or ``file://`` dependency)."""
 
     def refused(entry: Path) -> bool:
         return tree is not None and entry.is_symlink() and not within(entry, tree)
@@ -1847,12 +1878,14 @@ def _assemble(chart: Path, packaged: bool, info: ChartInfo | None, plan: _Plan, 
                     _copy_tree(entry, dest / "charts" / entry.name, tree)
                 elif entry.is_file():
                     _link_or_copy(str(entry), str(dest / "charts" / entry.name))
-    placed: set[Path] = set()
+    done: set[Path] = set()
     for dep, cand in plan.add:
-        if cand.path in placed:
+        if cand.path in done:
             continue
-        placed.add(cand.path)
-        _place(cand.path, dest / "charts", cand.name, tree)
+        done.add(cand.path)
+        where = _place(cand.path, dest / "charts", cand.name, tree)
+        if placed is not None and where is not None:
+            placed[where] = Path(_real(cand.path))
     if plan.missing and info is not None:
         by_file: dict[str, list[int]] = {}
         positions = {id(d): i for i, d in enumerate(info.dependencies)}
@@ -2175,6 +2208,7 @@ def render(
     backend: str = "auto",
     info: ChartInfo | None = None,
     tree: Path | None = None,
+    origins: bool = False,
 ) -> RenderResult:
     """Render ``chart`` (directory, Chart.yaml, or packaged .tgz) offline.
 
@@ -2186,6 +2220,8 @@ def render(
     :data:`SCAN_TREE`): the scanned tree; a symbolic link in the chart, a ``file://``
     dependency or a values file leading outside it is refused (left out, and a problem of
     kind ``outside-tree`` or ``missing-dependency`` says so), and the rest still renders.
+    ``origins``: render a copy whose templates carry origin markers (see helmorigin), so that
+    each document knows the template line of each of its lines (not for a packaged chart).
     """
     if tree is None:
         tree = SCAN_TREE.get()
@@ -2274,18 +2310,39 @@ def render(
 
     docs: list[RenderedDoc] = []
     merged: dict = {}
-    stage = bool(plan.add or plan.missing or refused)
-    tmp_obj = _temporary_directory() if (stage or not use_sdk) else None
+    marked = origins and not packaged
+    stage = bool(plan.add or plan.missing or refused or marked)
+    reuse = _STAGED.get()
+    stage_key = (str(chart), marked, tuple(str(c.path) for _, c in plan.add), tuple(str(d.get("name")) for d, _ in plan.missing), tuple(refused), str(tree))
+    kept = reuse.get(stage_key) if reuse is not None and stage else None
+    stage_tmp = _temporary_directory() if stage and kept is None else None
+    tmp_obj = stage_tmp if reuse is None else None  # removed when this render ends
+    cli_tmp: tempfile.TemporaryDirectory | None = None
+    nonce: str | None = None
+    sources: dict[int, str] = {}
     try:
         target: Path | None = chart
-        if tmp_obj is not None and stage:
-            try:
-                target = _assemble(chart, packaged, info, plan, Path(tmp_obj.name), tree)
+        if kept is not None:
+            target, sources, nonce = kept
+            if target is not None:
                 replace[str(target)] = str(chart)
+        elif stage_tmp is not None:
+            try:
+                placed: dict[Path, Path] = {}
+                target = _assemble(chart, packaged, info, plan, Path(stage_tmp.name), tree, placed=placed)
+                replace[str(target)] = str(chart)
+                if marked:
+                    from . import helmorigin
+
+                    nonce = helmorigin.new_nonce()
+                    sources = _instrument(target, placed, nonce)
             except (OSError, tarfile.TarError, HelmChartError, ValueError) as exc:
                 problems.append(HelmProblem("Chart.yaml", 1, f"cannot prepare the chart for rendering: {exc}", "invalid-chart", "error"))
                 # never render the chart itself when that would read outside the scanned tree
                 target = None if refused else chart
+            if reuse is not None:
+                reuse[stage_key] = (target, sources, nonce) if target != chart else (chart, {}, None)
+                _STAGED_TEMPS.get().append(stage_tmp)
         chart_name = info.name if info is not None else None
         chart_line = info_error.line if info_error is not None else 1
         if target is None:
@@ -2296,23 +2353,27 @@ def render(
             if resp.get("stage") == "unavailable" and backend == "auto" and shutil.which("helm"):
                 use_sdk = False
             elif resp.get("ok"):
-                docs = _docs_from_manifests(resp["manifests"])
+                docs = _docs_from_manifests(resp["manifests"], nonce)
                 merged = resp.get("values") or {}
             else:
-                problems.append(_problem_from_failure(resp, root=root, chart_name=chart_name, replace=replace, timeout=timeout, chart_line=chart_line))
+                problems.append(_problem_from_failure(_unmarked(resp, nonce), root=root, chart_name=chart_name, replace=replace, timeout=timeout, chart_line=chart_line))
         if not use_sdk and target is not None:
             helm_bin = helm_bin or shutil.which("helm") or "helm"
-            if tmp_obj is None:
-                tmp_obj = _temporary_directory()
+            cli_tmp = _temporary_directory()
             merged, values_problem = _cli_values(root, packaged, req, tree)
             if values_problem is not None:
                 problems.append(values_problem)
             else:
-                resp = _render_cli(helm_bin, target, req, Path(tmp_obj.name), timeout)
+                resp = _render_cli(helm_bin, target, req, Path(cli_tmp.name), timeout)
                 if resp.get("ok"):
-                    docs = split_rendered(resp["stream"])
+                    stream, line_origins = resp["stream"], None
+                    if nonce is not None:
+                        from . import helmorigin
+
+                        stream, line_origins = helmorigin.strip(stream, nonce)
+                    docs = split_rendered(stream, line_origins)
                 else:
-                    problems.append(_problem_from_failure(resp, root=root, chart_name=chart_name, replace=replace, timeout=timeout, chart_line=chart_line))
+                    problems.append(_problem_from_failure(_unmarked(resp, nonce), root=root, chart_name=chart_name, replace=replace, timeout=timeout, chart_line=chart_line))
         if info_error is not None and not any(p.kind == "invalid-chart" for p in problems):
             # Helm accepted what our reading of Chart.yaml rejected: still say so.
             problems.append(HelmProblem(info_error.path, info_error.line, info_error.message, "invalid-chart", "error"))
@@ -2321,7 +2382,79 @@ def render(
     finally:
         if tmp_obj is not None:
             tmp_obj.cleanup()
-    return RenderResult(tuple(docs), tuple(problems), merged)
+        if cli_tmp is not None:
+            cli_tmp.cleanup()
+    return RenderResult(tuple(docs), tuple(problems), merged, sources)
+
+
+# staged chart copies kept for the renders of one chart (see reuse_staging)
+_STAGED: ContextVar[dict[tuple, tuple[Path | None, dict[int, str], str | None]] | None] = ContextVar("pitfall_helm_staged", default=None)
+_STAGED_TEMPS: ContextVar[list[tempfile.TemporaryDirectory]] = ContextVar("pitfall_helm_staged_temps")
+
+
+@contextlib.contextmanager
+def reuse_staging() -> Iterator[None]:
+    """Within this block, renders of the same chart share one staged copy (dependencies
+    placed, templates instrumented): value sets and hint checks differ only in values. The
+    copies are removed when the block ends."""
+    temps: list[tempfile.TemporaryDirectory] = []
+    token = _STAGED.set({})
+    token2 = _STAGED_TEMPS.set(temps)
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+        _STAGED_TEMPS.reset(token2)
+        for tmp in temps:
+            tmp.cleanup()
+
+
+_INSTRUMENT_LIMIT = 2 * 1024 * 1024  # bytes: a larger template renders without markers
+
+
+def _instrument(staged: Path, placed: dict[Path, Path], nonce: str) -> dict[int, str]:
+    """Write origin markers into every template of the staged chart and of its subcharts
+    (replacing the staged file, never the user's: staged files may be hard links). Returns
+    file index -> source path: relative to the chart, or absolute for a dependency placed from
+    outside it (``placed``: staged folder -> the folder it was copied from)."""
+    from . import helmorigin
+
+    sources: dict[int, str] = {}
+    roots = sorted(((p, src) for p, src in placed.items()), key=lambda item: -len(str(item[0])))
+    for folder, _, files in os.walk(staged):
+        here = Path(folder)
+        parts = here.relative_to(staged).parts
+        if "templates" not in parts:
+            continue
+        for name in sorted(files):
+            path = here / name
+            if name == "NOTES.txt" or path.is_symlink():
+                continue
+            try:
+                if path.stat().st_size > _INSTRUMENT_LIMIT:
+                    continue
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            source = next(((src, path.relative_to(p)) for p, src in roots if within(path, p)), None)
+            shown = str(source[0] / source[1]) if source else path.relative_to(staged).as_posix()
+            index = len(sources)
+            marked = helmorigin.instrument_cached(text, index, nonce)
+            if marked == text:
+                continue
+            sources[index] = shown
+            path.unlink()
+            path.write_text(marked, encoding="utf-8")
+    return sources
+
+
+def _unmarked(resp: dict, nonce: str | None) -> dict:
+    """A failed render's response without origin markers in its message."""
+    if nonce is None or "message" not in resp:
+        return resp
+    from . import helmorigin
+
+    return {**resp, "message": helmorigin.marker_pattern(nonce).sub("", str(resp["message"]))}
 
 
 # --------------------------------------------------------------------------

@@ -10,103 +10,24 @@ several value sets is reported once and says which value sets produced it.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import suppress
-from .helm import SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, within
+from .helm import SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, reuse_staging, within
 from .kubernetes import is_object
 from .model import Finding, Notification, Region, Related, UnitResult
-from .yamldocs import load_documents, locate
+from .helmorigin import Origin
+from .yamldocs import load_documents, locate, node_span
 
 CHART_ERROR = "LNT002"
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)")
 _KEY_LINE = "^[ \\t]*(?:-[ \\t]+)?[\"']?{key}[\"']?[ \\t]*:"
-
-
-@dataclass(frozen=True, slots=True)
-class _Mapped:
-    line: int
-    values_key: str | None
-
-
-def _template_line(lines: Sequence[str], keys: Sequence[str], doc_index: int) -> tuple[int, int | None]:
-    """(line for the deepest key found along ``keys``, index of that key in ``keys`` or None)."""
-    start = 0
-    if doc_index:
-        seps = [i for i, line in enumerate(lines) if line.startswith("---")]
-        if len(seps) >= doc_index:
-            start = seps[doc_index - 1] + 1
-    first = next((i for i in range(start, len(lines)) if re.match(r"^(apiVersion|kind)\s*:", lines[i])), start)
-    best, depth = first, None
-    pos = start
-    for k, key in enumerate(keys):
-        rx = re.compile(_KEY_LINE.format(key=re.escape(key)))
-        found = next((i for i in range(pos, len(lines)) if rx.match(lines[i])), None)
-        if found is None:
-            break
-        best, depth, pos = found, k, found + 1
-    return best + 1, depth
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _map_to_template(template_text: str, path: Sequence[Any], doc_index: int, must_set: str | None = None) -> _Mapped:
-    lines = template_text.splitlines()
-    keys = [p for p in path if isinstance(p, str)]
-    line, depth = _template_line(lines, keys, doc_index)
-    if depth == len(keys) - 1 and path and isinstance(path[-1], int):
-        # a list item (a container): its first line, `- name: ...`
-        item = next((j for j in range(line, len(lines)) if lines[j].lstrip().startswith("-")), None)
-        if item is not None:
-            line = item + 1
-    if must_set:
-        found = _block_key(lines, line - 1, must_set)
-        if found is not None:
-            return found
-    values_key = None
-    here = lines[line - 1] if 0 < line <= len(lines) else ""
-    m = _VALUES_REF.search(here)
-    rest = keys[depth + 1 :] if depth is not None else []
-    if m is None and here.rstrip().endswith(":"):
-        # `key:` whose value comes on the next line: `{{- toYaml .Values.x | nindent N }}` or an include
-        nxt_i = next((j for j in range(line, len(lines)) if lines[j].strip()), None)
-        if nxt_i is not None and "{{" in lines[nxt_i] and ("toYaml" in lines[nxt_i] or "include" in lines[nxt_i] or "tpl" in lines[nxt_i]):
-            line = nxt_i + 1
-            m = _VALUES_REF.search(lines[nxt_i])
-    if m is not None:
-        values_key = m.group(1)[1:]
-        if rest and ("toYaml" in lines[line - 1] or "include" in lines[line - 1]):
-            values_key = ".".join([values_key, *rest])
-    return _Mapped(line, values_key)
-
-
-def _block_key(lines: Sequence[str], at: int, dotted: str) -> _Mapped | None:
-    """A missing ``a.b.c``: the ``a:`` key the template writes below line ``at`` from ``.Values.X``."""
-    first, _, rest = dotted.partition(".")
-    rx = re.compile(_KEY_LINE.format(key=re.escape(first)))
-    base = _indent(lines[at]) if 0 <= at < len(lines) else 0
-    for i in range(at + 1, len(lines)):
-        text = lines[i]
-        if not text.strip() or "{{" in text and not rx.match(text):
-            continue
-        if _indent(text) <= base and not text.lstrip().startswith("-"):
-            break
-        if rx.match(text):
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(lines):
-                    m = _VALUES_REF.search(lines[j])
-                    if m:
-                        key = m.group(1)[1:]
-                        return _Mapped(i + 1, f"{key}.{rest}" if rest else key)
-            return _Mapped(i + 1, None)
-    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -133,21 +54,20 @@ def _values_line(values_text: str | None, key: str) -> int | None:
     return span.line
 
 
-_MUST_SET = re.compile(r"must set ([\w.]+)(?:=| to )([^\s)]+)")
+_MUST_SET = re.compile(r"must set ([\w.]+)(?:=| to )(\S+)")
 
 
-def _values_hint(message: str, values_key: str) -> str:
+def _must_set(message: str) -> tuple[list[str], Any] | None:
+    """(key path below the object path, value) of a "must set K=V" / "must set K to V" message."""
     m = _MUST_SET.search(message)
-    if m:
-        leaf = m.group(1).split(".")[-1]
-        key = values_key if values_key.endswith(leaf) else f"{values_key}.{leaf}"
-        return f"set `{key}: {m.group(2).strip(chr(34))}` in values.yaml"
-    return f"change `{values_key}` in values.yaml"
-
-
-def _must_set_path(message: str) -> str | None:
-    m = _MUST_SET.search(message)
-    return m.group(1) if m else None
+    if not m:
+        return None
+    raw = m.group(2).rstrip(").,")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw.strip('"')
+    return m.group(1).split("."), value
 
 
 def _problem_finding(base: str, p: HelmProblem, profile: str) -> Finding:
@@ -184,7 +104,8 @@ def scan_tree(unit: Any, settings: Any) -> Path:
 def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     token = SCAN_TREE.set(scan_tree(unit, ruleset.settings))
     try:
-        return _lint_chart(unit, ruleset)
+        with reuse_staging():
+            return _lint_chart(unit, ruleset)
     finally:
         SCAN_TREE.reset(token)
 
@@ -215,23 +136,12 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         if overlay:
             sets.append((profile, overlay))
     kube = ruleset.kubernetes
-    found: dict[tuple[str, str, int, int, str], tuple[Finding, list[str], tuple[tuple[str, str], ...]]] = {}
+    ctx = _Chart(unit, chart, base, packaged, info, values_text, helm, kube)
+    found: dict[tuple[str, str, int, str], _Found] = {}
     problems: list[Finding] = []
     seen_problems: set[tuple[str, int, str]] = set()
-    templates: dict[str, str | None] = {}
     for profile, overlay in sets:
-        result = render(
-            chart,
-            values_files=[Path(v) for v in helm.values],
-            set_values=helm.set,
-            extra_values=overlay,
-            release=helm.release_name,
-            namespace=helm.namespace,
-            timeout=helm.timeout,
-            chart_dirs=[Path(d) for d in helm.chart_dirs],
-            backend=helm.backend,
-            info=info,
-        )
+        result = ctx.render(overlay, origins=not packaged)
         for p in result.problems:
             key = (p.path, p.line, p.message)
             if key not in seen_problems:
@@ -240,21 +150,28 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         parsed = [(doc, [d for d in load_documents(doc.text).documents if is_object(d.data)]) for doc in result.docs]
         everything = [d for _, objs in parsed for d in objs]  # cross-object rules see the whole chart
         for doc, objs in parsed:
-            for finding, ignores in _lint_doc(kube, base, chart, packaged, doc, objs, everything, templates, values_text):
-                k = (finding.rule_id, finding.path, finding.region.line, finding.region.column, finding.message)
+            for item in ctx.lint_doc(doc, objs, everything, result):
+                f = item.finding
+                # one finding per problem: the same object and place from several value sets
+                k = (f.rule_id, f.path, f.region.line, item.identity)
                 if k in found:
-                    found[k][1].append(profile)
+                    if profile not in found[k].profiles:
+                        found[k].profiles.append(profile)
                 else:
-                    found[k] = (finding, [profile], ignores)
+                    item.profiles.append(profile)
+                    item.overlay = overlay
+                    found[k] = item
     findings: list[Finding] = list(problems)
-    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults, templates))
+    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults, ctx.templates))
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
     multi = len(sets) > 1
-    for finding, profiles, ignores in found.values():
-        if multi and profiles != ["defaults"]:
-            finding = replace(finding, message=f"{finding.message} [value sets: {', '.join(profiles)}]")
-        if ignores:
-            annotations[len(findings)] = ignores
+    hints = _Hints(ctx)
+    for item in found.values():
+        finding = hints.attach(item)
+        if multi and item.profiles != ["defaults"]:
+            finding = replace(finding, message=f"{finding.message} [value sets: {', '.join(item.profiles)}]")
+        if item.ignores:
+            annotations[len(findings)] = item.ignores
         findings.append(finding)
     # suppression directives live in the template files: apply them file by file
     out: list[Finding] = []
@@ -262,10 +179,7 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
     for i, f in enumerate(findings):
         by_file.setdefault(f.path, []).append(i)
     for path, idxs in sorted(by_file.items()):
-        rel = path[len(base) + 1 :] if path.startswith(base + "/") else None
-        text = templates.get(rel) if rel else None
-        if text is None and rel and not packaged:
-            text = _read(chart / rel)
+        text = ctx.text_of_shown(path)
         sub = [findings[i] for i in idxs]
         sub_ann = {j: annotations[i] for j, i in enumerate(idxs) if i in annotations}
         out.extend(
@@ -322,36 +236,405 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _lint_doc(kube: Any, base: str, chart: Path, packaged: bool, doc: RenderedDoc, docs: list[Any], everything: list[Any], templates: dict[str, str | None], values_text: str | None):  # type: ignore[no-untyped-def]
-    if not docs:
-        return
-    if doc.template not in templates:
-        templates[doc.template] = None if packaged else _read(chart / doc.template)
-    template_text = templates[doc.template]
-    where = base if packaged else f"{base}/{doc.template}"
-    for finding, ignores, path in kube.analyze_documents(where, docs, everything):
-        rendered = Related(where, None, f"rendered {doc.template} (document {doc.index + 1}) line {finding.region.line}")
-        related = [rendered]
-        message = finding.message
-        line = 1
-        if template_text is not None:
-            mapped = _map_to_template(template_text, path, doc.index, _must_set_path(message))
-            line = mapped.line
-            if mapped.values_key and values_text is not None:
-                vline = _values_line(values_text, mapped.values_key)
-                related.append(Related(f"{base}/values.yaml", Region.point(vline or 1), f"value `{mapped.values_key}`"))
-                message = f"{message} ({_values_hint(message, mapped.values_key)})"
-        elif packaged:
-            message = f"{doc.template}: {message}"
-        yield (
-            replace(
-                finding,
-                region=Region.point(line),
-                message=message,
-                related=tuple(related),
-                fingerprint=f"{base}:{doc.template}:{finding.fingerprint}",
-            ),
-            # the annotations' lines are the rendered document's, not the template's: drop them
-            # (suppress.apply then matches a template's annotation to its findings by code)
-            tuple((code, reason) for code, reason in ignores),
+
+
+# --------------------------------------------------------------------------- one chart
+
+
+@dataclass(slots=True)
+class _HintRequest:
+    """What a "must set" finding needs to look for a values key that fixes it."""
+
+    doc: Any  # the rendered Document of the object
+    obj_path: tuple[Any, ...]
+    keys: list[str]
+    value: Any
+    prefix: list[str]  # the subchart's key in the parent's values
+    near: dict[str, tuple[int, int]]  # template source -> first, last line writing the node
+    around: dict[str, tuple[int, int]]  # template source -> first, last line writing the object
+    rule_id: str
+    message: str
+    obj: tuple[str, str, str]
+    template: str
+
+
+@dataclass(slots=True)
+class _Found:
+    finding: Finding
+    identity: str  # the object and the place in it (the Kubernetes finding's fingerprint)
+    ignores: tuple[tuple[str, str], ...]
+    request: _HintRequest | None = None
+    profiles: list[str] = field(default_factory=list)
+    overlay: dict[str, Any] | None = None
+
+
+def _obj_id(data: Any) -> tuple[str, str, str]:
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    return (str(data.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name") or meta.get("generateName") or ""))
+
+
+def _origin_at(origins: Sequence[tuple[Origin, ...] | None], line: int) -> Origin | None:
+    """The template line that wrote rendered ``line`` (1-based), or that emitted it (the next
+    marker below: a ``toYaml`` or ``include`` line)."""
+    for i in range(max(0, line - 1), len(origins)):
+        marks = origins[i]
+        if marks:
+            return marks[0]
+    return None
+
+
+def _caller(origins: Sequence[tuple[Origin, ...] | None], line: int, own: set[int]) -> Origin | None:
+    """The first marker of the document's own template (file indexes ``own``) at or below
+    rendered ``line``: the line that included the named template the line comes from."""
+    for i in range(max(0, line - 1), len(origins)):
+        for mark in origins[i] or ():
+            if mark.file in own:
+                return mark
+    return None
+
+
+def _lines_by_source(origins: Sequence[tuple[Origin, ...] | None], sources: dict[int, str], first: int, last: int) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for line in range(first, last + 1):
+        o = _origin_at(origins, line)
+        if o is None or o.file not in sources:
+            continue
+        src = sources[o.file]
+        lo, hi = out.get(src, (o.line, o.line))
+        out[src] = (min(lo, o.line), max(hi, o.line))
+    return out
+
+
+def _base_path(path: Sequence[Any], keys: Sequence[str]) -> list[Any]:
+    """The object path a "must set" key is relative to: a finding's path may already end with
+    the start of the key (``...containers/0/securityContext``)."""
+    overlap = next((m for m in range(min(len(keys), len(path)), 0, -1) if list(path[-m:]) == list(keys[:m])), 0)
+    return list(path[: len(path) - overlap])
+
+
+def _own_path(template: str) -> str:
+    """``templates/x.yaml`` of a rendered template name (``charts/sub/templates/x.yaml``)."""
+    head, sep, tail = template.rpartition("templates/")
+    return sep + tail if sep else template
+
+
+class _Chart:
+    """One chart being linted: renders, template sources and where findings are shown."""
+
+    def __init__(self, unit: Any, chart: Path, base: str, packaged: bool, info: Any, values_text: str | None, helm: Any, kube: Any) -> None:
+        self.chart, self.base, self.packaged, self.info = chart, base, packaged, info
+        self.values_text, self.helm, self.kube = values_text, helm, kube
+        self.templates: dict[str, str | None] = {}  # chart-relative path -> text (own templates)
+        self._texts: dict[str, str | None] = {}  # source -> text
+        self._shown: dict[str, str] = {}  # shown path -> source
+        self.merged: dict[str, Any] = {}  # the values of the first render
+        path, abspath = str(unit.path).rstrip("/"), str(unit.abspath).rstrip("/")
+        if path in ("", "."):
+            self.root: str | None = abspath
+        elif not os.path.isabs(path) and abspath.endswith("/" + path):
+            self.root = abspath[: -len(path) - 1] or "/"
+        else:
+            self.root = None
+
+    def render(self, overlay: dict[str, Any] | None, *, origins: bool) -> Any:
+        helm = self.helm
+        result = render(
+            self.chart,
+            values_files=[Path(v) for v in helm.values],
+            set_values=helm.set,
+            extra_values=overlay,
+            release=helm.release_name,
+            namespace=helm.namespace,
+            timeout=helm.timeout,
+            chart_dirs=[Path(d) for d in helm.chart_dirs],
+            backend=helm.backend,
+            info=self.info,
+            origins=origins,
         )
+        if not self.merged and result.values:
+            self.merged = result.values
+        return result
+
+    def shown(self, source: str) -> str:
+        """The path a finding in template ``source`` is reported on (one a user can open)."""
+        if os.path.isabs(source):
+            if self.root is not None and within(source, self.root):
+                shown = Path(os.path.relpath(os.path.realpath(source), os.path.realpath(self.root))).as_posix()
+            else:
+                shown = Path(source).as_posix()
+        else:
+            shown = f"{self.base}/{source}"
+        self._shown[shown] = source
+        return shown
+
+    def source_text(self, source: str) -> str | None:
+        if source not in self._texts:
+            path = Path(source) if os.path.isabs(source) else self.chart / source
+            text = _read(path)
+            self._texts[source] = text
+            if not os.path.isabs(source):
+                self.templates[source] = text
+        return self._texts[source]
+
+    def text_of_shown(self, shown: str) -> str | None:
+        source = self._shown.get(shown)
+        if source is None and shown.startswith(self.base + "/") and not self.packaged:
+            source = shown[len(self.base) + 1 :]
+        return self.source_text(source) if source is not None else None
+
+    def _dependency_entry(self, template: str) -> tuple[str, int] | None:
+        """For a template of a subchart that is not on disk (a vendored archive): the subchart's
+        entry in the parent's Chart.yaml (or requirements.yaml)."""
+        parts = template.split("/")
+        if len(parts) < 3 or parts[0] != "charts":
+            return None
+        name = parts[1]
+        for dep in self.info.dependencies:
+            if name in (dep.get("alias"), dep.get("name")):
+                return str(dep.get("_file") or "Chart.yaml"), int(dep.get("_line") or 1)
+        return "Chart.yaml", 1
+
+    def lint_doc(self, doc: RenderedDoc, objs: list[Any], everything: list[Any], result: Any):  # type: ignore[no-untyped-def]
+        if not objs:
+            return
+        sources: dict[int, str] = result.sources
+        origins = doc.origins
+        for finding, ignores, path in self.kube.analyze_documents(self.base, objs, everything):
+            obj = next((d for d in objs if finding.logical is not None and _obj_id(d.data)[0] == finding.logical.kind and (_obj_id(d.data)[2] or None) == (finding.logical.name or None)), objs[0])
+            rendered = finding.region.line
+            must = _must_set(finding.message)
+            if must is not None:
+                # the deepest part of the key the finding asks for that the output has
+                span, _ = locate(obj, [*_base_path(path, must[0]), *must[0]])
+                rendered = span.line
+            message = finding.message
+            related: list[Related] = []
+            origin = _origin_at(origins, rendered) if origins else None
+            shown: str
+            region: Region
+            if origin is not None and origin.file in sources:
+                source = sources[origin.file]
+                shown = self.shown(source)
+                region = Region.point(origin.line, self._column(source, origin.line))
+                own_path = _own_path(doc.template)
+                caller = None
+                if not source.endswith(own_path):
+                    caller = _caller(origins, rendered, {i for i, src in sources.items() if src.endswith(own_path)})
+                if caller is not None:
+                    csrc = sources[caller.file]
+                    related.append(Related(self.shown(csrc), Region.point(caller.line, self._column(csrc, caller.line)), "included from here"))
+            else:
+                first = next((marks[0] for marks in origins if marks and marks[0].file in sources), None)
+                if first is not None:
+                    shown = self.shown(sources[first.file])
+                    region = Region.point(first.line, self._column(sources[first.file], first.line))
+                elif self.packaged:
+                    shown, region = self.base, Region.point(1)
+                    message = f"{doc.template}: {message}"
+                elif (self.chart / doc.template).is_file():
+                    shown, region = self.shown(doc.template), Region.point(1)
+                else:
+                    entry = self._dependency_entry(doc.template) or ("Chart.yaml", 1)
+                    shown, region = self.shown(entry[0]), Region.point(entry[1])
+                    message = f"{doc.template}: {message}"
+            related.insert(0, Related(shown, None, f"rendered {doc.template} (document {doc.index + 1}) line {finding.region.line}"))
+            request = None
+            if must is not None and origins and not self.packaged:
+                request = self._request(doc, obj, path, must, finding, sources)
+            yield _Found(
+                replace(
+                    finding,
+                    path=shown,
+                    region=region,
+                    message=message,
+                    related=tuple(related),
+                    fingerprint=f"{self.base}:{doc.template}:{finding.fingerprint}",
+                ),
+                finding.fingerprint,
+                # the annotations' lines are the rendered document's, not the template's: drop
+                # them (suppress.apply then matches a template's annotation to its findings by code)
+                tuple((code, reason) for code, reason in ignores),
+                request,
+            )
+
+    def _column(self, source: str, line: int) -> int:
+        text = self.source_text(source)
+        if text is None:
+            return 1
+        lines = text.splitlines()
+        if not 0 < line <= len(lines):
+            return 1
+        here = lines[line - 1]
+        return len(here) - len(here.lstrip()) + 1
+
+    def _request(self, doc: RenderedDoc, obj: Any, path: Sequence[Any], must: tuple[list[str], Any], finding: Finding, sources: dict[int, str]) -> _HintRequest | None:
+        keys, value = must
+        path = _base_path(path, keys)
+        whole = node_span(obj, list(path))
+        if whole is None:
+            return None
+        node_path = list(path)
+        for key in keys:
+            if node_span(obj, [*node_path, key]) is None:
+                break
+            node_path.append(key)
+        near_span = node_span(obj, node_path) or whole
+        key_line, _ = locate(obj, node_path)
+        parts = doc.template.split("/")
+        prefix: list[str] = []
+        while len(parts) >= 3 and parts[0] == "charts":
+            prefix.append(parts[1])
+            parts = parts[2:]
+        return _HintRequest(
+            obj,
+            tuple(path),
+            keys,
+            value,
+            prefix,
+            _lines_by_source(doc.origins, sources, min(key_line.line, near_span.line), near_span.end_line),
+            _lines_by_source(doc.origins, sources, whole.line, whole.end_line),
+            finding.rule_id,
+            finding.message,
+            (finding.logical.kind, finding.logical.namespace or "", finding.logical.name or "") if finding.logical else _obj_id(obj.data),
+            doc.template,
+        )
+
+
+# --------------------------------------------------------------------------- values hints
+
+_NAMED = re.compile(r'containers? ((?:"[^"]+"(?:,\s*|\s+and\s+)?)+)')
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _containers(message: str) -> set[str]:
+    """The container names a Pod Security message is about."""
+    return {name for m in _NAMED.finditer(message) for name in _QUOTED.findall(m.group(1))}
+
+_HINT_RENDERS = 16  # renders per chart spent on checking hints
+_CANDIDATES = 8  # values keys tried per finding
+
+
+def _nest(keys: Sequence[str], value: Any) -> dict[str, Any]:
+    out: Any = value
+    for key in reversed(keys):
+        out = {key: out}
+    return out
+
+
+def _merge(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a or {})
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _lookup(values: Any, keys: Sequence[str]) -> tuple[bool, Any]:
+    for key in keys:
+        if not isinstance(values, dict) or key not in values:
+            return False, None
+        values = values[key]
+    return True, values
+
+
+class _Hints:
+    """"set K: V in values.yaml" only where rendering the chart again with that value made the
+    finding go away (and left its object in place); no hint where no single key does."""
+
+    def __init__(self, ctx: _Chart) -> None:
+        self.ctx = ctx
+        self.cache: dict[str, tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None] = {}
+        self.renders = 0
+
+    def attach(self, item: _Found) -> Finding:
+        req = item.request
+        finding = item.finding
+        if req is None:
+            return finding
+        key = self._find(req, item.overlay)
+        if key is None:
+            return finding
+        dotted = ".".join(key)
+        shown = json.dumps(req.value) if not isinstance(req.value, str) else req.value
+        related = list(finding.related)
+        values_text = self.ctx.values_text
+        if values_text is not None:
+            line = _values_line(values_text, dotted) or 1
+            related.append(Related(f"{self.ctx.base}/values.yaml", Region.point(line), f"value `{dotted}`"))
+        return replace(finding, message=f"{finding.message} (set `{dotted}: {shown}` in values.yaml)", related=tuple(related))
+
+    def _candidates(self, req: _HintRequest) -> list[list[str]]:
+        refs: list[str] = []
+        for ranges in (req.near, req.around):
+            for source, (lo, hi) in ranges.items():
+                text = self.ctx.source_text(source)
+                if text is None:
+                    continue
+                for line in text.splitlines()[lo - 1 : hi]:
+                    for m in _VALUES_REF.finditer(line):
+                        ref = m.group(1)[1:]
+                        if ref not in refs:
+                            refs.append(ref)
+        depth = 0
+        for key in req.keys:
+            if node_span(req.doc, [*req.obj_path, *req.keys[: depth + 1]]) is None:
+                break
+            depth += 1
+        scope = req.prefix
+        # where the value may sit: first the level the output stops at, then deeper (a value
+        # left out while empty: `{{- with .Values.x }}`), then shallower
+        levels = [*range(depth, len(req.keys)), *range(depth - 1, -1, -1)]
+        out: list[list[str]] = []
+        for ref in refs:
+            base = [*scope, *ref.split(".")]
+            exists, current = _lookup(self.ctx.merged, base)
+            if not exists or not (current is None or isinstance(current, dict)):
+                continue  # only a map the chart already has can take the key
+            for j in levels:
+                cand = [*base, *req.keys[j:]]
+                if cand not in out:
+                    out.append(cand)
+        return out[:_CANDIDATES]
+
+    def _find(self, req: _HintRequest, overlay: dict[str, Any] | None) -> list[str] | None:
+        for cand in self._candidates(req):
+            seen = self._render(overlay, _nest(cand, req.value), req.template)
+            if seen is None:
+                continue
+            objects, findings = seen
+            if req.obj not in objects:
+                continue  # the value removed the object: not a fix
+            # gone when no finding of the rule on the object names any of its containers (the
+            # finding's place in the output may move: compare names, not paths)
+            names = _containers(req.message)
+            if not any(rule == req.rule_id and obj == req.obj and (not names or names & _containers(m)) for rule, obj, m in findings):
+                return cand
+        return None
+
+    def _render(self, overlay: dict[str, Any] | None, extra: dict[str, Any], template: str) -> tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None:
+        merged = _merge(overlay, extra)
+        key = json.dumps([template, merged], sort_keys=True, default=str)
+        if key in self.cache:
+            return self.cache[key]
+        if self.renders >= _HINT_RENDERS:
+            return None
+        self.renders += 1
+        result = self.ctx.render(merged, origins=False)
+        seen: tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None = None
+        if not any(p.severity == "error" for p in result.problems):
+            # only the template that wrote the object is analysed again (with the whole chart
+            # as context for the rules that look across objects)
+            objs: list[Any] = []
+            mine: list[Any] = []
+            for doc in result.docs:
+                loaded = [d for d in load_documents(doc.text).documents if is_object(d.data)]
+                objs.extend(loaded)
+                if doc.template == template:
+                    mine.extend(loaded)
+            found = {
+                (f.rule_id, (f.logical.kind, f.logical.namespace or "", f.logical.name or "") if f.logical else ("", "", ""), f.message)
+                for f, _, _ in self.ctx.kube.analyze_documents(self.ctx.base, mine, objs)
+            }
+            seen = ({_obj_id(d.data) for d in mine}, found)
+        self.cache[key] = seen
+        return seen

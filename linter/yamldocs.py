@@ -909,3 +909,13 @@ def value_span(doc: Document, path: Sequence[str | int]) -> Span | None:
 def has_template_syntax(text: str) -> bool:
     """True when the text contains template syntax (``{{``), as Helm templates do."""
     return "{{" in text
+
+
+def node_span(doc: Document, path: Sequence[str | int]) -> Span | None:
+    """Span of the whole node at ``path`` (its value, all lines of a mapping or a list item),
+    or None if the path does not exist."""
+    try:
+        node, _via_key, found = _walk(doc, path)
+    except Exception:  # pragma: no cover - opaque/foreign root
+        return None
+    return _node_span(node) if found else None
