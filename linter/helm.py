@@ -2464,12 +2464,16 @@ def _unmarked(resp: dict, nonce: str | None) -> dict:
 _LINT_SEVERITY = {3: "error", 2: "warning", 1: "note", 0: "note"}
 
 
-def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0, tree: Path | None = None) -> list[HelmProblem]:
+def lint_chart(
+    chart: Path, values: dict | None = None, *, timeout: float = 30.0, tree: Path | None = None, chart_dirs: Sequence[Path] = ()
+) -> list[HelmProblem]:
     """Helm's own lint messages (``helm_python.lint``) as problems of kind
     ``lint``.  Runs in the worker when ``timeout > 0`` (lint renders the
     templates, so it can loop too).  Without helm_python: no messages.
     ``tree`` (default :data:`SCAN_TREE`): a chart with symbolic links leading outside it is
-    linted from a copy without them (:func:`render` reports the refusals)."""
+    linted from a copy without them (:func:`render` reports the refusals). ``chart_dirs``:
+    dependencies are taken from there as :func:`render` takes them, so Helm's lint sees the
+    chart that is rendered."""
     chart = Path(chart)
     if chart.name == "Chart.yaml" and chart.is_file():
         chart = chart.parent
@@ -2477,11 +2481,17 @@ def lint_chart(chart: Path, values: dict | None = None, *, timeout: float = 30.0
         return []
     if tree is None:
         tree = SCAN_TREE.get()
-    if tree is not None and chart.is_dir() and outside_links(chart, tree):
+    plan = _Plan()
+    if chart_dirs and chart.is_dir():
+        try:
+            plan = _plan_dependencies(chart_info(chart), False, [Path(d) for d in chart_dirs], tree)
+        except (OSError, HelmChartError):
+            plan = _Plan()
+    if chart.is_dir() and (plan.add or (tree is not None and outside_links(chart, tree))):
         with _temporary_directory() as tmp:
             try:
-                staged = _assemble(chart, False, None, _Plan(), Path(tmp), tree)
-            except (OSError, HelmChartError, ValueError):
+                staged = _assemble(chart, False, None, _Plan(add=plan.add), Path(tmp), tree)
+            except (OSError, HelmChartError, ValueError, tarfile.TarError):
                 return []
             problems = _lint_chart(staged, values, timeout)
         return [HelmProblem(p.path, p.line, p.message.replace(str(staged), str(chart)), p.kind, p.severity) for p in problems]

@@ -12,8 +12,9 @@ marker on it: the template line that wrote the line's first text.
 
 Which lines get a marker: a line that ends outside any action, whose last action does not trim
 the newline (``-}}``), and that writes YAML: a mapping key or list item of literal text, or
-(outside ``define``) an action that outputs (``toYaml``, ``include``, a value). Lines of named
-templates that only output a value (a name, a ``true``) are left alone: their output is
+(outside ``define``) an action that outputs (``toYaml``, ``include``, a value), or (inside) one
+that writes indented lines (``| nindent 8``). Lines of named templates that only output a value
+(a name, a ``true``) are left alone: their output is
 compared, truncated and hashed by the templates that call them. Lines without a marker in the
 output (the lines ``toYaml`` writes) belong to the next marker below them, the line that
 emitted them.
@@ -75,6 +76,7 @@ _OUTSIDE = re.compile(r"\{\{|\n")
 _INSIDE = re.compile(r"\}\}|[\"'`\n]")
 _IN_STRING = {'"': re.compile(r'\\.|"|\n', re.S), "'": re.compile(r"\\.|'|\n", re.S), "`": re.compile(r"`|\n")}
 _BLANK = " \t\r"
+_BLOCK_OUTPUT = re.compile(r"\|\s*n?indent\b")
 
 
 def instrument(text: str, file: int, nonce: str) -> str:
@@ -93,6 +95,7 @@ def instrument(text: str, file: int, nonce: str) -> str:
     first_literal: int | None = None  # offset of the line's first literal text, before any action
     seen_action = False
     spans_lines = False  # an action or string of this line started on an earlier line
+    blocks = False  # an action of this line writes indented lines (`| nindent 8`): YAML, not a value
     while i < n:
         m = _OUTSIDE.search(text, i)
         end = m.start() if m else n
@@ -110,7 +113,7 @@ def instrument(text: str, file: int, nonce: str) -> str:
             line = text[line_start:end]
             in_define = bool({"define", "block"} & set(stack))
             joined = "".join(literal).replace("\r", "")
-            if not spans_lines and _writes_yaml(joined, outputs, in_define, line):
+            if not spans_lines and _writes_yaml(joined, outputs, in_define and not blocks, line):
                 if first_literal is not None and not in_define and _KEY_OR_ITEM.match(joined) and not trims_newline:
                     # also before the key: its value may start on the next output line
                     # (`key: {{- toYaml . | nindent 4 }}`); not in a named template, whose
@@ -131,6 +134,7 @@ def instrument(text: str, file: int, nonce: str) -> str:
             first_literal = None
             seen_action = False
             spans_lines = False
+            blocks = False
             continue
         # an action: find its end, skipping strings
         seen_action = True
@@ -185,6 +189,7 @@ def instrument(text: str, file: int, nonce: str) -> str:
             stack.pop()
         elif kind == "output":
             outputs = True
+            blocks = blocks or bool(_BLOCK_OUTPUT.search(inner))
             literal.append("\x00")
         trims_newline = trim_right
         if "\n" in body:

@@ -76,7 +76,17 @@ def _problem_finding(base: str, p: HelmProblem, profile: str) -> Finding:
         severity = "note"  # a built-in profile the chart cannot render (its own `fail`/`required`)
     where = f"{base}/{p.path}" if p.path else base
     prefix = f"value set `{profile}`: " if profile != "defaults" else ""
-    return Finding(CHART_ERROR, where, Region.point(max(1, p.line)), f"{prefix}{p.message}", severity, fingerprint=f"{p.kind}:{p.path}")
+    message = f"{prefix}{p.message}"
+    properties: tuple[tuple[str, str], ...] = ()
+    if len(message) > _MESSAGE_LIMIT:
+        # Helm quotes whole templates or documents in some errors: the message stays short and
+        # the full text goes into the result's properties
+        properties = (("pitfall/detail", message),)
+        message = message[: _MESSAGE_LIMIT - 1].rstrip() + "…"
+    return Finding(CHART_ERROR, where, Region.point(max(1, p.line)), message, severity, fingerprint=f"{p.kind}:{p.path}", properties=properties)
+
+
+_MESSAGE_LIMIT = 600  # characters of a chart problem's message
 
 
 def scan_tree(unit: Any, settings: Any) -> Path:
@@ -120,7 +130,8 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         info = chart_info(chart)
     except HelmChartError as exc:
         f = Finding(CHART_ERROR, f"{base}/{exc.path}" if not packaged else base, Region.point(max(1, exc.line or 1)), f"invalid chart: {exc.message}", "error", fingerprint="invalid-chart")
-        return UnitResult(base, (f,), (Notification(f.message, "error", f.path, CHART_ERROR),))
+        # the run says so whatever is selected; the finding only where LNT002 is selected
+        return UnitResult(base, (f,) if CHART_ERROR in ruleset.by_id else (), (Notification(f.message, "error", f.path, CHART_ERROR),))
     if info.type == "library":
         return UnitResult(base, ())
     values_text = None if packaged else _read(chart / "values.yaml")
@@ -161,7 +172,7 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
                     item.profiles.append(profile)
                     item.overlay = overlay
                     found[k] = item
-    findings: list[Finding] = list(problems)
+    findings: list[Finding] = list(problems) if CHART_ERROR in ruleset.by_id else []
     findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults, ctx.templates))
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
     multi = len(sets) > 1
@@ -195,6 +206,7 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
             )
         )
     notes = tuple(Notification(f.message, "error" if f.severity == "error" else "note", f.path, CHART_ERROR) for f in problems)
+    notes += tuple(Notification(message, "error", base) for message in ctx.rule_errors)
     return UnitResult(base, tuple(sorted(out, key=Finding.sort_key)), notes)
 
 
@@ -306,6 +318,17 @@ def _lines_by_source(origins: Sequence[tuple[Origin, ...] | None], sources: dict
     return out
 
 
+def _direct_value(text: str | None, line: int, key: str) -> str | None:
+    """``X`` when template ``line`` is ``key: {{ .Values.X }}`` (a pipe such as ``| quote`` allowed)."""
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    m = re.match(rf"^\s*(?:-\s+)?[\"']?{re.escape(key)}[\"']?\s*:\s*\{{\{{-?\s*\$?\.Values\.([\w.-]+)\s*(?:\|[^}}]*)?-?\}}\}}\s*$", lines[line - 1])
+    return m.group(1) if m else None
+
+
 def _base_path(path: Sequence[Any], keys: Sequence[str]) -> list[Any]:
     """The object path a "must set" key is relative to: a finding's path may already end with
     the start of the key (``...containers/0/securityContext``)."""
@@ -329,6 +352,7 @@ class _Chart:
         self._texts: dict[str, str | None] = {}  # source -> text
         self._shown: dict[str, str] = {}  # shown path -> source
         self.merged: dict[str, Any] = {}  # the values of the first render
+        self.rule_errors: list[str] = []  # rules that raised on a rendered object
         path, abspath = str(unit.path).rstrip("/"), str(unit.abspath).rstrip("/")
         if path in ("", "."):
             self.root: str | None = abspath
@@ -400,7 +424,8 @@ class _Chart:
             return
         sources: dict[int, str] = result.sources
         origins = doc.origins
-        for finding, ignores, path in self.kube.analyze_documents(self.base, objs, everything):
+        errors: list[tuple[str, Region]] = []
+        for finding, ignores, path in self.kube.analyze_documents(self.base, objs, everything, errors=errors):
             obj = next((d for d in objs if finding.logical is not None and _obj_id(d.data)[0] == finding.logical.kind and (_obj_id(d.data)[2] or None) == (finding.logical.name or None)), objs[0])
             rendered = finding.region.line
             must = _must_set(finding.message)
@@ -439,6 +464,14 @@ class _Chart:
                     shown, region = self.shown(entry[0]), Region.point(entry[1])
                     message = f"{doc.template}: {message}"
             related.insert(0, Related(shown, None, f"rendered {doc.template} (document {doc.index + 1}) line {finding.region.line}"))
+            if origin is not None and origin.file in sources and path and isinstance(path[-1], str) and self.values_text is not None:
+                # the offending scalar comes straight from one value: its line is a related
+                # location (a fact about the template, not a hint)
+                ref = _direct_value(self.source_text(sources[origin.file]), origin.line, path[-1])
+                if ref is not None and not doc.template.startswith("charts/"):
+                    vline = _values_line(self.values_text, ref)
+                    if vline is not None:
+                        related.append(Related(f"{self.base}/values.yaml", Region.point(vline), f"value `{ref}`"))
             request = None
             if must is not None and origins and not self.packaged:
                 request = self._request(doc, obj, path, must, finding, sources)
@@ -457,6 +490,11 @@ class _Chart:
                 tuple((code, reason) for code, reason in ignores),
                 request,
             )
+
+        for message, _region in errors:
+            note = f"{self.base}: {doc.template} (document {doc.index + 1}): {message}"
+            if note not in self.rule_errors:
+                self.rule_errors.append(note)
 
     def _column(self, source: str, line: int) -> int:
         text = self.source_text(source)
@@ -511,8 +549,8 @@ def _containers(message: str) -> set[str]:
     """The container names a Pod Security message is about."""
     return {name for m in _NAMED.finditer(message) for name in _QUOTED.findall(m.group(1))}
 
-_HINT_RENDERS = 16  # renders per chart spent on checking hints
-_CANDIDATES = 8  # values keys tried per finding
+_HINT_RENDERS = 12  # renders per chart spent on checking hints
+_CANDIDATES = 6  # values keys tried per finding
 
 
 def _nest(keys: Sequence[str], value: Any) -> dict[str, Any]:
@@ -561,7 +599,22 @@ class _Hints:
         if values_text is not None:
             line = _values_line(values_text, dotted) or 1
             related.append(Related(f"{self.ctx.base}/values.yaml", Region.point(line), f"value `{dotted}`"))
-        return replace(finding, message=f"{finding.message} (set `{dotted}: {shown}` in values.yaml)", related=tuple(related))
+        fix = None
+        target = f"{self.ctx.base}/values.yaml"
+        if values_text is not None:
+            from .yamlfix import values_fix
+
+            # unsafe like the manifest fixes: the workload may rely on what the value forbids
+            fix = values_fix(target, values_text, dotted, req.value, f"Set `{dotted}: {shown}` in values.yaml", "unsafe")
+            if fix is not None:
+                fix = replace(fix, path=target)
+        return replace(
+            finding,
+            message=f"{finding.message} (set `{dotted}: {shown}` in values.yaml)",
+            related=tuple(related),
+            fix=fix,
+            properties=(*finding.properties, ("pitfall/values-key", dotted), ("pitfall/values-value", json.dumps(req.value))),
+        )
 
     def _candidates(self, req: _HintRequest) -> list[list[str]]:
         refs: list[str] = []
@@ -622,18 +675,12 @@ class _Hints:
         result = self.ctx.render(merged, origins=False)
         seen: tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None = None
         if not any(p.severity == "error" for p in result.problems):
-            # only the template that wrote the object is analysed again (with the whole chart
-            # as context for the rules that look across objects)
-            objs: list[Any] = []
-            mine: list[Any] = []
-            for doc in result.docs:
-                loaded = [d for d in load_documents(doc.text).documents if is_object(d.data)]
-                objs.extend(loaded)
-                if doc.template == template:
-                    mine.extend(loaded)
+            # only the template that wrote the object is analysed again: a "must set" finding
+            # is about the object itself
+            mine = [d for doc in result.docs if doc.template == template for d in load_documents(doc.text).documents if is_object(d.data)]
             found = {
                 (f.rule_id, (f.logical.kind, f.logical.namespace or "", f.logical.name or "") if f.logical else ("", "", ""), f.message)
-                for f, _, _ in self.ctx.kube.analyze_documents(self.ctx.base, mine, objs)
+                for f, _, _ in self.ctx.kube.analyze_documents(self.ctx.base, mine, mine)
             }
             seen = ({_obj_id(d.data) for d in mine}, found)
         self.cache[key] = seen

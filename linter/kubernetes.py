@@ -90,6 +90,11 @@ class CheckContext:
     def namespace(self) -> str | None:
         return _meta(self.obj).get("namespace")
 
+    @property
+    def display_name(self) -> str:
+        """The name to show in messages (see ``display_name``)."""
+        return display_name(self.obj)
+
     def targets(self, scope: str) -> list[Target]:
         return scoped(self.obj, scope)
 
@@ -97,6 +102,19 @@ class CheckContext:
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
     m = obj.get("metadata")
     return m if isinstance(m, dict) else {}
+
+
+def display_name(obj: dict[str, Any]) -> str:
+    """``metadata.name``; for an object named by the API server from ``generateName`` (Jobs and
+    Pods created with ``kubectl create``, Helm hooks) that prefix and ``*``; else ``?``."""
+    meta = _meta(obj)
+    name = meta.get("name")
+    if isinstance(name, str) and name:
+        return name
+    prefix = meta.get("generateName")
+    if isinstance(prefix, str) and prefix:
+        return f"{prefix}*"
+    return "?"
 
 
 def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
@@ -180,6 +198,8 @@ class Problem:
 @dataclass
 class KubeResult:
     findings: list[tuple[Finding, tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    # a rule that raised on an object: (message naming the rule and object, the object's region)
+    rule_errors: list[tuple[str, Region]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
 
@@ -227,16 +247,25 @@ class KubeRuleSet:
             # wherever they are
             if manifest or p.kind in ("alias-bomb", "too-deep"):
                 result.problems.append(Problem(p.message, _region(p.span)))
-        result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs))
+        errors: list[tuple[str, Region]] = []
+        result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs, errors=errors))
+        result.rule_errors.extend(errors)
         return result
 
     def analyze_documents(
-        self, path: str, docs: Sequence[Document], context: Sequence[Document] | None = None
+        self,
+        path: str,
+        docs: Sequence[Document],
+        context: Sequence[Document] | None = None,
+        *,
+        errors: list[tuple[str, Region]] | None = None,
     ) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...], Path_]]:
         """(finding, annotation ignores of its object, the object path it is about) per hit.
 
         ``context`` is every document cross-object rules may look at (all the rendered
-        documents of a chart); by default the documents of this file.
+        documents of a chart); by default the documents of this file. A rule that raises on an
+        object is reported in ``errors`` (message naming the rule and the object, region of the
+        object) and the other rules and objects go on; without ``errors`` it is ignored.
         """
         everything = docs if context is None else context
         for doc in docs:
@@ -248,7 +277,14 @@ class KubeRuleSet:
             for c in self.rules:
                 if c.kinds is not None and kind not in c.kinds:
                     continue
-                for hit in self._hits(c, doc, obj, everything):
+                try:
+                    hits = list(self._hits(c, doc, obj, everything))
+                except Exception as exc:  # a rule's bug must not pass the object silently
+                    if errors is not None:
+                        name = logical.name or "?"
+                        errors.append((f"internal error in rule {c.rule.id} on {kind} `{name}`: {type(exc).__name__}: {exc}", _region(doc.span)))
+                    continue
+                for hit in hits:
                     span, _ = locate(doc, hit.path)
                     ident = "/".join(str(p) for p in hit.path)
                     f = Finding(
@@ -286,7 +322,7 @@ class KubeRuleSet:
                 seen_paths.add(full)
                 fmt = {
                     "kind": obj.get("kind", ""),
-                    "name": meta.get("name", ""),
+                    "name": display_name(obj),
                     "namespace": meta.get("namespace", "") or "",
                     "container": target.container or "",
                     "detail": error.message,

@@ -37,6 +37,8 @@ class Fix:
     title: str
     applicability: str  # "safe" | "unsafe"
     edits: tuple[Edit, ...]
+    # the file the edits apply to when it is not the finding's (a chart's values.yaml)
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class Finding:
     related: tuple[Related, ...] = ()
     # identity material for SARIF partialFingerprints; never the line number
     fingerprint: str = ""
+    # more about the finding than its message says (SARIF result properties), e.g. the full
+    # text of a long tool message: (name, text) pairs
+    properties: tuple[tuple[str, str], ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.region.line, self.region.column, self.rule_id, self.message)

@@ -449,7 +449,10 @@ def select_rules(
                 continue
             best_on = max((_matches(s, rule) for s in on if not (rule.opt_in and s == "ALL")), default=0)
             best_off = max((_matches(s, rule) for s in ignore), default=0)
-            always = rule.target == "tool" and rule.id in ("LNT001", "LNT002")
+            # a file that cannot be read or parsed is reported whatever is selected (its other
+            # findings are lost); a chart's problems (LNT002) are a rule like the others, and
+            # a chart that does not render is still a notification of the run
+            always = rule.target == "tool" and rule.id == "LNT001"
             if always and best_off < 100:
                 chosen.append(rule)
             elif best_on and best_on > best_off:

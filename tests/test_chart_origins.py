@@ -363,3 +363,65 @@ def test_instrument_skips_actions_and_trimmed_lines():
     clean, origins = helmorigin.strip(marked, "n")
     assert clean == text
     assert [o[0].line if o else None for o in origins] == [None, None, None, 4, 5, 6, None]
+
+
+def test_block_written_inside_a_named_template_maps_to_the_line_that_writes_it(proj, capsys):
+    write(
+        proj,
+        {
+            "app/Chart.yaml": CHART,
+            "app/values.yaml": "init:\n  - name: wait\n    image: busybox\n    securityContext:\n      privileged: true\n",
+            "app/templates/_pod.tpl": """\
+{{- define "app.pod" -}}
+spec:
+  initContainers:
+    {{- toYaml .Values.init | nindent 4 }}
+  containers:
+    - name: app
+      image: app:1
+  volumes: []
+{{- end }}
+""",
+            "app/templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n{{ include \"app.pod\" . }}\n",
+        },
+    )
+    [f] = check(capsys, "app", "--select", "PSA201")
+    assert (f["filename"], f["location"]["row"]) == ("app/templates/_pod.tpl", 4)
+
+
+def test_verified_hints_are_unsafe_fixes_of_values_yaml(proj, capsys):
+    values = "# app values\nimage: app:1   # pinned\nsecurityContext:\n  runAsUser: 1000\n"
+    write(
+        proj,
+        {
+            "app/Chart.yaml": CHART,
+            "app/values.yaml": values,
+            "app/templates/pod.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: app
+      image: {{ .Values.image }}
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+""",
+        },
+    )
+    args = ("app", "--select", "PSA213,PSA214", "--helm-profiles", "defaults")
+    _, doc = sarif(capsys, *args)
+    for res in doc["runs"][0]["results"]:
+        (change,) = res["fixes"][0]["artifactChanges"]
+        assert change["artifactLocation"]["uri"] == "app/values.yaml"
+        assert res["properties"]["fixApplicability"] == "unsafe"
+    code, out, _ = run(capsys, "check", *args, "--diff")  # unsafe fixes need --unsafe-fixes
+    assert out == "" and (proj / "app/values.yaml").read_text() == values
+    code, out, _ = run(capsys, "check", *args, "--diff", "--unsafe-fixes")
+    assert "+  allowPrivilegeEscalation: false" in out and (proj / "app/values.yaml").read_text() == values
+    code, out, _ = run(capsys, "check", *args, "--fix", "--unsafe-fixes")
+    assert code == 0
+    fixed = (proj / "app/values.yaml").read_text()
+    assert fixed.startswith(values)  # comments and the rest kept, keys added below
+    assert check(capsys, *args) == []

@@ -178,3 +178,39 @@ def test_chart_defaults_are_read_as_a_yaml_load_reads_them():
     assert _values_defaults("a: 1\n---\nb: 2\n") == {}  # not one document
     assert _values_defaults("a: [1\n") == {}  # not YAML
     assert _values_line("a: 1\nb:\n  c: 2\na: 3\n", "b.c") == 3
+
+
+def test_helm_lint_sees_dependencies_from_chart_dirs(proj, capsys):
+    write(
+        proj,
+        {
+            "app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\nicon: https://example.com/i.png\n"
+            "dependencies:\n  - name: sub\n    version: 0.1.0\n    repository: https://charts.example.com\n",
+            "app/values.yaml": "{}\n",
+            "app/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+            "store/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            "store/sub/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n",
+        },
+    )
+    code, doc = findings(capsys, "app", "--select", "HLM201")
+    assert [f["message"] for f in doc["findings"]] == ["helm lint: chart directory is missing these dependencies: sub"]
+    write(proj, {".pitfall.toml": '[helm]\nchart-dirs = ["store"]\n'})
+    code, doc = findings(capsys, "app", "--select", "HLM201")
+    assert doc["findings"] == [] and code == 0
+
+
+def test_chart_problems_follow_select_and_still_tell_the_run(proj, capsys):
+    write(proj, {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "c/templates/x.yaml": "x: {{ .Values.a.b.c }}\n"})
+    code, out, err = run(capsys, "check", "c", "--select", "PSA")
+    assert code == 0 and "LNT002" not in out
+    assert "c/templates/x.yaml: " in err and "nil pointer" in err
+    code, out, err = run(capsys, "check", "c", "--select", "LNT002")
+    assert code == 1 and "LNT002" in out
+
+
+def test_long_chart_problem_keeps_a_short_message_and_the_full_text_in_properties(proj, capsys):
+    write(proj, {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "c/templates/x.yaml": '{{ fail (repeat 2000 "x") }}\n'})
+    _, doc = sarif(capsys, "c", "--select", "LNT002", "--helm-profiles", "defaults")
+    [res] = doc["runs"][0]["results"]
+    assert len(res["message"]["text"]) <= 600 and res["message"]["text"].endswith("…")
+    assert "x" * 2000 in res["properties"]["pitfall/detail"]

@@ -944,3 +944,27 @@ def test_probe_defaults_and_identical_probes(tmp_path, capsys):
     assert_exact(path, findings, {13: "livenessProbe", 19: "timeoutSeconds"})
     (timeout,) = [f for f in findings if f["code"] == "PRB203"]
     assert timeout["message"].endswith("startupProbe timeoutSeconds 10 is not below periodSeconds 10 (the default)")
+
+
+def test_a_rule_that_raises_is_an_internal_error_naming_it_and_the_rest_is_reported(tmp_path, monkeypatch, capsys):
+    from helpers import run as run_cli
+
+    from linter.checks import pss
+
+    real = pss._run
+
+    def broken(check, entry, pod):
+        if check == "privileged":
+            raise TypeError("boom")
+        return real(check, entry, pod)
+
+    monkeypatch.setattr(pss, "_run", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+        "        - name: app\n          image: app:1\n          securityContext:\n            privileged: true\n"
+    )
+    code, out, err = run_cli(capsys, "check", "pod.yaml", "--select", "PSA201,PRB202", "--no-cache")
+    assert "pod.yaml:1: internal error in rule PSA201 on Deployment `web`: TypeError: boom" in err, (out, err)
+    assert "PRB202" in out and "PSA201" not in out

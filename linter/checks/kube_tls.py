@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +40,8 @@ def _host_covered(host: str, patterns: list[str]) -> bool:
 
 
 def ingress_host_without_tls(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS201: a host of `spec.rules` that no `spec.tls[].hosts` covers."""
+    """TLS201: a host of `spec.rules` that no `spec.tls[].hosts` covers, or a rule without a host
+    in an Ingress without `spec.tls`."""
     annotations = as_dict(as_dict(ctx.obj.get("metadata")).get("annotations"))
     if any(key in annotations for key in TLS_ELSEWHERE):
         return
@@ -50,10 +52,16 @@ def ingress_host_without_tls(ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(entry, dict) and not hosts:
             return  # a tls entry without hosts: the controller applies it to every host
         patterns.extend(h for h in as_list(hosts) if isinstance(h, str))
+    tls = any(isinstance(entry, dict) for entry in as_list(spec.get("tls")))
     for i, rule in enumerate(as_list(spec.get("rules"))):
         host = as_dict(rule).get("host")
-        if isinstance(host, str) and host and not _host_covered(host, patterns):
-            yield Hit(("spec", "rules", i, "host"), message(ctx, host=host))
+        if isinstance(host, str) and host:
+            if not _host_covered(host, patterns):
+                yield Hit(("spec", "rules", i, "host"), message(ctx, target=f"host `{host}`"))
+        elif isinstance(rule, dict) and not tls:
+            # a rule without a host matches every host; with no `tls` entry at all nothing of
+            # this Ingress is served over HTTPS
+            yield Hit(("spec", "rules", i), message(ctx, target="the rule without a host (every host)"))
 
 
 def ingress_tls_without_secret(ctx: CheckContext) -> Iterator[Hit]:
@@ -173,18 +181,117 @@ _ENV_OFF: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS204: container args, command or env that turn certificate verification off."""
-    for cpath, c, cname in containers(ctx.obj, init=True):
-        for field in ("command", "args"):
-            for i, item in enumerate(as_list(c.get(field))):
-                if not isinstance(item, str):
-                    continue
-                for token in item.split():
-                    flag = _flag(token)
-                    if flag is not None:
-                        yield Hit(cpath + (field, i), message(ctx, container=cname, detail=f"`{flag}` in {field} turns certificate verification off"))
+# words before the command itself: wrappers and shell keywords (`if curl -k ...; then`)
+_WRAPPERS = frozenset({"env", "exec", "command", "nice", "nohup", "sudo", "if", "then", "else", "elif", "do", "while", "until", "!", "{"})
+# curl's short options that take an argument: in a bundle (`-sXPOST`) the rest is that argument
+_CURL_ARG_OPTS = frozenset("ACDEFHKPQTUXYbcdehmortuwxyz")
+
+
+def _tool_insecure(words: list[str]) -> str | None:
+    """The option that makes this one command (argv) skip certificate verification, if any.
+
+    `-k`/`--insecure` mean that only to curl, `--no-check-certificate` only to wget, so those are
+    read for those tools alone; inline assignments (`VAULT_SKIP_VERIFY=true vault status`) are
+    read like container env."""
+    k = 0
+    while k < len(words):
+        word = words[k]
+        name, eq, value = word.partition("=")
+        if eq and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            off = _ENV_OFF.get(name)
+            if off is not None and value.strip("\"'").strip().lower() in off[0]:
+                return word
+            k += 1
+            continue
+        if word.rsplit("/", 1)[-1] in _WRAPPERS:
+            k += 1
+            continue
+        break
+    if k >= len(words):
+        return None
+    tool = words[k].rsplit("/", 1)[-1]
+    skip = False
+    for word in words[k + 1:]:
+        if skip:  # the argument of the option before (`-d -k` sends "-k")
+            skip = False
+            continue
+        if word == "--":
+            break
+        if tool == "curl":
+            if word in ("--insecure", "--proxy-insecure"):
+                return f"curl {word}"
+            if len(word) > 1 and word[0] == "-" and word[1] != "-":
+                for n, ch in enumerate(word[1:], 2):
+                    if ch == "k":
+                        return f"curl {word}"
+                    if ch in _CURL_ARG_OPTS:
+                        skip = n == len(word)
                         break
+        elif tool == "wget" and word == "--no-check-certificate":
+            return f"wget {word}"
+    return None
+
+
+def _script_insecure(text: str) -> str | None:
+    """`_tool_insecure` for each command of a shell text (`a && b; c | d`)."""
+    try:
+        lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:  # an unbalanced quote: read it word by word
+        tokens = text.replace("\n", " ; ").split()
+    command: list[str] = []
+    for token in [*tokens, ";"]:
+        if token and set(token) <= set(";&|()"):
+            found = _tool_insecure(command)
+            if found is not None:
+                return found
+            command = []
+        else:
+            command.append(token)
+    return None
+
+
+def _command_insecure(items: list[Any]) -> Iterator[tuple[int, str]]:
+    """(index, what) of the items of a command list that turn verification off: a flag that does
+    so for any tool, a curl/wget option in the exec form (`["curl", "-k", url]`), or either in a
+    shell text (`sh -c "curl -k ..."`). One a item."""
+    argv = [item if isinstance(item, str) else "" for item in items]
+    found_argv = _tool_insecure(argv)
+    for i, item in enumerate(argv):
+        if not item:
+            continue
+        what = next((f for f in map(_flag, item.split()) if f is not None), None)
+        if what is None and found_argv is not None and found_argv.split(" ", 1)[-1] == item:
+            what = found_argv
+        if what is None and any(ch.isspace() for ch in item.strip()):
+            what = _script_insecure(item)
+        if what is not None:
+            yield i, what
+
+
+_HANDLERS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("livenessProbe", "exec", "command"), "the liveness probe's command"),
+    (("readinessProbe", "exec", "command"), "the readiness probe's command"),
+    (("startupProbe", "exec", "command"), "the startup probe's command"),
+    (("lifecycle", "postStart", "exec", "command"), "the postStart hook's command"),
+    (("lifecycle", "preStop", "exec", "command"), "the preStop hook's command"),
+)
+
+
+def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
+    """TLS204: container args, command, probe or lifecycle commands, or env that turn certificate
+    verification off."""
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        lists: list[tuple[tuple[str, ...], Any, str]] = [((field,), c.get(field), field) for field in ("command", "args")]
+        for keys, where in _HANDLERS:
+            node: Any = c
+            for key in keys:
+                node = as_dict(node).get(key) if isinstance(node, dict) else None
+            lists.append((keys, node, where))
+        for keys, items, where in lists:
+            for i, what in _command_insecure(as_list(items)):
+                yield Hit(cpath + keys + (i,), message(ctx, container=cname, detail=f"`{what}` in {where} turns certificate verification off"))
         for i, env in enumerate(as_list(c.get("env"))):
             if not isinstance(env, dict) or "valueFrom" in env:
                 continue

@@ -36,7 +36,40 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
     if rule.pss_level == "restricted" and level != "restricted":
         return
     version = pss.parse_version(ctx.settings.pss_version)
-    kind, name = ctx.kind, ctx.name or "?"
-    for v in violations(ctx.obj, level, version):
-        if v.check == rule.pss_check:
-            yield Hit(v.path, rule.message.format(kind=kind, name=name, detail=v.message), v.missing)
+    kind, name = ctx.kind, ctx.display_name
+    found = [v for v in violations(ctx.obj, level, version) if v.check == rule.pss_check]
+    for v in _per_pod(rule.pss_check, found, ctx.obj):
+        yield Hit(v.path, rule.message.format(kind=kind, name=name, detail=v.message), v.missing)
+
+
+def _at(obj: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        if isinstance(obj, dict) and key in obj or isinstance(obj, list) and isinstance(key, int) and 0 <= key < len(obj):
+            obj = obj[key]
+        else:
+            return None
+    return obj
+
+
+def _per_pod(check: str, found: list[pss.PssViolation], obj: dict[str, Any]) -> list[pss.PssViolation]:
+    """The volume checks as upstream reports them: one violation a pod that lists every offending
+    volume (`restricted volume types (volumes "a", "b" use restricted volume type "hostPath")`),
+    at the first of them. Volumes a chart renders in a loop all sit on one template line, where
+    one finding per volume would repeat itself."""
+    if check not in ("restrictedVolumes", "hostPathVolumes") or len(found) < 2:
+        return found
+    names: list[str] = []
+    types: set[str] = set()
+    for v in found:
+        volume = _at(obj, v.path[:-1])
+        name = volume.get("name") if isinstance(volume, dict) else None
+        names.append(name if isinstance(name, str) else "")
+        types.add(str(v.path[-1]))
+    volumes = f"{pss._plural('volume', 'volumes', len(names))} {pss._quote(names)}"
+    if check == "hostPathVolumes":
+        message = pss._msg("hostPath volumes", volumes)
+    else:
+        kinds = pss._plural("restricted volume type", "restricted volume types", len(types))
+        message = pss._msg("restricted volume types", f"{volumes} {pss._plural('uses', 'use', len(names))} {kinds} {pss._quote(sorted(types))}")
+    first = found[0]
+    return [pss.PssViolation(first.check, first.path, first.missing, message)]

@@ -31,12 +31,14 @@ newest text that could be found is what is implemented here:
   ``container.seccomp.security.alpha.kubernetes.io/<name>``), v1.19 checks the
   fields.  So the check exists from v1.0 on; it is the *field* form that only
   starts at v1.19.
-* ``check_sysctls.go`` (kyverno mirror [35932b98]; upstream test
-  ``fixtures_sysctls.go`` [1132fd0a], ``check_sysctls_test.go`` and
-  ``testdata/restricted/v1.34/pass/sysctls1.yaml`` confirm): v1.0, v1.27, v1.29,
-  v1.32.  Third-party notes claim a v1.37 entry (tcp_slow_start_after_idle,
-  tcp_notsent_lowat); no upstream file in the store shows it, so it is NOT
-  implemented.
+* ``check_sysctls.go`` (kubernetes/pod-security-admission, the published
+  staging repository, at [8f84a87c], 2026-07-01, after the v0.36.2 release
+  (Kubernetes 1.36) and the v0.37.0-alpha.2 tag; the v1.37 entry came with
+  [23192ec], "Add net.ipv4.tcp_slow_start_after_idle and
+  net.ipv4.tcp_notsent_lowat as safe sysctls"; its ``test/testdata/baseline``
+  v1.36 and v1.37 sysctls fixtures confirm): v1.0, v1.27, v1.29, v1.32, v1.37.
+  Policy version v1.36 has no entry of its own in any check: it evaluates
+  like v1.35.
 * ``check_hostProbesAndhostLifecycle.go`` [2e94b405] and its test [5e377f94]:
   v1.34, any non-empty ``host`` is forbidden, loopback included.  (An earlier
   draft [329dc939] allowed 127.0.0.1 / ::1; the later test rejects them.)
@@ -58,6 +60,10 @@ newest text that could be found is what is implemented here:
   overrides ``hostPathVolumes``; allowed: configMap, csi, downwardAPI, emptyDir,
   ephemeral, image, persistentVolumeClaim, projected, secret (``image`` was
   added to the v1.0 function, so it is allowed at every version).
+* Version table checked against kubernetes/pod-security-admission [8f84a87c]
+  (2026-07-01; Kubernetes 1.37 in development, 1.36 released): every check's
+  ``MinimumVersion`` list and ``OverrideCheckIDs`` there equal ``_REGISTRY``;
+  the newest entry is sysctls v1.37, so ``latest`` is v1.37.
 * ``registry.go`` (copy with override support): a version V runs, per check,
   the entry with the greatest MinimumVersion <= V; versions above the newest
   MinimumVersion behave like it (``latest``); at *restricted* the baseline
@@ -69,7 +75,9 @@ Deliberate differences from upstream
 ------------------------------------
 * Upstream returns one result per check with all offenders folded into one
   detail string; this module returns one ``PssViolation`` per offending
-  container/volume/field so each can be reported at its own line.  Like
+  container/volume/field so each can be reported at its own line (the PSA
+  rules fold the two volume checks back to one finding a pod,
+  ``linter.checks.podsecurity._per_pod``).  Like
   upstream, ``runAsNonRoot``/``seccompProfile_restricted`` report the
   "must set" offenders only when nothing set an explicitly bad value.
 * PSA sees objects after API defaulting.  The only default modelled here is the
@@ -535,6 +543,7 @@ _SYSCTLS_1_29 = _SYSCTLS_1_27 | {
     "net.ipv4.tcp_keepalive_probes",
 }
 _SYSCTLS_1_32 = _SYSCTLS_1_29 | {"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"}
+_SYSCTLS_1_37 = _SYSCTLS_1_32 | {"net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"}
 
 
 def _sysctls(check: str, pod: _Pod, allowed: frozenset[str]) -> list[PssViolation]:
@@ -569,6 +578,10 @@ def _sysctls_1_29(check: str, pod: _Pod) -> list[PssViolation]:
 
 def _sysctls_1_32(check: str, pod: _Pod) -> list[PssViolation]:
     return _sysctls(check, pod, _SYSCTLS_1_32)
+
+
+def _sysctls_1_37(check: str, pod: _Pod) -> list[PssViolation]:
+    return _sysctls(check, pod, _SYSCTLS_1_37)
 
 
 def _windows_host_process_1_0(check: str, pod: _Pod) -> list[PssViolation]:
@@ -803,6 +816,7 @@ _REGISTRY: dict[str, tuple[str, tuple[_Entry, ...]]] = {
         _Entry((1, 27), _sysctls_1_27),
         _Entry((1, 29), _sysctls_1_29),
         _Entry((1, 32), _sysctls_1_32),
+        _Entry((1, 37), _sysctls_1_37),
     )),
     "windowsHostProcess": ("baseline", (_Entry((1, 0), _windows_host_process_1_0),)),
     # restricted
@@ -918,18 +932,10 @@ def _entry(check: str, version: Version) -> _Entry | None:
     return chosen
 
 
-# The checks are written not to raise on malformed data; this safety net keeps a
-# linter run alive should one still do so.  Tests turn it off to see real errors.
-_STRICT = False
-
-
 def _run(check: str, entry: _Entry, pod: _Pod) -> list[PssViolation]:
-    if _STRICT:
-        return entry.fn(check, pod)
-    try:
-        return entry.fn(check, pod)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError):
-        return []
+    # The checks are written not to raise on malformed data; should one still raise, the
+    # analyzer reports an internal error naming the rule (never a silent pass).
+    return entry.fn(check, pod)
 
 
 def evaluate(check: str, obj: dict[Any, Any], version: Version = LATEST) -> list[PssViolation]:
