@@ -15,7 +15,9 @@ Safety. ``--fix`` and ``--diff`` go through :func:`fix_unit`, which applies a fi
   group, hard links (rewritten in place) and symbolic links (never replaced; never followed out
   of the scanned tree); read-only files are not rewritten.
 
-Every file left alone for one of these reasons gets a warning notification naming it.
+Every file left alone for one of these reasons gets a warning notification naming it. A YAML
+file's fixes are computed, checked and applied by :func:`linter.yamlfix.fix_yaml_unit` (the same
+rereading, relinting and writing; the fixed file must load as well as it did).
 """
 
 from __future__ import annotations
@@ -539,6 +541,14 @@ def fix_unit(unit: Any, result: UnitResult, ruleset: Any, *, unsafe: bool, write
     from . import engine
     from .discover import Unreadable, read_file
 
+    if unit.kind == "yaml":
+        from .yamlfix import fix_yaml_unit
+
+        return fix_yaml_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
+    if unit.kind == "chart":
+        from .yamlfix import fix_chart_unit
+
+        return fix_chart_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
     todo = fixable(result.findings, unsafe=unsafe)
     if unit.kind != "python" or not todo:
         return Outcome(result)

@@ -5,7 +5,8 @@ from the in-memory text with ``engine.lint_text`` and published as diagnostics; 
 1-based, end-exclusive ``Region`` becomes a 0-based LSP range here and only here (in the
 client's position encoding). Files inside a Helm chart are linted by rendering the chart
 from disk, on open and on save. Suppressed findings are not published. Code actions: the
-finding's fix, and an ``ignore`` directive for its line. Settings come from the workspace
+finding's fix (a YAML manifest's computed after its lint, :mod:`linter.yamlfix`), and an
+``ignore`` directive for its line. Settings come from the workspace
 root and are reloaded when a watched config file changes; an invalid config is shown to the
 user and the server goes on with the default settings.
 
@@ -49,6 +50,7 @@ from .engine import RuleSet, build_ruleset, lint_text, read_and_lint
 from .model import Finding, Region
 from .packs import PackError
 from .suppress import DIRECTIVE
+from .yamlfix import attach as yaml_fixes
 
 DEBOUNCE = 0.3  # seconds of quiet typing before a document is linted
 CONFIG_FILES = ("pyproject.toml", ".pitfall.toml")
@@ -63,7 +65,8 @@ class Entry:
     """One published diagnostic and the code actions computed from the same text."""
 
     diagnostic: lsp.Diagnostic
-    actions: tuple[tuple[str, bool, tuple[lsp.TextEdit, ...]], ...]  # (title, preferred, edits)
+    # (title, preferred, edits, the document they edit: None for the diagnostic's own)
+    actions: tuple[tuple[str, bool, tuple[lsp.TextEdit, ...], str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,12 @@ def _ignore_edit(lines: Sequence[str], f: Finding, codec: PositionCodec) -> lsp.
     return lsp.TextEdit(lsp.Range(at, at), text)
 
 
-def to_entries(findings: Sequence[Finding], text: str, codec: PositionCodec) -> list[Entry]:
-    """Diagnostics (and their code actions) for the unsuppressed findings of one file."""
+def to_entries(
+    findings: Sequence[Finding], text: str, codec: PositionCodec, other: Callable[[str], tuple[str, str] | None] | None = None
+) -> list[Entry]:
+    """Diagnostics (and their code actions) for the unsuppressed findings of one file.
+    ``other(path)``: (uri, text) of another file a fix edits (a chart's values.yaml), or None
+    when it cannot be edited safely from here."""
     lines = _LINE.findall(text)
     out = []
     for f in findings:
@@ -118,11 +125,17 @@ def to_entries(findings: Sequence[Finding], text: str, codec: PositionCodec) -> 
         actions = []
         if f.fix is not None and f.fix.edits:
             title = f"Fix: {f.fix.title}" + (" (unsafe)" if f.fix.applicability == "unsafe" else "")
-            edits = tuple(lsp.TextEdit(_range(lines, e.region, codec), e.text) for e in f.fix.edits)
-            actions.append((title, f.fix.applicability == "safe", edits))
+            target = None if f.fix.path is None or other is None else other(f.fix.path)
+            if f.fix.path is None:
+                edits = tuple(lsp.TextEdit(_range(lines, e.region, codec), e.text) for e in f.fix.edits)
+                actions.append((title, f.fix.applicability == "safe", edits, None))
+            elif target is not None:
+                target_lines = _LINE.findall(target[1])
+                edits = tuple(lsp.TextEdit(_range(target_lines, e.region, codec), e.text) for e in f.fix.edits)
+                actions.append((title, f.fix.applicability == "safe", edits, target[0]))
         ignore = None if f.rule_id in UNSUPPRESSIBLE else _ignore_edit(lines, f, codec)
         if ignore is not None:
-            actions.append((f"Ignore {f.rule_id} on this line", False, (ignore,)))
+            actions.append((f"Ignore {f.rule_id} on this line", False, (ignore,), None))
         out.append(Entry(diag, tuple(actions)))
     return out
 
@@ -393,9 +406,12 @@ class PitfallServer(LanguageServer):
         try:
             with serial:
                 result = lint_text(rel, snap.text, mine)
+                findings = result.findings
+                if unit_kind(Path(rel)) == "yaml":  # YAML fixes are computed where they are used
+                    findings = yaml_fixes(rel, snap.text, findings, mine)
         finally:
             self.checkin(ruleset, mine)
-        entries = to_entries(result.findings, snap.text, self.workspace.position_codec)
+        entries = to_entries(findings, snap.text, self.workspace.position_codec)
         self.on_loop(self.publish, snap.uri, snap.version, entries)
 
     def lint_chart(self, chart: Path, open_docs: dict[str, tuple[str, int | None]]) -> None:
@@ -419,10 +435,24 @@ class PitfallServer(LanguageServer):
                 continue
             uri, version = open_docs.get(_resolved(str(path))) or (from_fs_path(str(path)) or "", None)
             text = path.read_text(encoding="utf-8", errors="replace")
-            out[uri] = (version, to_entries(findings, text, self.workspace.position_codec))
+            out[uri] = (version, to_entries(findings, text, self.workspace.position_codec, other=lambda p: self._on_disk(root, p)))
         for note in result.notifications:
             self.on_loop(self.message, f"pitfall: {note.message}", lsp.MessageType.Warning)
         self.on_loop(self.publish_chart, str(chart), out)
+
+    def _on_disk(self, root: Path, rel: str) -> tuple[str, str] | None:
+        """(uri, text) of a file a chart fix edits, as the chart was rendered from it (disk); None
+        when it is open with unsaved changes (the fix's positions would be wrong there)."""
+        path = Path(rel) if os.path.isabs(rel) else root / rel
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        uri = from_fs_path(str(path)) or ""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is not None and doc.source != text:
+            return None
+        return uri, text
 
     # ------------------------------------------------------------------ publishing (event loop)
 
@@ -461,14 +491,14 @@ class PitfallServer(LanguageServer):
             chosen = [e for e in entries if e.diagnostic.range.start.line <= last and e.diagnostic.range.end.line >= first]
         out = []
         for e in chosen:
-            for title, preferred, edits in e.actions:
+            for title, preferred, edits, target in e.actions:
                 out.append(
                     lsp.CodeAction(
                         title=title,
                         kind=lsp.CodeActionKind.QuickFix,
                         diagnostics=[e.diagnostic],
                         is_preferred=preferred or None,
-                        edit=lsp.WorkspaceEdit(changes={uri: list(edits)}),
+                        edit=lsp.WorkspaceEdit(changes={target or uri: list(edits)}),
                     )
                 )
         return out

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .model import Edit, Finding, Fix, Region, Rule, Suppression
+from .yamlfix import annotation_removal
 
 DIRECTIVE = re.compile(r"#\s*pitfall:\s*(?P<kind>file-ignore|ignore)\b(?:\[(?P<codes>[^\]]*)\])?[ \t]*(?P<reason>[^#\n]*)")
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])(#\s*pitfall:.*)$", re.M)
@@ -227,6 +228,7 @@ def apply(
                         Region(line, col, line, end),
                         unused_rule.message.format(directive=label),
                         unused_rule.severity,
+                        fix=annotation_removal(text, path, line, label),
                         fingerprint=label,
                     )
                 )

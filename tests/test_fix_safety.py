@@ -115,7 +115,7 @@ def test_quick_fix_of_an_unused_suppression_after_a_cr_never_deletes_code():
     findings = lint_text("t.py", text, ruleset).findings
     assert [f.rule_id for f in findings] == ["LNT003"]
     for entry in to_entries(findings, text, PositionCodec()):
-        for title, _, edits in entry.actions:
+        for title, _, edits, _target in entry.actions:
             lines = _LINE.findall(text)
             (edit,) = edits
             s, e = edit.range.start, edit.range.end

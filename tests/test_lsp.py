@@ -264,8 +264,11 @@ def test_yaml_pod_gets_psa_diagnostics(server: Client) -> None:
     assert psa213["range"]["start"] == {"line": 6, "character": 4}
     assert psa213["codeDescription"]["href"].endswith("/rules/PSA213/")
     actions = server.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": psa213["range"], "context": {"diagnostics": [psa213]}})
-    assert [a["title"] for a in actions] == ["Ignore PSA213 on this line"]
-    (edit,) = actions[0]["edit"]["changes"][uri]
+    assert [a["title"] for a in actions] == [
+        "Fix: Set `securityContext.allowPrivilegeEscalation: false` on container `c` (unsafe)",
+        "Ignore PSA213 on this line",
+    ]
+    (edit,) = actions[1]["edit"]["changes"][uri]
     assert edit == {"range": _range(6, 11, 6, 11), "newText": "  # pitfall: ignore[PSA213]"}
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
@@ -320,6 +323,29 @@ def test_helm_chart_is_rendered_on_open_and_save(server: Client) -> None:
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
+def test_chart_hint_is_a_code_action_editing_values_yaml(server: Client) -> None:
+    pytest.importorskip("helm_python")
+    chart = server.root / "vchart"
+    write(
+        chart,
+        {
+            "Chart.yaml": "apiVersion: v2\nname: vchart\nversion: 0.1.0\n",
+            "values.yaml": "image: nginx\nsecurityContext:\n  runAsUser: 1000\n",
+            "templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: {{ .Values.image }}\n"
+            "    securityContext:\n      {{- toYaml .Values.securityContext | nindent 6 }}\n",
+        },
+    )
+    uri = server.open("vchart/templates/pod.yaml", (chart / "templates" / "pod.yaml").read_text(), "yaml")
+    diags = server.diagnostics(uri, lambda d: any(x["code"] == "PSA213" for x in d))
+    psa213 = next(d for d in diags if d["code"] == "PSA213")
+    actions = server.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": psa213["range"], "context": {"diagnostics": [psa213]}})
+    fix = next(a for a in actions if a["title"].startswith("Fix: "))
+    assert fix["title"] == "Fix: Set `securityContext.allowPrivilegeEscalation: false` in values.yaml (unsafe)"
+    (target,) = fix["edit"]["changes"]
+    assert target == (chart / "values.yaml").as_uri()
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
 def test_invalid_config_at_start_is_shown_and_server_runs_with_defaults(tmp_path: Path) -> None:
     (tmp_path / ".pitfall.toml").write_text('select = ["ALL"]\nbogus-key = 1\n')
     client = Client(tmp_path)
@@ -355,11 +381,12 @@ def test_ranges_and_ignore_edits_follow_lsp_line_breaks() -> None:
     assert cont.diagnostic.range.start.line == 1 and cont.diagnostic.range.end.line == 2
     assert cont.actions == ()  # no comment after a backslash continuation
     assert last_but_one.diagnostic.severity == 3  # note -> Information
-    ((title, preferred, (edit,)),) = last_but_one.actions
+    ((title, preferred, (edit,), target),) = last_but_one.actions
+    assert target is None  # the finding's own document
     assert (title, preferred, edit.new_text) == ("Ignore TMO101 on this line", False, "  # pitfall: ignore[TMO101]")
     assert (edit.range.start.line, edit.range.start.character) == (2, 8)  # before the \r\n
     assert (last.diagnostic.range.end.line, last.diagnostic.range.end.character) == (4, 0)
-    ((_, _, (edit,)),) = last.actions
+    ((_, _, (edit,), _),) = last.actions
     assert (edit.range.start.line, edit.range.start.character) == (3, 5)
 
 
