@@ -1,4 +1,4 @@
-"""Command line: ``pitfall check | rules | packs | lsp``. ``main(argv) -> exit code``."""
+"""Command line: ``pitfall check | rules | packs | stats | verify | report | clean | lsp``. ``main(argv) -> exit code``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import Settings, load_settings, with_cli
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     c.add_argument("--fail-on", choices=["error", "warning", "note", "none"], default=None)
     c.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: cores)")
-    c.add_argument("--no-cache", action="store_true", help="accepted for compatibility: pitfall keeps no cache on disk")
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache (`pitfall clean` removes it)")
     c.add_argument("--force-exclude", action="store_true", help="honour excludes for files passed explicitly")
     c.add_argument("--config", action="append", default=[], help="a config file, or a `key = value` TOML override (repeatable)")
     c.add_argument("--packs", action="append", default=[], help="an extra pack folder (repeatable)")
@@ -102,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
     vf.add_argument("attestation", help="a file written by `pitfall check --attest`")
     vf.add_argument("--require", action="append", default=[], metavar="PACK[SPEC]", help="a pack that must have run and passed, with an optional version range: timeouts>=0.3")
 
+    rp = sub.add_parser("report", help="a quality dashboard: one self-contained HTML page from SARIF logs of `pitfall check --format sarif`")
+    rp.add_argument("logs", nargs="+", metavar="LOG.sarif", help="SARIF logs: the history of one repository, the latest logs of many, or both")
+    rp.add_argument("--html", required=True, metavar="OUT.html", help="the page to write (needs the `dashboard` extra: pip install 'pitfall-lint[dashboard]')")
+
+    cl = sub.add_parser("clean", help="remove the results cache of the project (--all: of every project)")
+    cl.add_argument("--all", dest="every", action="store_true", help="the caches of every project")
+    cl.add_argument("--config", action="append", default=[])
+
     sub.add_parser("lsp", help="start the language server on stdio")
     return p
 
@@ -126,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stats(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "report":
+            from .dashboard import command as report_command
+
+            return report_command(args.logs, args.html)
+        if args.command == "clean":
+            return _clean(args)
         if args.command == "lsp":
             from .lsp import serve
 
@@ -225,6 +240,7 @@ def _check(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         jobs=args.jobs,
         helm=helm if helm != settings.helm else None,
+        cache=False if args.no_cache else None,
     )
     cwd = Path.cwd()
     if not args.show_settings:
@@ -241,7 +257,12 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     ruleset.named = named_folders(args.paths, cwd)
-    results = engine.run(units, ruleset, jobs=settings.jobs)
+    if settings.cache:
+        from .cache import open_cache
+
+        ruleset.cache = open_cache(settings)
+    with _progress_bar(len(units)) as bar:
+        results = engine.run(units, ruleset, jobs=settings.jobs, progress=bar.update if bar is not None else None)
     fixed_count = 0
     fixed_by_rule: dict[str, int] | None = None
     if args.fix or args.diff:
@@ -280,12 +301,14 @@ def _check(args: argparse.Namespace) -> int:
         )
         if notifications and not args.output:
             for n in unreported(notifications, findings):
-                print(f"{n.level}: {escape(n.message)}", file=sys.stderr)
+                where = f"{escape(n.path)}: " if n.path and not n.message.startswith(n.path) else ""
+                print(f"{n.level}: {where}{escape(n.message)}", file=sys.stderr)
     elif fmt == "json":
         out = json_report(findings, notifications, ruleset.by_id, statistics=args.statistics)
     elif fmt == "github":
         out = github_report(findings, notifications, statistics=args.statistics, rules=ruleset.by_id)
     else:
+        findings = _with_yaml_fixes(findings, units, ruleset, settings.max_file_size)
         out = sarif_report(
             findings, notifications, rules=ruleset.rules, packs=ruleset.active_packs, root=cwd,
             max_file_size=settings.max_file_size, attestation=doc, fixes_applied=fixed_by_rule if args.fix else None,
@@ -304,6 +327,72 @@ def _check(args: argparse.Namespace) -> int:
     threshold = SEVERITY_RANK[settings.fail_on]
     failing = [f for f in findings if f.suppression is None and threshold and SEVERITY_RANK[f.severity] >= threshold]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _with_yaml_fixes(findings: list[Finding], units: Sequence[Any], ruleset: Any, max_size: int) -> list[Finding]:
+    """The findings with the fixes of Kubernetes manifests attached (a SARIF log carries every
+    fix; they are computed for the report, a round trip through ruamel.yaml each)."""
+    from .discover import Unreadable, read_file
+    from .engine import decode
+    from .yamlfix import FIXABLE, attach
+
+    wanted = {f.path for f in findings if f.rule_id in FIXABLE and f.fix is None and f.suppression is None}
+    if not wanted:
+        return findings
+    by_path = {u.path: u for u in units if u.kind == "yaml" and u.path in wanted}
+    out: list[Finding] = []
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.path, []).append(f)
+    for path, group in groups.items():
+        unit = by_path.get(path)
+        if unit is not None:
+            try:
+                text, _, _ = decode(read_file(unit.abspath, max_size))
+            except Unreadable:
+                text = None
+            if text is not None:
+                group = attach(path, text, group, ruleset)
+        out.extend(group)
+    return out
+
+
+PROGRESS_MIN_UNITS = 50  # fewer files lint in about a second: no bar
+
+
+def _progress_bar(total: int):  # type: ignore[no-untyped-def]
+    """A context giving a "files done / total" bar on stderr (tqdm; erased when the run ends) for a
+    run of more than PROGRESS_MIN_UNITS units with stderr on a terminal, else None: nothing in CI
+    (``CI`` set), on a pipe or file, or on a dumb terminal."""
+    import contextlib
+    import os
+
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    if total <= PROGRESS_MIN_UNITS or ci or os.environ.get("TERM") == "dumb" or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: the pool forks its workers while the bar is up
+    return tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """``pitfall clean``: remove the results cache of the project (``--all``: of every project)."""
+    from .cache import clean, project_folder
+
+    settings = _settings(args)
+    try:
+        removed, failed = clean(settings, every=args.every)
+    except OSError as exc:
+        print(f"pitfall: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for folder, root in removed:
+        print(f"removed {folder}" + (f" (the cache of {root})" if root else ""))
+    if not removed and not failed:
+        print(f"no cache to remove in {project_folder(settings).parent if args.every else project_folder(settings)}")
+    for folder in failed:
+        print(f"pitfall: error: cannot remove {folder} (check its permissions)", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_CLEAN
 
 
 def _terminal_width() -> int | None:
@@ -421,7 +510,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"wrote {path}")
         return EXIT_CLEAN
     if cmd == "test":
-        from .testing import check_case, iter_example_cases
+        from .testing import ExampleFailure, check_case, iter_example_cases
 
         chosen = [p for p in packs if not extra or any(Path(p.path).resolve() == d.resolve() or d.resolve() in Path(p.path).resolve().parents for d in extra)]
         passed = failed = 0
@@ -429,7 +518,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             try:
                 check_case(case, packs)
                 passed += 1
-            except AssertionError as exc:
+            except ExampleFailure as exc:
                 failed += 1
                 print(f"FAIL {case.id}: {exc}")
         print(f"{passed} passed, {failed} failed")

@@ -98,6 +98,8 @@ class Settings:
     max_file_size: int = 1024 * 1024
     jobs: int = 0
     cache: bool = True
+    #: where project caches are kept (default: the user's cache folder, see linter/cache.py)
+    cache_dir: str | None = None
     cert_expiry_days: int = 30
     max_timeout: float = 300.0
     unit_timeout: float = 60.0
@@ -281,6 +283,8 @@ def from_dict(data: dict[str, Any], *, root: Path, config_path: Path | None) -> 
         kwargs["rule_options"] = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in data["rule-options"].items()))
     if "packs" in data:
         kwargs["packs"] = tuple(str((root / p).resolve()) for p in data["packs"])
+    if "cache-dir" in data:
+        kwargs["cache_dir"] = str((root / os.path.expanduser(data["cache-dir"])).resolve())
     if "feedback" in data:
         kwargs["feedback"] = Policy(**{k.replace("-", "_"): v for k, v in data["feedback"].items()})
     if "helm" in data:

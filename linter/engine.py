@@ -10,7 +10,7 @@ import contextlib
 import gc
 import os
 import signal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -49,6 +49,9 @@ class RuleSet:
     #: folders named on the command line (``"a/b/"``, longest first): one that is itself test or
     #: documentation code was asked for, so below it only the test paths under it count
     named: tuple[str, ...] = ()
+    #: the results cache of a run (linter.cache.RunCache; None: none). ``run`` looks units up in
+    #: it and ``read_and_lint`` stores what it analysed; only the CLI sets it, never the LSP server
+    cache: Any = None
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
     _python: Any = field(init=False, default=None)
@@ -260,6 +263,8 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
         result = kube.analyze(path, text, json_mode=path.endswith(".json"))
         for problem in result.problems:
             cannot(f"{path}: {problem.message}", problem.region)
+        for message, region in result.rule_errors:
+            notes.append(Notification(f"{path}:{region.line}: {message}", "error", path))
         for f, ignores in result.findings:
             if ignores:
                 annotations[len(findings)] = ignores
@@ -397,7 +402,7 @@ def _budgeted(budget: float) -> Iterator[_Watchdog | None]:
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
-def _lint_within(units: Sequence[Unit], ruleset: RuleSet) -> list[UnitResult]:
+def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
     """``read_and_lint`` of each unit, each within its time budget where this thread can
     enforce one: a unit over it becomes an LNT001 finding and the rest goes on."""
     budget = _budget(ruleset.settings)
@@ -406,6 +411,8 @@ def _lint_within(units: Sequence[Unit], ruleset: RuleSet) -> list[UnitResult]:
         for unit in units:
             if watchdog is None:
                 out.append(read_and_lint(unit, ruleset))
+                if progress is not None:
+                    progress(1)
                 continue
             try:
                 watchdog.arm()
@@ -416,6 +423,8 @@ def _lint_within(units: Sequence[Unit], ruleset: RuleSet) -> list[UnitResult]:
             except OverBudget:
                 result = _over_budget_result(unit, ruleset, budget)
             out.append(result)
+            if progress is not None:
+                progress(1)
     return out
 
 
@@ -477,6 +486,8 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
     """The signature index of the run's Python units (None when no selected rule reads it)."""
     if not ruleset.python.needs_index:
         return None
+    if ruleset.cache is not None:  # the same index, only the files that changed scanned again
+        return ruleset.cache.project_index(units, ruleset.settings.max_file_size)
     from .index import index_units
 
     return index_units(units, max_file_size=ruleset.settings.max_file_size)
@@ -484,6 +495,7 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
 
 def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     settings = ruleset.settings
+    cache = ruleset.cache
     if ruleset.index is None and unit.kind == "python" and ruleset.python.needs_index:
         # called without `run` (the rule-example runner): this unit's index (its imports are
         # followed on disk), for this call only
@@ -498,6 +510,9 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         ruleset = ruleset.for_path(unit.path.rstrip("/") + "/")
         if ruleset.parent is not None and not (ruleset.of("kubernetes") or ruleset.of("chart")):
             return UnitResult(unit.path, ())  # a chart in test code: no rule of its kinds runs there
+        if cache is not None:
+            chart_rules = ruleset
+            return cache.lint_chart(unit, ruleset.parent or ruleset, lambda: lint_chart(unit, chart_rules))
         return lint_chart(unit, ruleset)
     from .discover import Unreadable, read_file
 
@@ -513,6 +528,8 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         from .checks.certfiles import read_siblings
 
         return lint_unit(unit.kind, unit.path, data, ruleset, siblings=read_siblings(unit.abspath, settings.max_file_size))
+    if cache is not None:  # stored under the hash of the very bytes analysed
+        return cache.lint_file(unit, data, ruleset, lambda: lint_unit(unit.kind, unit.path, data, ruleset))
     return lint_unit(unit.kind, unit.path, data, ruleset)
 
 
@@ -534,7 +551,7 @@ def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
     conn.close()
 
 
-def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init: tuple[Any, ...]) -> dict[str, UnitResult]:
+def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init: tuple[Any, ...], progress: Callable[[int], None] | None = None) -> dict[str, UnitResult]:
     """Lint each unit in a process of its own, ``jobs`` at a time: a unit that kills its process
     (a native crash, the kernel's OOM killer) becomes an LNT001 finding and nothing else is lost."""
     import time
@@ -571,6 +588,8 @@ def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init
             f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
             result = UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
         out[unit.path] = result
+        if progress is not None:
+            progress(1)
     return out
 
 
@@ -613,12 +632,13 @@ def _cores() -> int:
 
 
 def run(
-    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None
+    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None, progress: Callable[[int], None] | None = None
 ) -> list[UnitResult]:
     """Lint every unit; results come back in the units' order (the output is byte-stable).
 
     ``index``: a signature index the caller already has (an incremental run); else one is built
-    from ``units`` when a selected rule needs it.
+    from ``units`` when a selected rule needs it. ``progress``: called in this process with the
+    number of units just completed, as they complete (in the pool or not).
     """
     jobs = _pool_size(jobs, units)
     kinds = {u.kind for u in units}
@@ -632,14 +652,16 @@ def run(
         if "python" in kinds and ruleset.python.needs_index:
             # first pass: the project's signature index, an input of every unit's analysis
             ruleset.index = index if index is not None else project_index(units, ruleset)
-        return _run(units, ruleset, jobs)
+        if ruleset.cache is not None:  # units whose inputs did not change come from the cache
+            return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
+        return _run(units, ruleset, jobs, progress)
 
 
-def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
+def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
     if not _pooled(units, jobs):
-        return _lint_within(units, ruleset)
+        return _lint_within(units, ruleset, progress)
     with _terminate_as_interrupt():
-        return _run_pool(units, ruleset, jobs)
+        return _run_pool(units, ruleset, jobs, progress)
 
 
 @contextlib.contextmanager
@@ -662,7 +684,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitResult]:
+def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
     global _WORKER, _PARENT
     import time
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -685,7 +707,7 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitRe
     try:
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init)
     except OSError as exc:
-        return _in_process(units, ruleset, exc)
+        return _in_process(units, ruleset, exc, progress)
     with pool:
         try:
             try:
@@ -721,6 +743,8 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitRe
                     for future in done:
                         for r in future.result():
                             results[r.path] = r
+                        if progress is not None:
+                            progress(sizes[future])
                 except BrokenProcessPool:
                     break  # a worker died: what is left runs unit by unit below
                 waiting = [f for f in waiting if f not in done]
@@ -729,13 +753,13 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> list[UnitRe
             _end_workers(multiprocessing, pool)
             raise
     if failed is not None:
-        return _in_process(units, ruleset, failed)
+        return _in_process(units, ruleset, failed, progress)
     left = [u for u in units if u.path not in results]
     if left:
         try:
-            results.update(_isolated(left, ruleset, ctx, jobs, init))
+            results.update(_isolated(left, ruleset, ctx, jobs, init, progress))
         except OSError as exc:  # no process could be started for them
-            results.update((r.path, r) for r in _in_process(left, ruleset, exc))
+            results.update((r.path, r) for r in _in_process(left, ruleset, exc, progress))
     return [results[u.path] for u in units]
 
 
@@ -745,10 +769,10 @@ def _end_workers(multiprocessing: Any, pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _in_process(units: Sequence[Unit], ruleset: RuleSet, exc: OSError) -> list[UnitResult]:
+def _in_process(units: Sequence[Unit], ruleset: RuleSet, exc: OSError, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
     """Lint ``units`` in this process, after worker processes could not be started; a notice
     (on the first unit's result) says so."""
-    results = _lint_within(units, ruleset)
+    results = _lint_within(units, ruleset, progress)
     if results:
         why = exc.strerror or str(exc)
         note = Notification(f"cannot start worker processes ({why}): linted in one process instead", "warning")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from . import __version__
 from .docs import DOCS_BASE, help_markdown, help_text, rule_url
@@ -466,6 +467,65 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
     return out
 
 
+_REMOTE_SECTION = re.compile(r'^\s*\[\s*remote\s+"origin"\s*\]', re.I)
+_SECTION = re.compile(r"^\s*\[")
+_URL_KEY = re.compile(r"^\s*url\s*=\s*(.*?)\s*$", re.I)
+_URI_PATH_SAFE = "/%:@!$&'()*+,;=~"
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>[^/].*)$")
+
+
+def _repository_uri(root: Path) -> str | None:
+    """The repository a run's commit belongs to, for ``versionControlProvenance``: the URL of the
+    ``origin`` remote read from the Git configuration (user name and password left out; the
+    ``host:path`` form as ``ssh://host/path``), else the ``file:`` URI of the repository's folder.
+    Git is not run (its configuration can run commands). None outside a repository."""
+    for folder in (root.resolve(), *root.resolve().parents):
+        dot = folder / ".git"
+        try:
+            if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
+                line = dot.read_text(encoding="utf-8").strip()
+                if not line.startswith("gitdir:"):
+                    return None
+                dot = (folder / line[len("gitdir:") :].strip()).resolve()
+                if (dot / "commondir").is_file():
+                    dot = (dot / (dot / "commondir").read_text(encoding="utf-8").strip()).resolve()
+            elif not dot.is_dir():
+                continue
+            config = (dot / "config").read_text(encoding="utf-8", errors="replace") if (dot / "config").is_file() else ""
+        except OSError:
+            return None
+        url = None
+        in_origin = False
+        for line in config.splitlines():
+            if _SECTION.match(line):
+                in_origin = bool(_REMOTE_SECTION.match(line))
+            elif in_origin and (m := _URL_KEY.match(line)):
+                url = m.group(1).strip('"')
+                break
+        return _remote_uri(url) or folder.as_uri()
+    return None
+
+
+def _remote_uri(url: str | None) -> str | None:
+    """``url`` as an absolute URI without credentials; None when it is not one."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.scheme or len(parts.scheme) == 1:  # `host:path` (scp-like), or a local path such as C:\\
+        m = _SCP_LIKE.match(url)
+        if m is None or len(parts.scheme) == 1 or url.startswith(("/", ".")):
+            return None
+        return f"ssh://{m.group('host')}/{quote(m.group('path'), safe=_URI_PATH_SAFE)}"
+    if not parts.hostname:
+        return None if parts.scheme != "file" else url
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    return urlunsplit((parts.scheme, host + port, quote(parts.path, safe=_URI_PATH_SAFE), "", ""))
+
+
 def sarif_report(
     findings: Sequence[Finding],
     notifications: Sequence[Notification],
@@ -541,7 +601,7 @@ def sarif_report(
                     "description": {"text": f.fix.title},
                     "artifactChanges": [
                         {
-                            "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": {"uri": _uri(f.fix.path or f.path), "uriBaseId": "%SRCROOT%"},
                             "replacements": [
                                 {"deletedRegion": _region(e.region), "insertedContent": {"text": e.text}} for e in f.fix.edits
                             ],
@@ -550,6 +610,8 @@ def sarif_report(
                 }
             ]
             props["fixApplicability"] = f.fix.applicability
+        for name, value in f.properties:
+            props[name] = value
         if props:
             result["properties"] = props
         results.append(result)
@@ -589,6 +651,10 @@ def sarif_report(
     }
     run_props: dict[str, object] = run["properties"]  # type: ignore[assignment]
     if attestation is not None:
+        commit = attestation.get("commit")
+        repository = _repository_uri(root) if commit else None
+        if commit and repository:
+            run["versionControlProvenance"] = [{"repositoryUri": repository, "revisionId": commit}]
         run_props["pitfall/packs"] = attestation["packs"]
         run_props["pitfall/fail-on"] = attestation["fail-on"]
         run_props["pitfall/passed"] = attestation["passed"]

@@ -79,19 +79,30 @@ def run_example(case: Case, packs: Sequence[Pack]) -> tuple[list, str]:
         return mine, fixed
 
 
+class ExampleFailure(Exception):
+    """A rule example that does not behave as it says (raised, never asserted: ``pitfall rules
+    test`` must fail the same under ``python -O``)."""
+
+
+def _require(ok: object, message: str) -> None:
+    if not ok:
+        raise ExampleFailure(message)
+
+
 def check_case(case: Case, packs: Sequence[Pack]) -> None:
+    """Raise ExampleFailure unless the example behaves as marked."""
     findings, fixed = run_example(case, packs)
     rule = case.rule
     rel = case.example.path or DEFAULT_PATH[rule.target]
     tool = [f for f in findings if f.rule_id != rule.id]
-    assert not tool, f"{case.id}: the example itself is broken: {[f.message for f in tool]}"
+    _require(not tool, f"{case.id}: the example itself is broken: {[f.message for f in tool]}")
     got = sorted({f.region.line for f in findings if f.path == rel and f.suppression is None})
     if case.valid:
-        assert not got, f"{case.id}: {rule.id} fired on a valid example at lines {got}: {[f.message for f in findings]}"
+        _require(not got, f"{case.id}: {rule.id} fired on a valid example at lines {got}: {[f.message for f in findings]}")
         return
     want = sorted(marked_lines(case.example.code))
-    assert want, f"{case.id}: an invalid example needs at least one `# error` marker"
-    assert got == want, f"{case.id}: reported lines {got}, marked lines {want}: {[f.message for f in findings]}"
+    _require(want, f"{case.id}: an invalid example needs at least one `# error` marker")
+    _require(got == want, f"{case.id}: reported lines {got}, marked lines {want}: {[f.message for f in findings]}")
     if case.example.fixed is not None:
         fixed = re.sub(r"[ \t]*#\s*error\b[^\n]*", "", fixed)
-        assert fixed == case.example.fixed, f"{case.id}: fix gave\n{fixed}\nexpected\n{case.example.fixed}"
+        _require(fixed == case.example.fixed, f"{case.id}: fix gave\n{fixed}\nexpected\n{case.example.fixed}")

@@ -193,3 +193,24 @@ def test_opt_in_rules_need_more_than_all(proj, capsys):
     for selector in ("HLM201", "helm-lint-message", "HLM", "HLM2"):
         assert "HLM201" in {r.id for r in select_rules(packs, extend_select=[selector])}, selector
     assert "HLM201" not in {r.id for r in select_rules(packs, select=["HLM201"], ignore=["HLM201"])}
+
+
+def test_rules_test_fails_broken_examples_under_python_optimize(tmp_path):
+    """`pitfall rules test` is a release check: `python -O` (asserts stripped) must not pass a
+    pack whose examples are wrong."""
+    import subprocess
+    import sys
+
+    pack = tmp_path / "broken"
+    write(pack, {
+        "pack.yaml": "name: broken\nprefix: BRK\nversion: 0.1.0\ndescription: test pack\n",
+        "BRK101-eval-call.yaml": (
+            "id: BRK101\nname: eval-call\ntarget: python\nseverity: warning\narea: config\n"
+            "summary: s\nrationale: r\nmessage: m\nmatch:\n  call: [eval]\n"
+            # the valid example calls eval, the invalid one marks a line that does not
+            "examples:\n  valid: ['eval(x)']\n  invalid: ['x = 1  # error']\n"
+        ),
+    })
+    proc = subprocess.run([sys.executable, "-O", "-m", "linter", "rules", "test", str(pack)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "0 passed, 2 failed" in proc.stdout

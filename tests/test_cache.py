@@ -1,0 +1,466 @@
+"""The results cache: a warm run reports exactly what a cold one does and analyses only what changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from helpers import run, write
+
+from linter import cache as cachemod
+from linter import engine
+from linter.config import load_settings
+from linter.discover import discover
+
+BAD = 'import requests\n\n\ndef f(u):\n    return requests.get(u)\n'
+SUPPRESSED = 'import requests\nrequests.get("https://x", timeout=3, verify=False)  # pitfall: ignore[TLS101] fixture\n'
+UNUSED = "x = 1  # pitfall: ignore[TMO101]\n"  # silences nothing: LNT003
+CLIENT = "def fetch(url, timeout=None):\n    return url\n"
+SERVICE = "from pkg.client import fetch\n\n\ndef h(u, timeout):\n    fetch(u)\n"
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: true
+"""
+FILES = {
+    "svc/bad.py": BAD,
+    "svc/tls.py": SUPPRESSED,
+    "svc/unused.py": UNUSED,
+    "pkg/__init__.py": "",
+    "pkg/client.py": CLIENT,
+    "pkg/service.py": SERVICE,
+    "deploy/pod.yaml": POD,
+}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    write(root, FILES)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv(cachemod.ENV, str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """The paths the analysis ran on (every analysis goes through engine.lint_unit)."""
+    seen: list[str] = []
+    original = engine.lint_unit
+
+    def counting(kind, path, data, ruleset, **kw):
+        seen.append(path)
+        return original(kind, path, data, ruleset, **kw)
+
+    monkeypatch.setattr(engine, "lint_unit", counting)
+    return seen
+
+
+def check(capsys, *args: str) -> tuple[int, str]:
+    code, out, _ = run(capsys, "check", "-j", "1", *args)
+    return code, out
+
+
+def cache_files(tmp_path: Path) -> list[Path]:
+    top = tmp_path / "cache" / "projects"
+    return sorted(p for p in top.rglob("*") if p.is_file()) if top.exists() else []
+
+
+def codes(out: str) -> list[tuple[str, str, int]]:
+    doc = json.loads(out)
+    items = doc["findings"] if isinstance(doc, dict) else doc
+    return sorted((f["code"], f["filename"], f["location"]["row"]) for f in items)
+
+
+def test_a_warm_run_prints_the_same_report_and_analyses_nothing(project, capsys, analysed):
+    for fmt in ("json", "sarif"):
+        first = check(capsys, "--format", fmt, "--no-cache")
+        analysed.clear()
+        assert check(capsys, "--format", fmt) == first  # cold (json) or warm (sarif: same entries)
+        assert check(capsys, "--format", fmt) == first
+    analysed.clear()
+    check(capsys, "--format", "json")
+    assert analysed == []
+    # suppressed in source, and the directive that silences nothing (LNT003), as on a cold run
+    doc = json.loads(check(capsys, "--format", "sarif")[1])
+    results = doc["runs"][0]["results"]
+    assert any(r["ruleId"] == "TLS101" and r.get("suppressions") for r in results)
+    assert any(r["ruleId"] == "LNT003" and "unused.py" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+
+
+def test_the_warm_report_equals_a_run_without_cache_in_every_format(project, capsys):
+    # and the notices of the run: a file that does not parse, one that is not UTF-8 (LNT001)
+    write(project, {"svc/broken.py": "def f(:\n", "svc/latin.py": b"x = '\xe9'\n", "deploy/bad.yaml": "apiVersion: v1\nkind: [\n"})
+    for fmt in ("text", "full", "json", "github", "sarif"):
+        cold = run(capsys, "check", "-j", "1", "--format", fmt, "--no-cache")
+        assert "broken.py" in cold[1] + cold[2] and "latin.py" in cold[1] + cold[2]
+        assert run(capsys, "check", "-j", "1", "--format", fmt) == cold
+        assert run(capsys, "check", "-j", "1", "--format", fmt) == cold
+
+
+def test_changing_one_file_analyses_only_that_file(project, capsys, analysed):
+    check(capsys, "--format", "json")
+    (project / "svc" / "bad.py").write_text(BAD + "\n\ndef g(u):\n    return requests.post(u)\n", encoding="utf-8")
+    analysed.clear()
+    out = check(capsys, "--format", "json")[1]
+    assert analysed == ["svc/bad.py"]
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+    assert [c for c in codes(out) if c[1] == "svc/bad.py" and c[0] == "TMO101"] == [("TMO101", "svc/bad.py", 5), ("TMO101", "svc/bad.py", 9)]
+
+
+def test_a_changed_signature_reanalyses_the_callers_through_the_index(project, capsys, analysed):
+    out = check(capsys, "--format", "json")[1]
+    assert ("CTX102", "pkg/service.py", 5) in codes(out)
+    (project / "pkg" / "client.py").write_text("def fetch(url):\n    return url\n", encoding="utf-8")
+    analysed.clear()
+    out = check(capsys, "--format", "json")[1]
+    assert "pkg/service.py" in analysed  # its call's callee changed in the index
+    assert ("CTX102", "pkg/service.py", 5) not in codes(out)
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+    # a change inside a function body changes no signature: only that file again
+    (project / "pkg" / "client.py").write_text("def fetch(url):\n    return url + '/'\n", encoding="utf-8")
+    analysed.clear()
+    check(capsys, "--format", "json")
+    assert analysed == ["pkg/client.py"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("--config", "per-file-ignores = {'svc/*' = ['TMO101']}"),
+        ("--config", "max-timeout = 10"),
+        ("--select", "TMO,TLS"),
+        ("--ignore", "TLS101"),
+        ("--preview",),
+    ],
+)
+def test_a_setting_or_the_rule_selection_invalidates(project, capsys, analysed, change):
+    check(capsys, "--format", "json")
+    analysed.clear()
+    changed = check(capsys, "--format", "json", *change)
+    assert analysed  # analysed again, not served from the first run's entries
+    assert changed == check(capsys, "--format", "json", "--no-cache", *change)
+
+
+def test_settings_that_act_after_the_analysis_keep_the_cache(project, capsys, analysed):
+    check(capsys, "--format", "json")
+    analysed.clear()
+    check(capsys, "--format", "json", "--fail-on", "error", "--jobs", "2")
+    assert analysed == []
+
+
+def test_a_new_pack_version_invalidates(project, capsys, analysed, monkeypatch):
+    from linter import cli
+    from linter.packs import load_packs
+
+    check(capsys, "--format", "json")
+
+    def upgraded(*args, **kwargs):
+        return [replace(p, version=p.version + ".1") if p.name == "timeouts" else p for p in load_packs(*args, **kwargs)]
+
+    monkeypatch.setattr(cli, "load_packs", upgraded)
+    analysed.clear()
+    check(capsys, "--format", "json")
+    assert "svc/bad.py" in analysed
+
+
+def _project_folder(project: Path) -> Path:
+    return cachemod.project_folder(load_settings(cwd=project))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong-version", "wrong-checksum"])
+def test_a_damaged_cache_file_is_ignored_and_rebuilt(project, capsys, analysed, tmp_path, damage):
+    first = check(capsys, "--format", "json")
+    store = cachemod.Store(_project_folder(project), cachemod._secret())
+    damaged = [p for p in cache_files(tmp_path) if p.suffix == ".json" and p.name != "project.json"]
+    assert len(damaged) > 5
+    for path in damaged:
+        raw = path.read_bytes()
+        mac, _, body = raw.partition(b"\n")
+        if damage == "garbage":
+            path.write_bytes(os.urandom(200))
+        elif damage == "truncated":
+            path.write_bytes(raw[: len(raw) // 2])
+        elif damage == "wrong-version":
+            value = json.loads(body)
+            value["format"] = cachemod.FORMAT + 1
+            store.write(str(path.relative_to(store.folder)), value)  # correctly signed, other format
+        else:  # valid JSON that would hide every finding, under the old checksum
+            value = json.loads(body)
+            if "result" in value:
+                value["result"]["findings"] = []
+            path.write_bytes(mac + b"\n" + json.dumps(value).encode())
+    analysed.clear()
+    assert check(capsys, "--format", "json") == first
+    assert len(analysed) == len(FILES)  # every unit analysed again
+    analysed.clear()
+    assert check(capsys, "--format", "json") == first
+    assert analysed == []  # rebuilt
+
+
+def test_no_cache_writes_nothing(project, capsys, tmp_path):
+    check(capsys, "--format", "json", "--no-cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_cache_false_in_the_configuration_writes_nothing(project, capsys, tmp_path):
+    check(capsys, "--format", "json", "--config", "cache = false")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_clean_removes_the_cache_of_the_project(project, capsys, analysed, tmp_path):
+    check(capsys, "--format", "json")
+    folder = _project_folder(project)
+    assert folder.is_dir()
+    code, out, _ = run(capsys, "clean")
+    assert code == 0 and str(folder) in out and str(project) in out
+    assert not folder.exists()
+    analysed.clear()
+    check(capsys, "--format", "json")
+    assert analysed
+    run(capsys, "clean")
+    code, out, _ = run(capsys, "clean")
+    assert code == 0 and out.startswith("no cache to remove")
+
+
+def test_clean_all_removes_every_project(project, capsys, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    write(other, {"a.py": BAD})
+    check(capsys, "--format", "json")
+    monkeypatch.chdir(other)
+    check(capsys, "--format", "json")
+    assert len(list((tmp_path / "cache" / "projects").iterdir())) == 2
+    code, out, _ = run(capsys, "clean", "--all")
+    assert code == 0 and out.count("removed ") == 2
+    assert list((tmp_path / "cache" / "projects").iterdir()) == []
+
+
+def test_the_default_cache_is_outside_the_project(project, monkeypatch, tmp_path):
+    monkeypatch.delenv(cachemod.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = _project_folder(project)
+    assert folder.parent.parent == tmp_path / "xdg" / "pitfall"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _project_folder(project).parent.parent == tmp_path / "home" / ".cache" / "pitfall"
+
+
+def _lint(root: Path, settings) -> tuple[list, int]:
+    """A run as the CLI makes it, with ``settings``: (results, units analysed)."""
+    units, _ = discover(["."], settings, cwd=root)
+    ruleset = engine.build_ruleset(settings)
+    ruleset.cache = cachemod.open_cache(settings)
+    results = engine.run(units, ruleset, jobs=1)
+    return results, ruleset.cache.analysed
+
+
+def test_entries_planted_in_the_repository_have_no_effect(project, capsys, analysed):
+    # a cache folder that the repository holds (as a `cache-dir` setting may point into it)
+    settings = replace(load_settings(cwd=project), cache_dir=str(project / ".pitfall_cache"))
+    clean, _ = _lint(project, settings)
+    bad = next(r for r in clean if r.path == "svc/bad.py")
+    assert bad.findings
+    # the repository ships entries that hide the finding, signed with a key that is not the user's
+    for path in (project / ".pitfall_cache").rglob("units/*/*.json"):
+        body = json.loads(path.read_bytes().partition(b"\n")[2])
+        body["result"]["findings"] = []
+        forged = cachemod.Store(path.parents[2], b"k" * 32)
+        forged.write(str(path.relative_to(path.parents[2])), body)
+    results, count = _lint(project, settings)
+    assert results == clean and count == len(clean)
+    # and a `.pitfall_cache` folder at the top of the repository is not where the cache is read
+    out = check(capsys, "--format", "json")[1]
+    assert ("TMO101", "svc/bad.py", 5) in codes(out)
+
+
+def test_two_concurrent_runs_both_finish_correctly(project, tmp_path):
+    for i in range(30):
+        write(project, {f"more/m{i}.py": BAD.replace("f(u)", f"f{i}(u)")})
+    env = {**os.environ, cachemod.ENV: str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "linter", "check", "--format", "json", "-j", "2"]
+    reference = subprocess.run([*cmd, "--no-cache"], cwd=project, env=env, capture_output=True, text=True, check=False)
+    runs = [subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [1, 1]
+    assert [o for o, _ in outs] == [reference.stdout] * 2
+    assert all("Traceback" not in e for _, e in outs)
+    again = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert again.stdout == reference.stdout
+    leftovers = [p for p in cache_files(tmp_path) if p.name.startswith((".tmp-", ".key-"))]
+    assert leftovers == []
+
+
+def test_a_certificate_checked_against_the_clock_is_not_cached(project, capsys, analysed):
+    from test_kube_rules import ec_key, make_cert, pem, tls_secret
+
+    write(project, {"deploy/secret.yaml": tls_secret(pem(make_cert(ec_key(), days_left=10)))})
+    out = check(capsys, "--format", "json")[1]
+    assert ("TLS211", "deploy/secret.yaml", 7) in codes(out)
+    analysed.clear()
+    assert check(capsys, "--format", "json")[1] == out
+    assert analysed == ["deploy/secret.yaml"]  # the pod manifest and the Python files were cached
+
+
+def test_fix_applies_the_same_fixes_with_a_warm_cache(project, capsys, tmp_path):
+    check(capsys, "--format", "json")
+    cold = tmp_path / "cold"
+    write(cold, FILES)
+    run(capsys, "check", "--fix", "--unsafe-fixes", "--no-cache", "--format", "json", str(cold))
+    check(capsys, "--fix", "--unsafe-fixes", "--format", "json")
+    for name in FILES:
+        assert (project / name).read_text(encoding="utf-8") == (cold / name).read_text(encoding="utf-8"), name
+    assert (project / "svc" / "bad.py").read_text(encoding="utf-8") != BAD  # a fix was applied
+
+
+def test_baseline_suppresses_the_same_with_a_warm_cache(project, capsys, tmp_path):
+    baseline = tmp_path / "base.sarif"
+    baseline.write_text(check(capsys, "--format", "sarif")[1], encoding="utf-8")
+    cold = check(capsys, "--format", "json", "--baseline", str(baseline), "--no-cache")
+    assert check(capsys, "--format", "json", "--baseline", str(baseline)) == cold
+
+
+def test_the_cached_index_equals_the_index(project):
+    from linter.index import index_units
+
+    write(project, {
+        "pkg/sub/__init__.py": "from .impl import run as go\n",
+        "pkg/sub/impl.py": "class C:\n    def m(self, ctx):\n        pass\n\ndef run(x, *, deadline=5):\n    pass\n",
+        "src/lib/mod.py": "async def call(a, context=None):\n    pass\n",
+        "odd.py": 's = """\ndef not_a_def(timeout):\n"""\nif True:\n    def real(timeout): pass\n',
+    })
+    settings = load_settings(cwd=project)
+    units, _ = discover(["."], settings, cwd=project)
+    ruleset = engine.build_ruleset(settings)
+    run_cache = cachemod.open_cache(settings)
+    expected = index_units(units, max_file_size=settings.max_file_size)
+    assert run_cache.project_index(units, settings.max_file_size) == expected
+    assert run_cache.project_index(units, settings.max_file_size) == expected  # from the memo
+    repo = Path(__file__).resolve().parents[1] / "linter"
+    mine, _ = discover([str(repo)], settings, cwd=repo)
+    assert run_cache.project_index(mine, settings.max_file_size) == index_units(mine, max_file_size=settings.max_file_size)
+    assert ruleset.python.needs_index
+
+
+@pytest.fixture
+def charts_rendered(monkeypatch):
+    """The charts the run rendered and linted."""
+    from linter import helmunit
+
+    seen: list[str] = []
+    original = helmunit.lint_chart
+
+    def counting(unit, ruleset):
+        seen.append(unit.path)
+        return original(unit, ruleset)
+
+    monkeypatch.setattr(helmunit, "lint_chart", counting)
+    return seen
+
+
+def test_a_chart_is_rendered_again_only_when_one_of_its_inputs_changed(project, capsys, charts_rendered, tmp_path):
+    import helm_python
+
+    helm_python.Chart.create("demo", str(project))
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("replicaCount: 2\n", encoding="utf-8")
+    args = ("--format", "json", "--select", "PSA,HLM,LNT", "--values", str(extra))
+    first = check(capsys, *args)
+    assert charts_rendered == ["demo"]
+    charts_rendered.clear()
+    assert check(capsys, *args) == first
+    assert charts_rendered == []
+    changes = [
+        (project / "demo" / "values.yaml", "securityContext:\n  runAsNonRoot: true\n"),  # the chart's values
+        (project / "demo" / "templates" / "extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"),  # a new template
+        (extra, "podSecurityContext:\n  runAsNonRoot: true\n"),  # a values file given with --values
+    ]
+    for path, text in changes:
+        path.write_text(path.read_text(encoding="utf-8") + text if path.exists() else text, encoding="utf-8")
+        charts_rendered.clear()
+        warm = check(capsys, *args)
+        assert charts_rendered == ["demo"], path
+        assert warm == check(capsys, *args, "--no-cache")
+
+
+def test_the_stat_memo_saves_reading_unchanged_files_and_misses_no_change(project, capsys, analysed, monkeypatch):
+    from linter import discover as discover_module
+
+    monkeypatch.setattr(cachemod, "_RACY_NS", 0)  # the files were just written: memoise them anyway
+    check(capsys, "--format", "json")
+    reads: list[str] = []
+    original = discover_module.read_file
+
+    def counting(abspath, max_size):
+        reads.append(abspath)
+        return original(abspath, max_size)
+
+    monkeypatch.setattr(discover_module, "read_file", counting)
+    check(capsys, "--format", "json")
+    assert not any(r.endswith("pod.yaml") for r in reads)  # known by its stat: not read again
+    # same size, same mtime: the inode's change time still tells the file changed
+    pod = project / "deploy" / "pod.yaml"
+    before = pod.stat()
+    pod.write_text(POD.replace("privileged: true", "privileged: fals"), encoding="utf-8")
+    os.utime(pod, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert pod.stat().st_size == before.st_size
+    analysed.clear()
+    out = check(capsys, "--format", "json")[1]
+    assert analysed == ["deploy/pod.yaml"]
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+
+
+def test_a_killed_run_leaves_nothing_that_misleads_the_next(project, tmp_path):
+    import signal
+    import time
+
+    for i in range(40):
+        write(project, {f"more/m{i}.py": BAD.replace("f(u)", f"f{i}(u)")})
+    env = {**os.environ, cachemod.ENV: str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "linter", "check", "--format", "json", "-j", "2"]
+    reference = subprocess.run([*cmd, "--no-cache"], cwd=project, env=env, capture_output=True, text=True, check=False).stdout
+    for delay in (0.8, 1.6):
+        victim = subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        after = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert after.stdout == reference and "Traceback" not in after.stderr
+
+
+def test_an_edited_pack_invalidates_without_a_version_change(project, capsys, analysed, tmp_path):
+    import shutil
+
+    pack = tmp_path / "packs" / "sleeps"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "plugin-pack" / "pitfall_pack_example" / "sleeps", pack)
+    write(project, {"svc/slow.py": "import time\n\n\nasync def handler():\n    time.sleep(1)\n"})
+    args = ("--format", "json", "--packs", str(pack))
+    out = check(capsys, *args)[1]
+    assert ("SLP101", "svc/slow.py", 5) in codes(out)
+    rule = next(pack.glob("SLP101-*.yaml"))
+    rule.write_text(rule.read_text(encoding="utf-8").replace("blocks the event loop;", "stalls every request;"), encoding="utf-8")
+    analysed.clear()
+    out = check(capsys, *args)[1]
+    assert "svc/slow.py" in analysed
+    assert "stalls every request" in out and out == check(capsys, *args, "--no-cache")[1]
+
+
+def test_an_unusable_cache_folder_never_fails_the_run(project, capsys, monkeypatch, tmp_path):
+    reference = check(capsys, "--format", "json", "--no-cache")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv(cachemod.ENV, str(blocker))
+    assert check(capsys, "--format", "json") == reference
+    code, out, err = run(capsys, "clean")
+    assert code == 0 and "Traceback" not in err
