@@ -7,6 +7,8 @@ A benchmark, not a test: it prints a table and exits 0 unless a tool fails.
     python bench/run.py --runs 3 --json bench/.work/timings.json
     python bench/run.py --corpus k8s    # generated manifests, against checkov
     python bench/run.py --corpus helm   # generated charts, against render + checkov
+    python bench/run.py --corpus real --corpus-root ../corpus   # the pinned repositories, one by one
+    python bench/run.py --corpus charts --corpus-root ../charts # the pinned chart repositories
 
 Everything it creates lives under bench/.work/ (gitignored): venvs holding the
 peer tools (installed from PyPI with pip on first use), one copy of each corpus
@@ -36,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,11 +52,13 @@ PEER_PACKAGES = {
     "bandit": "bandit",
     "ruff": "ruff",
     "checkov": "checkov",  # for the Kubernetes / Helm corpora
+    "semgrep": "semgrep",  # for the real corpus (a binary wheel: semgrep-core is bundled)
 }
 
 # Peers that get a venv of their own (checkov pins many packages); the rest share PEERS_VENV.
 PEER_VENVS = {
     "checkov": WORK / "checkov-venv",
+    "semgrep": WORK / "semgrep-venv",
 }
 
 
@@ -98,7 +102,7 @@ def ensure_peers(names: Sequence[str], *, upgrade: bool = False) -> dict[str, Pa
         missing = [n for n in group if not _venv_bin(venv, n).exists()]
         if missing or upgrade:
             todo = list(group) if upgrade else missing
-            slow = " (a few minutes the first time)" if "checkov" in todo else ""
+            slow = " (a few minutes the first time)" if {"checkov", "semgrep"} & set(todo) else ""
             print(f"installing {', '.join(todo)} from PyPI into {venv.relative_to(BENCH.parent)}{slow} ...", flush=True)
             cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
             if upgrade:
@@ -416,6 +420,13 @@ def _write_bench_config(path: Path) -> None:
 #   contains "/." (kubernetes_utils.should_include_path), so by default it finds nothing under
 #   bench/.work/. The corpora hold no hidden folders of their own.
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_IGNORE_HIDDEN_DIRECTORIES": "false"}
+
+# semgrep's environment for every run: no version check and no metrics (the rules are local
+# files, so with these it makes no network request).
+SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
+
+# the environment of each peer's runs (and of its --version)
+PEER_ENV = {"checkov": CHECKOV_ENV, "semgrep": SEMGREP_ENV}
 
 
 def _checkov_args(checkov: str, directory: str) -> list[str]:
@@ -1125,10 +1136,394 @@ class HelmCorpus(Corpus):
         ]
 
 
+# --------------------------------------------------------------------------- real repositories
+
+def _review_module():  # type: ignore[no-untyped-def]
+    """bench/review.py, whose ``prepare`` extracts the pinned commits of bench/corpus.toml."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_review", BENCH / "review.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _manifest_section(section: str) -> dict[str, str]:
+    """{"owner/name": commit} of one section of bench/corpus.toml."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    path = BENCH / "corpus.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if section not in data:
+        raise BenchError(f"{path} has no section [{section}]")
+    return dict(data[section])
+
+
+def _git_work_tree(path: Path) -> Path | None:
+    """The folder at or above ``path`` holding a ``.git``, if any."""
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+# what every repository corpus leaves out when it counts files (pitfall's default excludes)
+_COUNT_SKIP = frozenset({".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules", "site-packages"})
+
+
+@dataclass
+class Repo:
+    """One repository of a repository corpus."""
+
+    name: str  # owner/name
+    commit: str
+    root: Path
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def short(self) -> str:
+        return self.name.split("/", 1)[1]
+
+
+class RepoCorpus(Corpus):
+    """A section of bench/corpus.toml: pinned public repositories, timed one by one.
+
+    The repositories are folders ``<root>/<owner>+<name>`` (``--corpus-root``, default
+    ``../corpus`` beside the checkout), made by ``bench/review.py prepare`` (``git archive`` of
+    each pinned commit out of a bare mirror): those missing are extracted from ``--mirrors``
+    the same way. The root must not lie inside a git work tree: pitfall, ruff and semgrep honour
+    the .gitignore files of the work tree around it (this checkout's ignores bench/.work/).
+    """
+
+    section = ""
+    size_columns: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = BENCH.parent.parent / "corpus"
+        self.mirrors = BENCH.parent.parent / ".mirror"
+        self.repos: list[Repo] = []
+
+    def configure(self, *, corpus_root: str | None, mirrors: str | None, only_repos: str | None) -> None:
+        if corpus_root:
+            self.root = Path(corpus_root).expanduser().resolve()
+        if mirrors:
+            self.mirrors = Path(mirrors).expanduser().resolve()
+        pins = _manifest_section(self.section)
+        chosen = list(pins)
+        if only_repos:
+            wanted = [w.strip() for w in only_repos.split(",") if w.strip()]
+            chosen = []
+            for w in wanted:
+                hits = [r for r in pins if w.lower() in (r.lower(), r.split("/", 1)[1].lower(), r.replace("/", "+").lower())]
+                if not hits:
+                    raise BenchError(f"--only-repos: no repository {w!r} in [{self.section}] of bench/corpus.toml; known: {', '.join(pins)}")
+                chosen += [h for h in hits if h not in chosen]
+        self.repos = [Repo(r, pins[r], self.root / r.replace("/", "+")) for r in chosen]
+
+    def prepare(self, *, refresh: bool = False) -> None:
+        _write_bench_config(WORK / "pitfall-bench.toml")
+        tree = _git_work_tree(self.root)
+        if tree is not None:
+            raise BenchError(
+                f"the corpus root {self.root} lies inside the git work tree {tree}: pitfall, ruff and semgrep "
+                "would honour its .gitignore files; extract the repositories elsewhere (--corpus-root)"
+            )
+        missing = [r for r in self.repos if not r.root.is_dir()]
+        if refresh:
+            raise BenchError(f"--refresh-corpus: corpus {self.name} is not rebuilt by run.py; remove the folders under {self.root} and run again to extract them anew")
+        if missing:
+            if not self.mirrors.is_dir():
+                raise BenchError(
+                    f"{', '.join(r.name for r in missing)} not extracted under {self.root} and no mirrors at {self.mirrors}: "
+                    "pass --corpus-root (an existing extraction) or --mirrors (bare git folders <owner>+<name>/repo)"
+                )
+            print(f"extracting {', '.join(r.name for r in missing)} from {self.mirrors} into {self.root} (bench/review.py prepare) ...", flush=True)
+            review = _review_module()
+            review.prepare(self.mirrors, self.root)  # every pin of bench/corpus.toml not there yet
+            still = [r.name for r in missing if not r.root.is_dir()]
+            if still:
+                raise BenchError(f"could not extract {', '.join(still)} (see above)")
+        for repo in self.repos:
+            repo.size = self.measure(repo.root)
+
+    def measure(self, root: Path) -> dict[str, int]:
+        raise NotImplementedError
+
+    def file_count(self) -> int:
+        return sum(next(iter(r.size.values()), 0) for r in self.repos)
+
+    def size_text(self) -> str:
+        return f"{len(self.repos)} repositories"
+
+    def commands(self, tools: Tools) -> list[Command]:
+        raise BenchError(f"corpus {self.name} is timed repository by repository (commands_for)")
+
+    def commands_for(self, repo: Repo, tools: Tools) -> list[Command]:
+        raise NotImplementedError
+
+
+def _walk_files(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _COUNT_SKIP and not d.endswith(".egg-info"))
+        for name in sorted(filenames):
+            yield Path(dirpath, name)
+
+
+def _lines(path: Path) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 0
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+class RealCorpus(RepoCorpus):
+    """The [python] repositories of bench/corpus.toml: pitfall with every rule on against bandit,
+    ruff and semgrep on the overlapping checks, each repository timed on its own."""
+
+    name = "real"
+    description = "the [python] repositories of bench/corpus.toml, each at its pinned commit"
+    section = "python"
+    peers = ("bandit", "ruff", "semgrep")
+    size_columns = (".py files", "py lines", "YAML/JSON files")
+
+    SEMGREP_RULES = BENCH / "semgrep"
+
+    def measure(self, root: Path) -> dict[str, int]:
+        py = lines = other = 0
+        for path in _walk_files(root):
+            suffix = path.suffix.lower()
+            if suffix == ".py":
+                py += 1
+                lines += _lines(path)
+            elif suffix in (".yaml", ".yml", ".json"):
+                other += 1
+        return {".py files": py, "py lines": lines, "YAML/JSON files": other}
+
+    def commands_for(self, repo: Repo, tools: Tools) -> list[Command]:
+        # every tool runs from inside the repository on ".", as a user runs it there
+        def pitfall() -> list[str]:
+            return [*tools.pitfall, "check", ".", "--select", "ALL", "--no-cache", "--format", "json", "--exit-zero"]
+
+        def bandit_args() -> list[str]:
+            return [tools.peer("bandit"), "-r", ".", "-t", StdlibCorpus.BANDIT_TESTS, "-q", "-f", "json"]
+
+        def ruff_args() -> list[str]:
+            return [tools.peer("ruff"), "check", ".", "--isolated", "--select", StdlibCorpus.RUFF_SELECT, "--no-cache", "--exit-zero", "--output-format", "json"]
+
+        def semgrep_args() -> list[str]:
+            return [tools.peer("semgrep"), "scan", "--config", str(self.SEMGREP_RULES), "--metrics", "off", "--disable-version-check", "--json"]
+
+        return [
+            Command(
+                "pitfall",
+                "pitfall",
+                pitfall() + ["--output", os.devnull],
+                cwd=repo.root,
+                coverage=(lambda p: pitfall() + ["--output", str(p)], _pitfall_counts),
+            ),
+            Command(
+                "bandit",
+                "bandit",
+                bandit_args() + ["-o", os.devnull],
+                ok_codes=frozenset({0, 1}),  # 1 = issues found
+                cwd=repo.root,
+                coverage=(lambda p: bandit_args() + ["-o", str(p)], _bandit_counts),
+            ),
+            Command(
+                "ruff",
+                "ruff",
+                ruff_args() + ["--output-file", os.devnull],
+                cwd=repo.root,
+                coverage=(lambda p: ruff_args() + ["--output-file", str(p)], _ruff_counts),
+            ),
+            Command(
+                "semgrep",
+                "semgrep",
+                semgrep_args(),  # the JSON report goes to stdout, captured to a temporary file
+                ok_codes=frozenset({0, 1}),  # 1 = findings with --error (not given), kept as success
+                cwd=repo.root,
+                env=SEMGREP_ENV,
+                coverage=(lambda p: semgrep_args() + ["--output", str(p)], _semgrep_counts),
+            ),
+        ]
+
+
+CHARTS_RENDER_SCRIPT = '''\
+"""Render every chart of a repository the way pitfall's "defaults" profile does (bench/run.py,
+corpus charts).
+
+    python charts-render.py REPOSITORY OUT
+
+A chart is a folder holding a Chart.yaml, as pitfall's discovery finds them: the folders below a
+chart (its subcharts, its templates) are part of it, and the folders pitfall excludes by default
+are skipped. Each chart is rendered with its own values.yaml (release "release-name", namespace
+"default", an install); each rendered template is written to OUT/<n>-<chart>/<template>,
+NOTES.txt and empty output left out. A chart that does not render (a dependency that is not
+vendored, a value it requires) is skipped and counted on stderr, as pitfall reports it (LNT002)
+and goes on.
+"""
+import os
+import sys
+from pathlib import Path
+
+import helm_python as helm
+
+SKIP = {SKIP!r}
+
+
+def charts(top):
+    for dirpath, dirnames, filenames in os.walk(top):
+        if "Chart.yaml" in filenames:
+            dirnames[:] = []
+            yield Path(dirpath)
+            continue
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP and not d.endswith(".egg-info") and not os.path.islink(os.path.join(dirpath, d)))
+
+
+def main():
+    top, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
+    written = rendered = 0
+    failed = []
+    for n, chart_dir in enumerate(charts(top)):
+        try:
+            with helm.Chart.load(str(chart_dir)) as chart:
+                manifests = chart.render({{}}, name="release-name", namespace="default", is_install=True)
+        except Exception as exc:
+            failed.append(f"{{chart_dir.relative_to(top)}}: {{type(exc).__name__}}: {{str(exc).splitlines()[0] if str(exc) else ''}}")
+            continue
+        rendered += 1
+        for key, text in sorted(manifests.items()):
+            if key.endswith("NOTES.txt") or not text.strip():
+                continue
+            dst = out / f"{{n:03d}}-{{chart_dir.name}}" / key
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text, encoding="utf-8")
+            written += 1
+    print(f"charts-render: {{top.name}}: {{rendered}} charts rendered, {{written}} manifests, {{len(failed)}} charts did not render", file=sys.stderr)
+    for line in failed:
+        print(f"  {{line}}", file=sys.stderr)
+    if not written:
+        print(f"charts-render: nothing rendered from {{top}}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+# Render the charts of one repository, then checkov on the output, as one command: the
+# repository first, extra arguments go to checkov.
+CHARTS_WRAPPER_SCRIPT = '''\
+#!/bin/sh
+# written by bench/run.py (corpus charts): render the charts of repository $1, then run checkov on the output
+set -e
+repo=$1
+shift
+out=$(mktemp -d "${{TMPDIR:-/tmp}}/bench-charts-render.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+{python} {render} "$repo" "$out"
+set +e
+{checkov} -d "$out" --framework kubernetes --quiet --compact -o json "$@"
+exit $?
+'''
+
+
+class ChartsCorpus(RepoCorpus):
+    """The [charts] repositories of bench/corpus.toml: pitfall against render + checkov (the
+    approach of corpus helm), each repository timed on its own."""
+
+    name = "charts"
+    description = "the [charts] repositories of bench/corpus.toml, each at its pinned commit"
+    section = "charts"
+    peers = ("checkov",)
+    size_columns = ("charts", "YAML files", "YAML lines")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = BENCH.parent.parent / "charts"
+        self.render_script = WORK / "charts-render.py"
+        self.wrapper = WORK / "charts-render-checkov.sh"
+        self.python = sys.executable  # the render runs with the bench's interpreter (helm_python)
+
+    def extra_versions(self) -> dict[str, str]:
+        return HelmCorpus.extra_versions(self)  # type: ignore[arg-type]
+
+    def _helm(self):  # type: ignore[no-untyped-def]
+        return HelmCorpus._helm(self)  # type: ignore[arg-type]
+
+    def prepare(self, *, refresh: bool = False) -> None:
+        super().prepare(refresh=refresh)
+        self._helm()
+        skip = tuple(sorted(_COUNT_SKIP | {"build", "dist"}))
+        self.render_script.write_text(CHARTS_RENDER_SCRIPT.format(SKIP=skip), encoding="utf-8")
+        self.wrapper.write_text(
+            CHARTS_WRAPPER_SCRIPT.format(
+                python=shlex.quote(self.python),
+                render=shlex.quote(str(self.render_script)),
+                checkov=shlex.quote(str(_venv_bin(PEER_VENVS["checkov"], "checkov"))),
+            ),
+            encoding="utf-8",
+        )
+        self.wrapper.chmod(0o755)
+
+    def measure(self, root: Path) -> dict[str, int]:
+        charts = yaml = lines = 0
+        for path in _walk_files(root):
+            if path.name == "Chart.yaml":
+                charts += 1
+            if path.suffix.lower() in (".yaml", ".yml"):
+                yaml += 1
+                lines += _lines(path)
+        return {"charts": charts, "YAML files": yaml, "YAML lines": lines}
+
+    def commands_for(self, repo: Repo, tools: Tools) -> list[Command]:
+        def pitfall(*extra: str) -> list[str]:
+            return [*tools.pitfall, "check", ".", "--select", "ALL", "--no-cache", "--format", "json", "--exit-zero", *extra]
+
+        # the wrapper takes the repository first; what follows goes to checkov
+        wrapper = [str(self.wrapper), str(repo.root)]
+        return [
+            Command(
+                "pitfall",
+                "pitfall",
+                pitfall("--output", os.devnull),
+                cwd=repo.root,
+                coverage=(lambda p: pitfall("--output", str(p)), _pitfall_counts),
+            ),
+            Command(
+                "pitfall (defaults)",
+                "pitfall",
+                pitfall("--output", os.devnull, "--helm-profiles", "defaults"),
+                cwd=repo.root,
+                coverage=(lambda p: pitfall("--output", str(p), "--helm-profiles", "defaults"), _pitfall_counts),
+            ),
+            Command(
+                "render+checkov",
+                "checkov",
+                wrapper,
+                ok_codes=frozenset({0, 1}),  # checkov: 1 = failed checks
+                env=CHECKOV_ENV,
+                coverage=(lambda p: wrapper + ["--output-file-path", str(_checkov_report_dir(p))], _checkov_counts),
+            ),
+        ]
+
+
 CORPORA: dict[str, type[Corpus]] = {
     "stdlib": StdlibCorpus,
     "k8s": KubernetesCorpus,
     "helm": HelmCorpus,
+    "real": RealCorpus,
+    "charts": ChartsCorpus,
 }
 
 
@@ -1179,6 +1574,20 @@ def _ruff_counts(path: Path) -> tuple[Counter[str], list[str]]:
     return counts, []
 
 
+def _semgrep_counts(path: Path) -> tuple[Counter[str], list[str]]:
+    doc = _load_json(path)
+    counts = Counter((r.get("check_id") or "?").rsplit(".", 1)[-1] for r in doc.get("results", []))
+    notes = []
+    scanned = (doc.get("paths") or {}).get("scanned")
+    if scanned is not None:
+        notes.append(f"{len(scanned)} files scanned by semgrep")
+    errors = doc.get("errors") or []
+    if errors:
+        kinds = Counter(e.get("type") if isinstance(e.get("type"), str) else str((e.get("type") or ["?"])[0]) for e in errors)
+        notes.append(f"{len(errors)} semgrep errors: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))
+    return counts, notes
+
+
 def _checkov_counts(path: Path) -> tuple[Counter[str], list[str]]:
     """checkov's ``--output-file-path DIR`` report: DIR/results_json.json."""
     doc = _load_json(_checkov_report_dir(path) / "results_json.json")
@@ -1211,6 +1620,7 @@ class Sample:
     maxrss_mb: float  # ru_maxrss from wait4: the largest single process of the tree
     tree_rss_mb: float | None  # sampled sum over the process tree (Linux), a lower bound
     exit_code: int
+    tree_pss_mb: float | None = None  # sampled sum of PSS over the tree (shared pages split), a lower bound
 
 
 def _children(pid: int) -> list[int]:
@@ -1236,31 +1646,76 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size: each shared page counted as 1/n in each of the n processes mapping
+    it (forked workers share the parent's pages until they write them). 0 where unavailable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _session(pid: int) -> int | None:
+    """The session id of a process (field 6 of /proc/PID/stat), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+        return int(stat[stat.rindex(")") + 2 :].split()[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class TreeSampler(threading.Thread):
-    """Polls /proc for the summed RSS of a process and its descendants."""
+    """Polls /proc for the summed RSS (and, every ``pss_every`` polls, PSS) of a process and all
+    its descendants: worker pools, Helm renderers, their children.
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    The child runs in a session of its own (``start_new_session``), so its session id is its
+    pid: a process seen in the tree once still counts after its parent ended and it was
+    reparented, as long as it is in that session (the check also guards against a reused pid).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05, pss_every: int = 4) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
+        self.pss_every = pss_every
         self.peak = 0
+        self.peak_pss = 0
+        self.pss_samples = 0
+        self.most_processes = 0
+        self.known: set[int] = set()
         self.done = threading.Event()
         self.works = os.path.exists(f"/proc/{pid}/task")
 
+    def tree(self) -> set[int]:
+        todo = [self.pid, *(p for p in self.known if _session(p) == self.pid)]
+        seen: set[int] = set()
+        while todo:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            todo.extend(_children(p))
+        self.known = seen
+        return seen
+
     def run(self) -> None:
+        tick = 0
         while not self.done.is_set():
-            total, todo, seen = 0, [self.pid], set()
-            while todo:
-                p = todo.pop()
-                if p in seen:
-                    continue
-                seen.add(p)
-                total += _rss_bytes(p)
-                todo.extend(_children(p))
-            self.peak = max(self.peak, total)
+            pids = self.tree()
+            self.peak = max(self.peak, sum(_rss_bytes(p) for p in pids))
+            self.most_processes = max(self.most_processes, len(pids))
+            if self.pss_every and tick % self.pss_every == 0:
+                self.peak_pss = max(self.peak_pss, sum(_pss_bytes(p) for p in pids))
+                self.pss_samples += 1
+            tick += 1
             self.done.wait(self.interval)
 
 
@@ -1323,6 +1778,8 @@ def run_once(cmd: Command, round_no: int, *, argv: Sequence[str] | None = None) 
         maxrss_mb=usage.ru_maxrss * scale / 1e6,
         tree_rss_mb=sampler.peak / 1e6 if sampler.works else None,
         exit_code=code,
+        # a run shorter than two PSS polls has no PSS figure (the one poll may predate its exec)
+        tree_pss_mb=sampler.peak_pss / 1e6 if sampler.works and sampler.pss_samples >= 2 else None,
     )
     return sample, stderr.strip()
 
@@ -1352,29 +1809,37 @@ def summarize(commands: Sequence[Command], samples: Sequence[Sample]) -> dict[st
             continue
         walls = [s.wall_s for s in mine]
         trees = [s.tree_rss_mb for s in mine if s.tree_rss_mb is not None]
+        psss = [s.tree_pss_mb for s in mine if s.tree_pss_mb is not None]
         summary[cmd.label] = {
             "median_s": _median(walls),
             "min_s": min(walls),
             "max_s": max(walls),
             "median_maxrss_mb": _median([s.maxrss_mb for s in mine]),
             "median_tree_rss_mb": _median(trees) if trees else None,
+            "max_tree_rss_mb": max(trees) if trees else None,
+            "median_tree_pss_mb": _median(psss) if psss else None,
+            "max_tree_pss_mb": max(psss) if psss else None,
             "runs": len(mine),
         }
     return summary
 
 
 def print_timings(commands: Sequence[Command], summary: dict[str, dict[str, float | None]]) -> None:
-    headers = ["tool", "median s", "min s", "max s", "peak RSS MB", "tree RSS MB"]
+    headers = ["tool", "median s", "min s", "max s", "peak RSS MB", "tree RSS MB", "tree PSS MB"]
     rows = []
     for cmd in commands:
         s = summary.get(cmd.label)
         if s is None:
             continue
-        tree = s["median_tree_rss_mb"]
-        rows.append([cmd.label, f"{s['median_s']:.2f}", f"{s['min_s']:.2f}", f"{s['max_s']:.2f}", f"{s['median_maxrss_mb']:.0f}", "-" if tree is None else f"{tree:.0f}"])
-    print(_table(headers, rows, [False, True, True, True, True, True]))
+        tree, pss = s["median_tree_rss_mb"], s.get("median_tree_pss_mb")
+        rows.append([
+            cmd.label, f"{s['median_s']:.2f}", f"{s['min_s']:.2f}", f"{s['max_s']:.2f}", f"{s['median_maxrss_mb']:.0f}",
+            "-" if tree is None else f"{tree:.0f}", "-" if pss is None else f"{pss:.0f}",
+        ])
+    print(_table(headers, rows, [False, True, True, True, True, True, True]))
     print("  peak RSS = ru_maxrss of the child from wait4 (largest single process of its tree, median over runs)")
     print("  tree RSS = peak of the summed RSS of the child and its descendants, sampled every 50 ms (a lower bound)")
+    print("  tree PSS = the same with proportional set sizes (pages shared by forked workers counted once), every 200 ms")
 
     ours = [c for c in commands if c.tool == "pitfall" and c.label in summary]
     peers = [c for c in commands if c.tool != "pitfall" and c.label in summary]
@@ -1481,12 +1946,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--only", metavar="LABELS", help="comma-separated command labels to run (default: all)")
     ap.add_argument("--no-coverage", action="store_true", help="skip the finding counts (one extra run of each command)")
     ap.add_argument("--refresh-corpus", action="store_true", help="rebuild the corpus copy")
+    ap.add_argument("--corpus-root", metavar="DIR", help="corpora real / charts: the folder holding the extracted repositories <owner>+<name> (default: ../corpus, ../charts beside the checkout)")
+    ap.add_argument("--mirrors", metavar="DIR", help="corpora real / charts: bare git mirrors <owner>+<name>/repo to extract missing repositories from (default: ../.mirror)")
+    ap.add_argument("--only-repos", metavar="NAMES", help="corpora real / charts: comma-separated repositories (owner/name, name or owner+name) to time (default: all of the section)")
     ap.add_argument("--upgrade-peers", action="store_true", help="pip install --upgrade the peer tools")
     args = ap.parse_args(argv)
     if args.corpus not in CORPORA:
         ap.error(f"unknown corpus {args.corpus!r}; known: {', '.join(CORPORA)}")
     if args.runs < 1:
         ap.error("--runs must be at least 1")
+    if not issubclass(CORPORA[args.corpus], RepoCorpus) and (args.corpus_root or args.mirrors or args.only_repos):
+        ap.error("--corpus-root, --mirrors and --only-repos are for the corpora real and charts")
     return args
 
 
@@ -1494,10 +1964,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     corpus = CORPORA[args.corpus]()
     WORK.mkdir(parents=True, exist_ok=True)
+    if isinstance(corpus, RepoCorpus):
+        corpus.configure(corpus_root=args.corpus_root, mirrors=args.mirrors, only_repos=args.only_repos)
 
     pitfall_cmd = shlex.split(args.pitfall) if args.pitfall else [str(ensure_pitfall())]
     tools = Tools(pitfall=pitfall_cmd, peers=ensure_peers(corpus.peers, upgrade=args.upgrade_peers))
     corpus.prepare(refresh=args.refresh_corpus)
+    if isinstance(corpus, RepoCorpus):
+        return run_repos(args, corpus, tools)
 
     commands = corpus.commands(tools)
     if args.only:
@@ -1509,7 +1983,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     versions = {"pitfall": tool_version(tools.pitfall)}
     for name, exe in tools.peers.items():
-        versions[name] = tool_version([str(exe)], env=CHECKOV_ENV if name == "checkov" else None)
+        versions[name] = tool_version([str(exe)], env=PEER_ENV.get(name))
     versions.update(corpus.extra_versions())
     n_files = corpus.file_count()
     cores = os.cpu_count() or 1
@@ -1594,6 +2068,178 @@ def main(argv: Sequence[str] | None = None) -> int:
             if len(lines) > 40:
                 print(f"... {len(lines) - 40} more lines")
     return 0
+
+
+def _select(commands: list[Command], only: str | None) -> list[Command]:
+    if not only:
+        return commands
+    wanted = {x.strip() for x in only.split(",") if x.strip()}
+    unknown = wanted - {c.label for c in commands}
+    if unknown:
+        raise BenchError(f"--only: unknown labels {sorted(unknown)}; known: {[c.label for c in commands]}")
+    return [c for c in commands if c.label in wanted]
+
+
+def _report_name(label: str) -> str:
+    return label.replace(" ", "-").replace("(", "").replace(")", "")
+
+
+def run_repos(args: argparse.Namespace, corpus: RepoCorpus, tools: Tools) -> int:
+    """Corpora real / charts: each repository timed on its own (interleaved rounds), its table
+    printed, then one summary table over the repositories."""
+    versions = {"pitfall": tool_version(tools.pitfall)}
+    for name, exe in tools.peers.items():
+        versions[name] = tool_version([str(exe)], env=PEER_ENV.get(name))
+    versions.update(corpus.extra_versions())
+    cores = os.cpu_count() or 1
+    load_start = _loadavg()
+    print(f"corpus:   {corpus.name}: {corpus.description}")
+    print(f"          {corpus.root} ({corpus.size_text()}: {', '.join(r.name for r in corpus.repos)})")
+    print(f"machine:  {cores} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}, load average {_fmt_load(load_start)}")
+    for name, v in versions.items():
+        print(f"{name + ':':<9} {v}")
+    print(f"rounds:   {args.runs} per repository, interleaved")
+    print(flush=True)
+
+    rows: list[dict[str, object]] = []
+    stderr_seen: dict[str, str] = {}
+    all_commands: list[Command] = []
+    for repo in corpus.repos:
+        commands = _select(corpus.commands_for(repo, tools), args.only)
+        if not all_commands:
+            all_commands = commands
+        size = ", ".join(f"{n:,} {k}" for k, n in repo.size.items())
+        print(f"=== {repo.name} @ {repo.commit[:12]}: {size}")
+        print(f"    {repo.root}")
+        for cmd in commands:
+            env = "".join(f"{k}={shlex.quote(v)} " for k, v in (cmd.env or {}).items())
+            where = f"(in {cmd.cwd.name}) " if cmd.cwd else ""
+            print(f"  {cmd.label}: {where}{env}{shlex.join(cmd.argv)}")
+        load_before = _loadavg()
+        print(f"  load average before: {_fmt_load(load_before)}", flush=True)
+        width = max(20, *(len(c.label) for c in commands))
+        samples: list[Sample] = []
+        for r in range(1, args.runs + 1):
+            for cmd in commands:
+                sample, stderr = run_once(cmd, r)
+                samples.append(sample)
+                if stderr and f"{repo.short}: {cmd.label}" not in stderr_seen:
+                    stderr_seen[f"{repo.short}: {cmd.label}"] = stderr
+                tree = "" if sample.tree_rss_mb is None else f"  tree {sample.tree_rss_mb:6.0f} MB"
+                print(f"  round {r}/{args.runs}  {cmd.label:<{width}} {sample.wall_s:7.2f} s  {sample.maxrss_mb:6.0f} MB{tree}", flush=True)
+        load_after = _loadavg()
+        summary = summarize(commands, samples)
+        print()
+        print_timings(commands, summary)
+        for cmd in commands:
+            s = summary[cmd.label]
+            if cmd.tool == "pitfall" and s["max_tree_rss_mb"] is not None:
+                pss = s["max_tree_pss_mb"]
+                print(f"  {cmd.label}: peak memory of the whole process tree, max over {s['runs']} runs: "
+                      f"{s['max_tree_rss_mb']:.0f} MB RSS sum, {'-' if pss is None else f'{pss:.0f}'} MB PSS sum")
+        print(f"  load average (1, 5, 15 min): {_fmt_load(load_before)} before, {_fmt_load(load_after)} after")
+        counts_by_label: dict[str, dict[str, int]] = {}
+        if not args.no_coverage:
+            reports = WORK / "reports" / corpus.name / repo.name.replace("/", "+")
+            reports.mkdir(parents=True, exist_ok=True)
+            print("\n  finding counts (one extra run of each command, reports under " + str(reports.relative_to(BENCH.parent)) + "):")
+            for cmd in commands:
+                if cmd.coverage is None:
+                    continue
+                build, parse = cmd.coverage
+                path = reports / (_report_name(cmd.label) + ".json")
+                _, stderr = run_once(cmd, 0, argv=build(path))
+                if stderr and f"{repo.short}: {cmd.label}" not in stderr_seen:
+                    stderr_seen[f"{repo.short}: {cmd.label}"] = stderr
+                counts, notes = parse(path)
+                counts_by_label[cmd.label] = dict(counts)
+                top = ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:12])
+                more = f", ... {len(counts) - 12} more rules" if len(counts) > 12 else ""
+                print(f"  {cmd.label}: {sum(counts.values())} findings ({top}{more})")
+                for note in notes[:4]:
+                    print(f"    {note}")
+        print(flush=True)
+        rows.append({
+            "repository": repo.name,
+            "commit": repo.commit,
+            "path": str(repo.root),
+            "size": repo.size,
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+            "commands": {c.label: {"argv": c.argv, "cwd": str(c.cwd) if c.cwd else None} for c in commands},
+            "samples": [asdict(s) for s in samples],
+            "summary": summary,
+            "findings": counts_by_label,
+        })
+
+    print_repo_summary(corpus, all_commands, rows, args.runs)
+    load_end = _loadavg()
+    print(f"\nload average (1, 5, 15 min): {_fmt_load(load_start)} at the start, {_fmt_load(load_end)} at the end")
+    if load_end is not None and load_end[2] > cores * 1.1:
+        print(f"  warning: the 15-minute load average exceeded the {cores} cores: other work competed for the CPU")
+
+    if args.json:
+        doc = {
+            "corpus": corpus.name,
+            "corpus_root": str(corpus.root),
+            "cores": cores,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "versions": versions,
+            "runs": args.runs,
+            "loadavg_start": load_start,
+            "loadavg_end": load_end,
+            "repositories": rows,
+        }
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        print(f"\nraw timings written to {args.json}")
+
+    if stderr_seen:
+        print("\nstderr printed by the tools (first run per repository and tool that printed any; the runs still succeeded):")
+        for label, text in stderr_seen.items():
+            lines = text.splitlines()
+            print(f"--- {label} ({len(lines)} lines)")
+            print("\n".join(lines[:15]))
+            if len(lines) > 15:
+                print(f"... {len(lines) - 15} more lines")
+    return 0
+
+
+def print_repo_summary(corpus: RepoCorpus, commands: Sequence[Command], rows: Sequence[dict[str, object]], runs: int) -> None:
+    """One line per repository: size, median wall time of each command, pitfall/peer ratios,
+    pitfall's peak tree memory, load average."""
+    ours = [c.label for c in commands if c.tool == "pitfall"]
+    peers = [c.label for c in commands if c.tool != "pitfall"]
+    headers = ["repository", *corpus.size_columns, *(f"{c} s" for c in (*ours, *peers))]
+    headers += [f"{o}/{p}" if len(ours) > 1 else f"pitfall/{p}" for o in ours for p in peers]
+    headers += [f"{o} tree MB" for o in ours] + ["load before", "load after"]
+    table: list[list[str]] = []
+    shorts = Counter(str(row["repository"]).split("/", 1)[1] for row in rows)
+    for row in rows:
+        summary = row["summary"]
+        size = row["size"]
+        assert isinstance(summary, dict) and isinstance(size, dict)
+        name = str(row["repository"])
+        short = name.split("/", 1)[1]
+        cells = [short if shorts[short] == 1 else name, *(f"{size.get(k, 0):,}" for k in corpus.size_columns)]
+        cells += [f"{summary[label]['median_s']:.2f}" if label in summary else "-" for label in (*ours, *peers)]
+        for o in ours:
+            for p in peers:
+                if o in summary and p in summary and summary[p]["median_s"]:
+                    cells.append(f"{summary[o]['median_s'] / summary[p]['median_s']:.2f}x")
+                else:
+                    cells.append("-")
+        for o in ours:
+            s = summary.get(o) or {}
+            rss, pss = s.get("max_tree_rss_mb"), s.get("max_tree_pss_mb")
+            cells.append("-" if rss is None else f"{rss:.0f}" + ("" if pss is None else f" ({pss:.0f})"))
+        cells += [_fmt_load(row["loadavg_before"]), _fmt_load(row["loadavg_after"])]  # type: ignore[arg-type]
+        table.append(cells)
+    print(f"=== summary: corpus {corpus.name}, median wall time over {runs} round(s) per repository")
+    print(_table(headers, table, [False, *([True] * (len(headers) - 3)), False, False]))
+    print("  ratios on the medians: below 1 means pitfall is faster")
+    print("  tree MB: peak summed RSS of pitfall's whole process tree (its pool workers and Helm renderers), max over the rounds;")
+    print("  in parentheses the same with PSS (pages the forked workers share with the parent counted once)")
 
 
 def _terminate(signum: int, frame: object) -> None:
