@@ -6,10 +6,12 @@ import errno
 import fnmatch
 import functools
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -172,16 +174,28 @@ class _Ignores:
         self.root = root
         self.use_git = settings.respect_gitignore
         self._specs: dict[Path, pathspec.PathSpec | None] = {}
-
-    def excluded(self, path: Path) -> bool:
-        rel = display_path(path, self.root)
+        self._chains: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
+        # each glob (as fnmatch.fnmatchcase reads it): it matches the name, the display path or
+        # (with a "/") what lies below it, or (without) one of the path's folders
+        self._compiled: list[tuple[Callable[[str], Any], Callable[[str], Any] | None]] = []
         for pattern in self.patterns:
             pat = pattern.rstrip("/")
-            if fnmatch.fnmatchcase(path.name, pat) or fnmatch.fnmatchcase(rel, pat):
+            below = re.compile(fnmatch.translate(pat.rstrip("*").rstrip("/") + "/*")).match if "/" in pat else None
+            self._compiled.append((re.compile(fnmatch.translate(pat)).match, below))
+
+    def excluded(self, path: Path, rel: str | None = None) -> bool:
+        """``rel``: the path's display path when the caller has it (a path found by the walk)."""
+        if rel is None:
+            rel = display_path(path, self.root)
+        name = path.name
+        folders = Path(rel).parts[:-1] if self._compiled else ()
+        for match, below in self._compiled:
+            if match(name) or match(rel):
                 return True
-            if "/" in pat and fnmatch.fnmatchcase(rel, pat.rstrip("*").rstrip("/") + "/*"):
-                return True
-            if "/" not in pat and any(fnmatch.fnmatchcase(part, pat) for part in Path(rel).parts[:-1]):
+            if below is not None:
+                if below(rel):
+                    return True
+            elif any(match(part) for part in folders):
                 return True
         return False
 
@@ -197,19 +211,29 @@ class _Ignores:
             self._specs[directory] = spec
         return self._specs[directory]
 
-    def gitignored(self, path: Path, is_dir: bool) -> bool:
+    def gitignored(self, path: Path, is_dir: bool, *, resolved: bool = False) -> bool:
+        """``resolved``: ``path`` is already canonical (found by the walk below a resolved top)."""
         if not self.use_git:
             return False
-        path = _resolve(path)
-        for directory in path.parents:
-            spec = self._spec(directory)
-            if spec is not None:
-                rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
-            if _exists(directory / ".git"):
-                break
+        text = str(path) if resolved else str(_resolve(path))
+        for directory, spec in self._chain(os.path.dirname(text)):
+            rel = text[len(directory) :].lstrip("/") + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
         return False
+
+    def _chain(self, directory: str) -> list[tuple[str, pathspec.PathSpec]]:
+        """The .gitignore specs that apply in ``directory``: its own and its parents', up to the
+        folder holding ``.git``."""
+        chain = self._chains.get(directory)
+        if chain is None:
+            spec = self._spec(Path(directory))
+            chain = [(directory, spec)] if spec is not None else []
+            parent = os.path.dirname(directory)
+            if parent != directory and not _exists(Path(directory) / ".git"):
+                chain = chain + self._chain(parent)
+            self._chains[directory] = chain
+        return chain
 
 
 def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False) -> tuple[list[Unit], list[str]]:
@@ -223,6 +247,11 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
         key = str(_resolve(path))
         if key not in units:
             units[key] = Unit(kind, display_path(path, root), key)
+
+    def add_found(kind: str, path: Path, rel: str) -> None:  # a canonical path from the walk
+        key = str(path)
+        if key not in units:
+            units[key] = Unit(kind, rel, key)
 
     for raw in paths or ["."]:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
@@ -255,24 +284,36 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
         if chart is not None:
             add("chart", chart)
             continue
-        for kind, found in _walk(path, ignores):
-            add(kind, found)
+        for kind, found, rel in _walk(_resolve(path), ignores, root):
+            if rel is None:
+                add(kind, found)
+            else:
+                add_found(kind, found, rel)
     return sorted(units.values(), key=lambda u: u.path), missing
 
 
-def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
-    """Units below ``top``. Symlinks are not followed; a folder that cannot be listed and a
-    symlink loop named like a file pitfall lints are units of kind "path" (findings)."""
+def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path, str | None]]:
+    """Units below ``top`` (resolved) with their display paths relative to ``root`` (None: to be
+    worked out by the caller). Symlinks are not followed, so every path found below a resolved
+    top is canonical and its display path is plain string work; a folder that cannot be listed
+    and a symlink loop named like a file pitfall lints are units of kind "path" (findings)."""
     if _is_file(top / "Chart.yaml"):
-        yield "chart", top
+        yield "chart", top, None
         return
     unlisted: list[OSError] = []  # os.walk's errors: folders it could not list
+    root_text = str(root)
+    prefix = root_text.rstrip("/") + "/"
 
-    def cannot_list() -> Iterator[tuple[str, Path]]:
+    def shown(path: str) -> str:
+        if path == root_text:
+            return "."
+        return path[len(prefix) :] if path.startswith(prefix) else Path(path).as_posix()
+
+    def cannot_list() -> Iterator[tuple[str, Path, str | None]]:
         while unlisted:
             error = unlisted.pop()
             if error.filename is not None:
-                yield "path", Path(os.fsdecode(error.filename))
+                yield "path", Path(os.fsdecode(error.filename)), None
 
     for dirpath, dirnames, filenames in os.walk(top, onerror=unlisted.append):
         yield from cannot_list()
@@ -280,10 +321,11 @@ def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
         keep = []
         for d in sorted(dirnames):
             sub = base / d
-            if ignores.excluded(sub) or ignores.gitignored(sub, True) or _is_symlink(sub):
+            text = os.path.join(dirpath, d)
+            if _is_symlink(sub) or ignores.excluded(sub, shown(text)) or ignores.gitignored(sub, True, resolved=True):
                 continue
             if _is_file(sub / "Chart.yaml"):
-                yield "chart", sub
+                yield "chart", sub, shown(text)
                 continue
             keep.append(d)
         dirnames[:] = keep
@@ -292,15 +334,18 @@ def _walk(top: Path, ignores: _Ignores) -> Iterator[tuple[str, Path]]:
             kind = unit_kind(f)
             if kind is None:
                 if name.endswith(".tgz") and _is_packaged_chart(f):
-                    yield "chart", f
+                    yield "chart", f, None
                 continue
-            if ignores.excluded(f) or ignores.gitignored(f, False):
+            text = os.path.join(dirpath, name)
+            if ignores.excluded(f, shown(text)):
                 continue
             if _is_symlink(f):  # not followed; but a loop is a broken path, said as a finding
-                if _is_loop(f):
-                    yield "path", f
+                if _is_loop(f) and not ignores.gitignored(f, False):
+                    yield "path", f, None
                 continue
-            yield kind, f
+            if ignores.gitignored(f, False, resolved=True):
+                continue
+            yield kind, f, shown(text)
     yield from cannot_list()
 
 
