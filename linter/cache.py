@@ -46,8 +46,8 @@ Writes go to a temporary file then ``os.replace``: concurrent runs and killed ru
 partial entry, and no lock is taken.
 
 The signature index is cached per file: the scan of a file's ``def`` headers is keyed by the
-sha256 of its bytes, so only changed files are scanned again (``index_units`` below is
-``linter.index.index_units`` with that memo; ``tests/test_cache.py`` checks they agree).
+sha256 of its bytes, so only changed files are scanned again (the ``scan`` hook of
+``linter.index.index_units``).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -649,7 +649,7 @@ class RunCache:
             memo = data["files"]
         used: dict[str, Any] = {}
         changed = [False]
-        from .index import Signature
+        from .index import Signature, index_units
 
         def scan(content: bytes, compute: Callable[[], Any]) -> Any:
             digest = hashlib.sha256(content).hexdigest()
@@ -658,7 +658,7 @@ class RunCache:
                 sigs = _decode_sigs(known, Signature)
                 if sigs is not None:
                     used[digest] = known
-                    return sigs
+                    return None if sigs is _NO_SIGS else sigs
             sigs = compute()
             used[digest] = _encode_sigs(sigs)
             changed[0] = True
@@ -849,169 +849,3 @@ def describe(folder: Path) -> str:
     return root if isinstance(root, str) else ""
 
 
-# --------------------------------------------------------------------------- the index, memoised
-
-
-def index_units(units: Iterable[object], *, max_file_size: int | None = None, scan: Callable[[bytes, Callable[[], Any]], Any]) -> Any:
-    """``linter.index.index_units`` whose per-file scan (the ``def`` headers of one file's bytes)
-    goes through ``scan(data, compute)``: the cache answers it for files it has seen."""
-    from . import index as ix
-
-    def build(sources: Iterable[tuple[str, bytes]], packages: Iterable[str]) -> Any:
-        items = [(p, d) for p, d in sources if p.endswith(".py")]
-        packages = set(packages)
-        modules: dict[str, str] = {}
-        claims: dict[str, list[str]] = {}
-        suffixes: dict[str, set[str]] = {}
-        for path, _ in items:
-            name = ix.module_name(path, packages)
-            modules[path] = name
-            claims.setdefault(name, []).append(path)
-            full = ix.dotted_path(path).split(".")
-            for i in range(len(full)):
-                suffix = ".".join(full[i:])
-                if suffix:
-                    suffixes.setdefault(suffix, set()).add(name)
-        ambiguous = {n for n, paths in claims.items() if len(paths) > 1}
-        functions: dict[str, Any] = {}
-        aliases: dict[str, dict[str, str]] = {}
-        for path, data in items:
-            name = modules[path]
-            if name in ambiguous or not name:
-                continue
-            if path.rsplit("/", 1)[-1] == "__init__.py" and b"import" in data:
-                found = ix._reexports_text(data, name)
-                if found:
-                    aliases[name] = found
-            if not ix._has_word(data):
-                continue
-            sigs = scan(data, lambda data=data, path=path: _scan_file(ix, data, path))
-            if sigs is _NO_SIGS or sigs is None:
-                continue
-            if sigs:
-                functions[name] = sigs
-        targets = functions.keys() | aliases.keys()
-        fallback = {
-            s: next(iter(names))
-            for s, names in suffixes.items()
-            if len(names) == 1 and s not in claims and next(iter(names)) in targets
-        }
-        return ix.ProjectIndex(functions, modules, aliases, fallback)
-
-    return _follow(units, max_file_size, build, ix)
-
-
-def _scan_file(ix: Any, data: bytes, path: str) -> Any:
-    """``build_index``'s scan of one file: its signatures, ``{}`` or None (it does not parse)."""
-    try:
-        return ix._scan_text(data)
-    except ix._Fallback:
-        if not ix.wants(data):
-            return {}
-        try:
-            return ix._scan(__import__("ast").parse(data, path))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-
-
-def _follow(units: Iterable[object], max_file_size: int | None, build: Callable[..., Any], ix: Any) -> Any:
-    """``linter.index.index_units`` with ``build`` for ``build_index``."""
-
-    def inside(path: str, top: str) -> bool:
-        real = os.path.realpath(path)
-        return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-
-    def tree_of(display: str, abspath: str) -> str | None:
-        abspath = abspath.rstrip("/")
-        if display and not os.path.isabs(display) and not display.startswith("../") and abspath.endswith("/" + display):
-            return os.path.realpath(abspath[: -len(display) - 1] or "/")
-        return None
-
-    from .discover import Unreadable, read_file
-
-    def read(abspath: str) -> bytes | None:
-        try:
-            data = read_file(abspath, max_file_size if max_file_size is not None else 1 << 62)
-        except Unreadable:
-            return None
-        return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-
-    sources: dict[str, bytes] = {}
-    where: dict[str, str] = {}
-    trees: dict[str, str | None] = {}
-    for unit in units:
-        if getattr(unit, "kind", None) != "python":
-            continue
-        path, abspath = unit.path, unit.abspath  # type: ignore[attr-defined]
-        data = read(abspath)
-        if data is not None and path.endswith(".py"):
-            sources[path] = data
-            where[path] = abspath
-            trees[path] = tree_of(path, abspath)
-
-    packages: set[str] = set()
-    checked: set[str] = set()
-
-    def find_packages(path: str) -> None:
-        disp, real = path, where[path]
-        while "/" in disp.strip("/"):
-            disp, real = disp.rsplit("/", 1)[0], os.path.dirname(real)
-            if disp in checked:
-                return
-            checked.add(disp)
-            if not os.path.isfile(os.path.join(real, "__init__.py")):
-                return
-            packages.add(disp)
-
-    for path in list(sources):
-        find_packages(path)
-    index = build(sources.items(), packages)
-    frontier = list(sources)
-    for _ in range(3):
-        known = set(index.modules.values())
-        found: dict[str, str] = {}
-        found_tree: dict[str, str] = {}
-        for path in frontier:
-            data = sources[path]
-            name = index.module_of(path)
-            init = path.endswith("__init__.py")
-            wanted: set[str] = set()
-            if ix.CALLER_HEADER.search(data):
-                wanted |= ix.imported_modules(data, name, init)
-            if init:
-                wanted |= {t.rsplit(".", 1)[0] for t in index.aliases.get(name, {}).values()}
-            depth = name.count(".") + 1 + (1 if init else 0)
-            parts = path.split("/")
-            if not name or depth > len(parts):
-                continue
-            disp_root = "/".join(parts[: len(parts) - depth])
-            real_root = where[path]
-            for _ in range(depth):
-                real_root = os.path.dirname(real_root)
-            tree = trees.get(path) or os.path.realpath(real_root)
-            for module in wanted - known:
-                rel = module.replace(".", "/")
-                for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
-                    disp = f"{disp_root}/{candidate}" if disp_root else candidate
-                    if disp in sources or disp in found:
-                        break
-                    real = os.path.join(real_root, *candidate.split("/"))
-                    if os.path.isfile(real):
-                        if inside(real, tree):
-                            found[disp] = real
-                            found_tree[disp] = tree
-                        break
-        added = []
-        for disp, real in sorted(found.items()):
-            data = read(real)
-            if data is not None:
-                sources[disp] = data
-                where[disp] = real
-                trees[disp] = found_tree[disp]
-                find_packages(disp)
-                added.append(disp)
-        if not added:
-            break
-        index = build(sources.items(), packages)
-        frontier = added
-    return index

@@ -26,7 +26,6 @@ import bisect
 import functools
 import re
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 _CONTROL = frozenset({"if", "else", "end", "range", "with", "define", "block", "break", "continue"})

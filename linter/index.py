@@ -23,8 +23,9 @@ the new value in. Without an index a rule sees the signatures of the file it ana
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 WATCHED = ("timeout", "deadline", "context", "ctx")
@@ -464,12 +465,29 @@ def _reexports_text(data: bytes, current: str) -> dict[str, str]:
     return out
 
 
-def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None) -> ProjectIndex:
+Scan = Callable[[bytes, Callable[[], "dict[str, Signature] | None"]], "dict[str, Signature] | None"]
+
+
+def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
+    """The signatures one file's bytes define (``{}``: none), None when it does not parse."""
+    try:
+        return _scan_text(data)
+    except _Fallback:
+        if not wants(data):
+            return {}
+        try:
+            return _scan(ast.parse(data, path))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None, *, scan: Scan | None = None) -> ProjectIndex:
     """The index of a project from its Python files (posix paths relative to the scan root).
 
     ``packages``: the folders that hold an ``__init__.py`` (default: those among ``sources``).
     Pure: the same input gives the same index. Files that do not parse are skipped (the analysis
-    reports them).
+    reports them). ``scan(data, compute)``: answers one file's :func:`file_signatures` (the
+    results cache memoises it by content); by default ``compute()``.
     """
     items = [(p, d) for p, d in sources if p.endswith(".py")]
     if packages is None:
@@ -501,15 +519,8 @@ def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | 
                 aliases[name] = found
         if not _has_word(data):
             continue
-        try:
-            sigs = _scan_text(data)
-        except _Fallback:
-            if not wants(data):
-                continue
-            try:
-                sigs = _scan(ast.parse(data, path))
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
+        compute = functools.partial(file_signatures, data, path)
+        sigs = scan(data, compute) if scan is not None else compute()
         if sigs:
             functions[name] = sigs
     targets = functions.keys() | aliases.keys()
@@ -551,7 +562,7 @@ def imported_modules(data: bytes, current: str, is_package: bool) -> set[str]:
     return out
 
 
-def index_units(units: Iterable[object], *, max_file_size: int | None = None) -> ProjectIndex:
+def index_units(units: Iterable[object], *, max_file_size: int | None = None, scan: Scan | None = None) -> ProjectIndex:
     """Read the Python units of a run and index them (the runner's I/O edge).
 
     Package folders are those with an ``__init__.py`` on disk, units or not. A module that a
@@ -612,7 +623,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
 
     for path in list(sources):
         find_packages(path)
-    index = build_index(sources.items(), packages)
+    index = build_index(sources.items(), packages, scan=scan)
     frontier = list(sources)
     for _ in range(3):  # a caller's import, a package re-export, the module it names
         known = set(index.modules.values())
@@ -661,6 +672,6 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None) ->
                 added.append(disp)
         if not added:
             break
-        index = build_index(sources.items(), packages)
+        index = build_index(sources.items(), packages, scan=scan)
         frontier = added
     return index

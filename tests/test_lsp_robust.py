@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from test_lsp import PY_BAD, STARTUP, WAIT, Client
+from test_lsp import PY_BAD, STARTUP, Client
 
 LIMIT = 4000  # max-file-size of the workspace, bytes
 QUICK = 5.0  # seconds: "promptly" for an answer that needs no lint of a big document
