@@ -362,6 +362,16 @@ class _Chart:
             self.root = None
 
     def render(self, overlay: dict[str, Any] | None, *, origins: bool) -> Any:
+        result = self._render(overlay, origins=origins)
+        if origins and any(p.severity == "error" for p in result.problems):
+            # a template that reads its own output as data (`include ... | fromJson`) may not
+            # take the origin markers: the chart's own render decides, without origins then
+            plain = self._render(overlay, origins=False)
+            if not any(p.severity == "error" for p in plain.problems):
+                return plain
+        return result
+
+    def _render(self, overlay: dict[str, Any] | None, *, origins: bool) -> Any:
         helm = self.helm
         result = render(
             self.chart,

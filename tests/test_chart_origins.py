@@ -425,3 +425,34 @@ spec:
     fixed = (proj / "app/values.yaml").read_text()
     assert fixed.startswith(values)  # comments and the rest kept, keys added below
     assert check(capsys, *args) == []
+
+
+def test_a_chart_that_cannot_take_the_markers_is_still_analysed(proj, capsys):
+    # the named template's output is read back as JSON: a marker there would break it
+    write(
+        proj,
+        {
+            "app/Chart.yaml": CHART,
+            "app/values.yaml": "{}\n",
+            "app/templates/_conf.tpl": '{{- define "app.conf" -}}\n{\n  "privileged": true\n}\n{{- end }}\n',
+            "app/templates/pod.yaml": """\
+{{- $conf := include "app.conf" . | fromJson }}
+{{- if not (hasKey $conf "Error") }}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: app
+      image: app:1
+      securityContext:
+        privileged: {{ $conf.privileged }}
+{{- else }}
+{{ fail "conf is not JSON" }}
+{{- end }}
+""",
+        },
+    )
+    [f] = check(capsys, "app", "--select", "PSA201,LNT002")
+    assert f["code"] == "PSA201" and f["filename"].startswith("app/templates/")
