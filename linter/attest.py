@@ -24,42 +24,56 @@ FORMAT = 1
 _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 
-def git_commit(root: Path) -> str | None:
-    """The checked-out commit, read from ``.git`` without running git (its config can run
-    commands); None outside a repository or when the ref cannot be read."""
+def git_dirs(root: Path) -> tuple[Path, Path, Path] | None:
+    """(the work tree folder, its git folder, the common git folder) of the repository holding
+    ``root``, found by reading ``.git`` (a folder, or a worktree's or submodule's ``gitdir:``
+    file) without running git (its configuration can run commands); None outside one."""
     for folder in (root, *root.parents):
         dot = folder / ".git"
         try:
-            if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
+            if dot.is_file():
                 line = dot.read_text(encoding="utf-8").strip()
                 if not line.startswith("gitdir:"):
                     return None
                 dot = (folder / line[len("gitdir:") :].strip()).resolve()
             if not dot.is_dir():
                 continue
-            head = (dot / "HEAD").read_text(encoding="utf-8").strip()
-            if _SHA.match(head):
-                return head
-            if not head.startswith("ref:"):
-                return None
-            ref = head[4:].strip()
             common = dot
             if (dot / "commondir").is_file():
                 common = (dot / (dot / "commondir").read_text(encoding="utf-8").strip()).resolve()
-            for base in (dot, common):
-                loose = base / ref
-                if loose.is_file():
-                    value = loose.read_text(encoding="utf-8").strip()
-                    return value if _SHA.match(value) else None
-            packed = common / "packed-refs"
-            if packed.is_file():
-                for line in packed.read_text(encoding="utf-8").splitlines():
-                    sha, _, name = line.partition(" ")
-                    if name == ref and _SHA.match(sha):
-                        return sha
-            return None
+            return folder, dot, common
         except (OSError, UnicodeDecodeError):
             return None
+    return None
+
+
+def git_commit(root: Path) -> str | None:
+    """The checked-out commit, read from ``.git`` without running git; None outside a
+    repository or when the ref cannot be read."""
+    found = git_dirs(root)
+    if found is None:
+        return None
+    _, dot, common = found
+    try:
+        head = (dot / "HEAD").read_text(encoding="utf-8").strip()
+        if _SHA.match(head):
+            return head
+        if not head.startswith("ref:"):
+            return None
+        ref = head[4:].strip()
+        for base in (dot, common):
+            loose = base / ref
+            if loose.is_file():
+                value = loose.read_text(encoding="utf-8").strip()
+                return value if _SHA.match(value) else None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref and _SHA.match(sha):
+                    return sha
+    except (OSError, UnicodeDecodeError):
+        return None
     return None
 
 

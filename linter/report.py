@@ -479,31 +479,25 @@ def _repository_uri(root: Path) -> str | None:
     ``origin`` remote read from the Git configuration (user name and password left out; the
     ``host:path`` form as ``ssh://host/path``), else the ``file:`` URI of the repository's folder.
     Git is not run (its configuration can run commands). None outside a repository."""
-    for folder in (root.resolve(), *root.resolve().parents):
-        dot = folder / ".git"
-        try:
-            if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
-                line = dot.read_text(encoding="utf-8").strip()
-                if not line.startswith("gitdir:"):
-                    return None
-                dot = (folder / line[len("gitdir:") :].strip()).resolve()
-                if (dot / "commondir").is_file():
-                    dot = (dot / (dot / "commondir").read_text(encoding="utf-8").strip()).resolve()
-            elif not dot.is_dir():
-                continue
-            config = (dot / "config").read_text(encoding="utf-8", errors="replace") if (dot / "config").is_file() else ""
-        except OSError:
-            return None
-        url = None
-        in_origin = False
-        for line in config.splitlines():
-            if _SECTION.match(line):
-                in_origin = bool(_REMOTE_SECTION.match(line))
-            elif in_origin and (m := _URL_KEY.match(line)):
-                url = m.group(1).strip('"')
-                break
-        return _remote_uri(url) or folder.as_uri()
-    return None
+    from .attest import git_dirs
+
+    found = git_dirs(root.resolve())
+    if found is None:
+        return None
+    folder, _, common = found
+    try:
+        config = (common / "config").read_text(encoding="utf-8", errors="replace") if (common / "config").is_file() else ""
+    except OSError:
+        return None
+    url = None
+    in_origin = False
+    for line in config.splitlines():
+        if _SECTION.match(line):
+            in_origin = bool(_REMOTE_SECTION.match(line))
+        elif in_origin and (m := _URL_KEY.match(line)):
+            url = m.group(1).strip('"')
+            break
+    return _remote_uri(url) or folder.as_uri()
 
 
 def _remote_uri(url: str | None) -> str | None:
