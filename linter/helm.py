@@ -1704,6 +1704,8 @@ def _plan_dependencies(info: ChartInfo, packaged: bool, chart_dirs: Sequence[Pat
     plan = _Plan()
     if not info.dependencies:
         return plan
+    # a chart-dirs folder outside the scanned tree is never read (render reports the refusal)
+    chart_dirs = [d for d in chart_dirs if tree is None or within(d, tree)]
     vendored = _vendored_names(info.root, packaged, tree)
     base = info.root.parent if packaged else info.root
     scanned: list[_Candidate] | None = None
@@ -2288,6 +2290,18 @@ def render(
             problems.extend(_link_problems(refused))
             problems.extend(files_refusals(chart, tree))
     plan = _Plan()
+    if tree is not None and info is not None and info.dependencies:
+        for d in chart_dirs:
+            if not within(d, tree):
+                problems.append(
+                    HelmProblem(
+                        "Chart.yaml",
+                        1,
+                        f"refused chart-dirs folder {d}: it resolves to {_real(d)}, outside the scanned tree, which is never read",
+                        "outside-tree",
+                        "warning",
+                    )
+                )
     if info is not None:
         try:
             plan = _plan_dependencies(info, packaged, [Path(d) for d in chart_dirs], tree)

@@ -162,3 +162,25 @@ def test_the_signature_index_does_not_follow_a_module_linked_outside_the_tree(tm
     assert index.lookup("pkg.client.fetch") is None
     assert index.lookup("pkg.extpkg.api.fetch") is None
     assert not any("client" in p or "extpkg" in p for p in index.modules)
+
+
+def test_chart_dirs_outside_the_scanned_tree_are_refused(tmp_path, monkeypatch, capsys):
+    """A chart-dirs folder outside the tree is never read: the dependency stays missing and the
+    refusal is said."""
+    outside = tmp_path / "outside"
+    write(outside, {"sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n", "sub/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leaked\n"})
+    repo = tmp_path / "repo"
+    write(
+        repo,
+        {
+            "app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: sub\n    version: 0.1.0\n    repository: https://charts.example.com\n",
+            "app/values.yaml": "{}\n",
+            "app/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n",
+            ".pitfall.toml": f'[helm]\nchart-dirs = ["{outside}"]\n',
+        },
+    )
+    monkeypatch.chdir(repo)
+    code, out, err = run(capsys, "check", "app", "--select", "LNT002", "--format", "json")
+    messages = [f["message"] for f in json.loads(out)["findings"]]
+    assert any("refused chart-dirs folder" in m and "outside the scanned tree" in m for m in messages)
+    assert any('dependency "sub"' in m for m in messages)  # still missing: nothing was read from there
