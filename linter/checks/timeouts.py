@@ -55,13 +55,21 @@ def _sessions_with_default_timeout(ctx: Context) -> frozenset[str]:
     a custom adapter mounted on them (``s.mount("https://", TimeoutHTTPAdapter(timeout=5))``) or
     ``s.request``/``s.send`` replaced (``s.request = functools.partial(s.request, timeout=5)``)."""
     cached = getattr(ctx, "_tmo_sessions", None)
-    if cached is not None:
-        return cached
-    scan = _MountScan(ctx)
-    _Batch([scan]).walk(ctx.module)  # read-only walk: libcst's visit rebuilds every node
-    result = frozenset(scan.found)
-    ctx._tmo_sessions = result  # type: ignore[attr-defined]
-    return result
+    if cached is None:
+        _scan_module(ctx)
+        cached = ctx._tmo_sessions  # type: ignore[attr-defined]
+    return cached
+
+
+def _scan_module(ctx: Context) -> None:
+    """One read-only walk of the module (libcst's visit rebuilds every node) for both hooks:
+    the receivers with a default timeout and the calls of each function."""
+    mounts, calls = _MountScan(ctx), _CallsByFunction()
+    _Batch([mounts, calls]).walk(ctx.module)
+    calls.close(calls.stack[0])
+    ctx._tmo_sessions = frozenset(mounts.found)  # type: ignore[attr-defined]
+    ctx._tmo_module_calls = calls.stack[0]  # type: ignore[attr-defined]
+    ctx._tmo_siblings = calls.groups  # type: ignore[attr-defined]
 
 
 def session_has_default_timeout(call: cst.Call, ctx: Context) -> bool:
@@ -96,14 +104,10 @@ class _CallsByFunction(cst.BatchableCSTVisitor):
 def _calls_by_function(ctx: Context) -> dict[int, list[cst.Call]]:
     """id(call) -> every call in the same function (or at module level), computed once per file."""
     cached = getattr(ctx, "_tmo_siblings", None)
-    if cached is not None:
-        return cached
-    scan = _CallsByFunction()
-    _Batch([scan]).walk(ctx.module)
-    scan.close(scan.stack[0])
-    ctx._tmo_module_calls = scan.stack[0]  # type: ignore[attr-defined]
-    ctx._tmo_siblings = scan.groups  # type: ignore[attr-defined]
-    return scan.groups
+    if cached is None:
+        _scan_module(ctx)
+        cached = ctx._tmo_siblings  # type: ignore[attr-defined]
+    return cached
 
 
 def _positional(call: cst.Call) -> list[cst.BaseExpression]:
