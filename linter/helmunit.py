@@ -365,10 +365,9 @@ class _Chart:
         result = self._render(overlay, origins=origins)
         if origins and any(p.severity == "error" for p in result.problems):
             # a template that reads its own output as data (`include ... | fromJson`) may not
-            # take the origin markers: the chart's own render decides, without origins then
-            plain = self._render(overlay, origins=False)
-            if not any(p.severity == "error" for p in plain.problems):
-                return plain
+            # take the origin markers, and Helm's error positions (line:column) are the chart's
+            # own only without them: the chart's own render decides
+            return self._render(overlay, origins=False)
         return result
 
     def _render(self, overlay: dict[str, Any] | None, *, origins: bool) -> Any:
