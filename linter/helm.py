@@ -224,6 +224,8 @@ _BACKENDS = ("auto", "sdk", "helm")
 #: The scanned tree of the current run (set by the chart unit around its work): :func:`render`
 #: and :func:`lint_chart` read nothing outside it when they are not given ``tree``.
 SCAN_TREE: ContextVar[Path | None] = ContextVar("pitfall_helm_scan_tree", default=None)
+# unsaved editor buffers: real path of a chart file -> its text, rendered instead of the file
+OVERRIDES: ContextVar[dict[str, str] | None] = ContextVar("pitfall_helm_overrides", default=None)
 
 
 # --------------------------------------------------------------------------
@@ -2325,9 +2327,18 @@ def render(
     docs: list[RenderedDoc] = []
     merged: dict = {}
     marked = origins and not packaged
-    stage = bool(plan.add or plan.missing or refused or marked)
+    overrides = _chart_overrides(chart) if not packaged else {}
+    stage = bool(plan.add or plan.missing or refused or marked or overrides)
     reuse = _STAGED.get()
-    stage_key = (str(chart), marked, tuple(str(c.path) for _, c in plan.add), tuple(str(d.get("name")) for d, _ in plan.missing), tuple(refused), str(tree))
+    stage_key = (
+        str(chart),
+        marked,
+        tuple(str(c.path) for _, c in plan.add),
+        tuple(str(d.get("name")) for d, _ in plan.missing),
+        tuple(refused),
+        str(tree),
+        tuple(sorted(overrides.items())),
+    )
     kept = reuse.get(stage_key) if reuse is not None and stage else None
     stage_tmp = _temporary_directory() if stage and kept is None else None
     tmp_obj = stage_tmp if reuse is None else None  # removed when this render ends
@@ -2345,6 +2356,11 @@ def render(
                 placed: dict[Path, Path] = {}
                 target = _assemble(chart, packaged, info, plan, Path(stage_tmp.name), tree, placed=placed)
                 replace[str(target)] = str(chart)
+                for rel, text in overrides.items():
+                    staged = target / rel
+                    if staged.is_file():  # a file the copy holds (never a new path)
+                        staged.unlink()  # may be a hard link to the user's file
+                        staged.write_text(text, encoding="utf-8")
                 if marked:
                     from . import helmorigin
 
@@ -2421,6 +2437,20 @@ def reuse_staging() -> Iterator[None]:
         _STAGED_TEMPS.reset(token2)
         for tmp in temps:
             tmp.cleanup()
+
+
+def _chart_overrides(chart: Path) -> dict[str, str]:
+    """The unsaved buffers (:data:`OVERRIDES`) of files inside ``chart``, by path relative to it."""
+    given = OVERRIDES.get()
+    if not given:
+        return {}
+    top = _real(chart)
+    out = {}
+    for path, text in given.items():
+        real = _real(path)
+        if real.startswith(top.rstrip(os.sep) + os.sep):
+            out[os.path.relpath(real, top)] = text
+    return out
 
 
 _INSTRUMENT_LIMIT = 2 * 1024 * 1024  # bytes: a larger template renders without markers

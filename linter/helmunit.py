@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import suppress
-from .helm import SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, reuse_staging, within
+from .helm import OVERRIDES, SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, reuse_staging, within
 from .kubernetes import is_object
 from .model import Finding, Notification, Region, Related, UnitResult
 from .helmorigin import Origin
@@ -238,10 +238,16 @@ def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any
 
 
 def _read(path: Path) -> str | None:
-    """The text of a chart file, never from outside the scanned tree (a symbolic link there)."""
+    """The text of a chart file (an unsaved editor buffer when there is one), never from outside
+    the scanned tree (a symbolic link there)."""
     tree = SCAN_TREE.get()
     if tree is not None and not within(path, tree):
         return None
+    unsaved = OVERRIDES.get()
+    if unsaved:
+        text = unsaved.get(os.path.realpath(path))
+        if text is not None:
+            return text
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

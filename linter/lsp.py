@@ -3,10 +3,12 @@
 didOpen/didChange are debounced per document (a ``threading.Timer``, like Fixit), linted
 from the in-memory text with ``engine.lint_text`` and published as diagnostics; the
 1-based, end-exclusive ``Region`` becomes a 0-based LSP range here and only here (in the
-client's position encoding). Files inside a Helm chart are linted by rendering the chart
-from disk, on open and on save. Suppressed findings are not published. Code actions: the
-finding's fix (a YAML manifest's computed after its lint, :mod:`linter.yamlfix`), and an
-``ignore`` directive for its line. Settings come from the workspace
+client's position encoding). A file inside a Helm chart (a template, ``_helpers.tpl``,
+``values.yaml``) renders its whole chart, debounced like any document, with the unsaved text of
+every open file of the chart in place of the file on disk (``helm.OVERRIDES``); the findings are
+published on each file of the chart they land on. Suppressed findings are not published. Code
+actions: the finding's fix (a YAML manifest's computed after its lint, :mod:`linter.yamlfix`; a
+chart's hint edits ``values.yaml``), and an ``ignore`` directive for its line. Settings come from the workspace
 root and are reloaded when a watched config file changes; an invalid config is shown to the
 user and the server goes on with the default settings.
 
@@ -47,6 +49,7 @@ from .config import Settings, load_settings
 from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, Unit, chart_root, display_path, unit_kind
 from .docs import rule_url
 from .engine import RuleSet, build_ruleset, lint_text, read_and_lint
+from .helm import OVERRIDES
 from .model import Finding, Region
 from .packs import PackError
 from .suppress import DIRECTIVE
@@ -365,8 +368,8 @@ class PitfallServer(LanguageServer):
                 pass
 
     def schedule(self, uri: str, *, changed: bool = False) -> None:
-        """Lint an open document after the debounce delay; a chart file on open and save only
-        (the chart is rendered from disk, so unsaved edits would not be seen)."""
+        """Lint an open document after the debounce delay. A chart file renders its whole chart,
+        with the unsaved text of every open file of the chart in place of the file on disk."""
         doc = self.workspace.text_documents.get(uri)
         if doc is None:
             return
@@ -375,9 +378,12 @@ class PitfallServer(LanguageServer):
         if fs_path is not None and suffix in YAML_SUFFIXES | {".tpl"}:
             chart = chart_root(Path(fs_path))
             if chart is not None:
-                if not changed:
-                    open_docs = {_resolved(to_fs_path(u)): (u, d.version) for u, d in self.workspace.text_documents.items()}
-                    self.later(f"chart:{chart}", lambda: self.lint_chart(chart, open_docs))
+                open_docs = {
+                    _resolved(p): (u, d.version, d.source)
+                    for u, d in self.workspace.text_documents.items()
+                    if (p := to_fs_path(u)) is not None
+                }
+                self.later(f"chart:{chart}", lambda: self.lint_chart(chart, open_docs))
                 return
         if suffix not in PYTHON_SUFFIXES | YAML_SUFFIXES:
             if fs_path is not None or doc.language_id not in LANGUAGE_SUFFIX:
@@ -414,16 +420,22 @@ class PitfallServer(LanguageServer):
         entries = to_entries(findings, snap.text, self.workspace.position_codec)
         self.on_loop(self.publish, snap.uri, snap.version, entries)
 
-    def lint_chart(self, chart: Path, open_docs: dict[str, tuple[str, int | None]]) -> None:
+    def lint_chart(self, chart: Path, open_docs: dict[str, tuple[str, int | None, str]]) -> None:
+        """Render ``chart`` with the unsaved text of its open files (``open_docs``: real path ->
+        uri, version, text) and publish the findings on every file of it."""
         ruleset = self.ruleset
         if ruleset is None:
             return
         root = Path(ruleset.settings.root)
+        top = _resolved(str(chart)).rstrip(os.sep) + os.sep
+        unsaved = {path: text for path, (_, _, text) in open_docs.items() if path.startswith(top) and _differs(path, text)}
         mine = self.checkout(ruleset)
+        token = OVERRIDES.set(unsaved or None)
         try:
             with self.kube_lock:
                 result = read_and_lint(Unit("chart", display_path(chart, root), str(chart.resolve())), mine)
         finally:
+            OVERRIDES.reset(token)
             self.checkin(ruleset, mine)
         by_file: dict[str, list[Finding]] = {}
         for f in result.findings:
@@ -433,8 +445,9 @@ class PitfallServer(LanguageServer):
             path = Path(rel) if os.path.isabs(rel) else root / rel
             if not path.is_file():
                 continue
-            uri, version = open_docs.get(_resolved(str(path))) or (from_fs_path(str(path)) or "", None)
-            text = path.read_text(encoding="utf-8", errors="replace")
+            uri, version, text = open_docs.get(_resolved(str(path))) or (from_fs_path(str(path)) or "", None, None)
+            if text is None:
+                text = path.read_text(encoding="utf-8", errors="replace")
             out[uri] = (version, to_entries(findings, text, self.workspace.position_codec, other=lambda p: self._on_disk(root, p)))
         for note in result.notifications:
             self.on_loop(self.message, f"pitfall: {note.message}", lsp.MessageType.Warning)
@@ -502,6 +515,14 @@ class PitfallServer(LanguageServer):
                     )
                 )
         return out
+
+
+def _differs(path: str, text: str) -> bool:
+    """Whether an open document's text is not the file's on disk (an unsaved edit)."""
+    try:
+        return Path(path).read_text(encoding="utf-8") != text
+    except (OSError, UnicodeDecodeError):
+        return True
 
 
 def _workspace_root(ls: PitfallServer) -> Path:

@@ -314,12 +314,15 @@ def test_helm_chart_is_rendered_on_open_and_save(server: Client) -> None:
     assert {"PSA213", "PSA219"} <= _codes(diags)
     assert not any(d["code"] == "LNT001" for d in diags)  # never linted as plain YAML
 
-    # edits are not linted (the chart renders from disk); a save re-renders
+    # an unsaved edit re-renders the chart with the buffer's text (the file on disk unchanged)
     secure = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n  annotations:\n    ignore-check.pitfall.dev/PSA: "demo"\nspec:\n  containers:\n  - name: c\n    image: {{ .Values.image }}\n'
+    before = template.read_text()
     server.change(uri, secure)
-    template.write_text(secure)
-    server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     assert not any(d["code"].startswith("PSA") for d in server.diagnostics(uri, lambda d: not any(x["code"].startswith("PSA") for x in d)))
+    assert template.read_text() == before
+    # back to the text on disk: the findings come back
+    server.change(uri, before)
+    assert {"PSA213", "PSA219"} <= _codes(server.diagnostics(uri, lambda d: any(x["code"] == "PSA213" for x in d)))
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
@@ -343,6 +346,11 @@ def test_chart_hint_is_a_code_action_editing_values_yaml(server: Client) -> None
     assert fix["title"] == "Fix: Set `securityContext.allowPrivilegeEscalation: false` in values.yaml (unsafe)"
     (target,) = fix["edit"]["changes"]
     assert target == (chart / "values.yaml").as_uri()
+    # an unsaved edit of values.yaml re-renders the chart: the template's finding goes
+    values = server.open("vchart/values.yaml", (chart / "values.yaml").read_text(), "yaml")
+    server.change(values, "image: nginx\nsecurityContext:\n  runAsUser: 1000\n  allowPrivilegeEscalation: false\n")
+    server.diagnostics(uri, lambda d: not any(x["code"] == "PSA213" for x in d))
+    server.notify("textDocument/didClose", {"textDocument": {"uri": values}})
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
