@@ -31,7 +31,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -440,6 +440,12 @@ class PitfallServer(LanguageServer):
         by_file: dict[str, list[Finding]] = {}
         for f in result.findings:
             by_file.setdefault(f.path, []).append(f)
+            # a verified values hint is also shown on the values.yaml line it names
+            key = dict(f.properties).get("pitfall/values-key")
+            where = next((r for r in f.related if key and r.region is not None and r.message == f"value `{key}`"), None)
+            if where is not None and f.suppression is None:
+                shown = replace(f, path=where.path, region=where.region, severity="note", message=f"{f.message} ({f.path}:{f.region.line})", related=())
+                by_file.setdefault(where.path, []).append(shown)
         out: dict[str, tuple[int | None, list[Entry]]] = {}
         for rel, findings in by_file.items():
             path = Path(rel) if os.path.isabs(rel) else root / rel

@@ -346,8 +346,12 @@ def test_chart_hint_is_a_code_action_editing_values_yaml(server: Client) -> None
     assert fix["title"] == "Fix: Set `securityContext.allowPrivilegeEscalation: false` in values.yaml (unsafe)"
     (target,) = fix["edit"]["changes"]
     assert target == (chart / "values.yaml").as_uri()
-    # an unsaved edit of values.yaml re-renders the chart: the template's finding goes
+    # the hint shows on the values.yaml line it names too, with the same fix
     values = server.open("vchart/values.yaml", (chart / "values.yaml").read_text(), "yaml")
+    on_values = server.diagnostics(values, lambda d: any(x["code"] == "PSA213" for x in d))
+    hinted = next(d for d in on_values if d["code"] == "PSA213")
+    assert hinted["range"]["start"]["line"] == 1 and hinted["severity"] == 3  # `securityContext:`, information
+    # an unsaved edit of values.yaml re-renders the chart: the template's finding goes
     server.change(values, "image: nginx\nsecurityContext:\n  runAsUser: 1000\n  allowPrivilegeEscalation: false\n")
     server.diagnostics(uri, lambda d: not any(x["code"] == "PSA213" for x in d))
     server.notify("textDocument/didClose", {"textDocument": {"uri": values}})
