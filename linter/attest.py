@@ -77,6 +77,33 @@ def git_commit(root: Path) -> str | None:
     return None
 
 
+def git_commit_time(root: Path, commit: str) -> str | None:
+    """When ``commit`` was committed (its committer time, UTC, as SARIF writes a date-time), read
+    from the repository's object store with dulwich (loose or packed objects; git is not run);
+    None when it cannot be read."""
+    found = git_dirs(root)
+    if found is None or not _SHA.match(commit):
+        return None
+    try:
+        from dulwich.object_store import DiskObjectStore
+
+        store = DiskObjectStore(str(found[2] / "objects"))
+    except Exception:  # no dulwich, or no object store there
+        return None
+    try:
+        when = getattr(store[commit.encode("ascii")], "commit_time", None)
+    except Exception:  # missing, damaged or not a commit (a shallow or partial clone)
+        return None
+    finally:
+        store.close()
+    if not isinstance(when, int):
+        return None
+    try:
+        return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def attestation(
     findings: Sequence[Finding], packs: Sequence[Pack], rules: dict[str, Rule], *, fail_on: str, root: Path
 ) -> dict[str, Any]:

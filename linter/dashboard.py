@@ -9,8 +9,9 @@ What the page counts (:func:`build` computes it, :func:`render` draws it):
 
 - runs are grouped by repository: ``versionControlProvenance[0].repositoryUri``, else the
   run's ``%SRCROOT%`` (``originalUriBaseIds``), else the log's file name; a repository's runs are
-  ordered by the time they record (``invocations[0].startTimeUtc``/``endTimeUtc``) when every one
-  of them records one, else in the order the logs were given;
+  ordered by the time they record (``invocations[0].startTimeUtc``/``endTimeUtc``, else the time
+  of the commit they ran on, ``versionControlProvenance[0].asOfTimeUtc``, which pitfall writes)
+  when every one of them records one, else in the order the logs were given;
 - a finding is followed across a repository's runs by its ``partialFingerprints["pitfall/v1"]``;
   it is *fixed* when it was open (not suppressed) and a later run that still ran its rule no
   longer reports it; time to fix counts the runs (and, when the runs record times, the time)
@@ -300,7 +301,7 @@ def read_log(path: Path, position: int) -> tuple[list[Run], dict[str, RuleInfo]]
         if not packs:
             packs = {str(_get(e, "name")): str(_get(e, "version") or "") for e in _get(run, "tool", "extensions") or () if _str(_get(e, "name"))}
         invocation = _get(run, "invocations", 0)
-        stamp = _get(invocation, "startTimeUtc") or _get(invocation, "endTimeUtc")
+        stamp = _get(invocation, "startTimeUtc") or _get(invocation, "endTimeUtc") or _get(run, "versionControlProvenance", 0, "asOfTimeUtc")
         passed = props.get("pitfall/passed")
         runs.append(Run(
             log=str(path),

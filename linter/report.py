@@ -648,7 +648,13 @@ def sarif_report(
         commit = attestation.get("commit")
         repository = _repository_uri(root) if commit else None
         if commit and repository:
-            run["versionControlProvenance"] = [{"repositoryUri": repository, "revisionId": commit}]
+            provenance: dict[str, object] = {"repositoryUri": repository, "revisionId": commit}
+            from .attest import git_commit_time
+
+            committed = git_commit_time(root.resolve(), str(commit))
+            if committed is not None:  # the commit's own time: the same on every run of it
+                provenance["asOfTimeUtc"] = committed
+            run["versionControlProvenance"] = [provenance]
         run_props["pitfall/packs"] = attestation["packs"]
         run_props["pitfall/fail-on"] = attestation["fail-on"]
         run_props["pitfall/passed"] = attestation["passed"]

@@ -40,11 +40,13 @@ def three(url):
 """
 
 
-def git(root: Path, *args: str) -> str:
+def git(root: Path, *args: str, date: str | None = None) -> str:
     env = {
         **os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
     }
+    if date is not None:
+        env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = date
     return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -61,10 +63,10 @@ def check_sarif(root: Path, out: Path, *args: str) -> dict:
     return doc
 
 
-def commit(root: Path, files: dict[str, str], message: str) -> str:
+def commit(root: Path, files: dict[str, str], message: str, date: str = "2026-03-01T10:00:00Z") -> str:
     write(root, files)
     git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
+    git(root, "commit", "-qm", message, date=date)
     return git(root, "rev-parse", "HEAD")
 
 
@@ -84,9 +86,10 @@ def logs(tmp_path_factory) -> dict:
         commit(svc, {"a.py": CALLS.format(one="", two=""), "b.py": OTHER.format(comment="")}, "1"),
     ]
     check_sarif(svc, out / "svc-1.sarif")
-    commits.append(commit(svc, {"a.py": CALLS.format(one=", timeout=5", two=""), "b.py": OTHER.format(comment=SUPPRESSED)}, "2"))
+    commits.append(commit(svc, {"a.py": CALLS.format(one=", timeout=5", two=""), "b.py": OTHER.format(comment=SUPPRESSED)}, "2", "2026-03-02T10:00:00Z"))
     check_sarif(svc, out / "svc-2.sarif")
-    commits.append(commit(svc, {"a.py": CALLS.format(one=", timeout=5", two=", timeout=5")}, "3"))
+    git(svc, "gc", "-q")  # the first commits packed: their times are read from the pack
+    commits.append(commit(svc, {"a.py": CALLS.format(one=", timeout=5", two=", timeout=5")}, "3", "2026-03-05T10:00:00Z"))
     check_sarif(svc, out / "svc-3.sarif")
     web = base / "web"
     web.mkdir()
@@ -110,11 +113,13 @@ def paths(logs: dict, *names: str) -> list[Path]:
 def test_sarif_records_commit_and_repository_without_credentials(logs):
     web = json.loads((logs["dir"] / "web.sarif").read_text())
     assert web["runs"][0]["versionControlProvenance"] == [
-        {"repositoryUri": "https://git.example.com/team/web.git", "revisionId": logs["web_commit"]}
+        {"repositoryUri": "https://git.example.com/team/web.git", "revisionId": logs["web_commit"], "asOfTimeUtc": "2026-03-01T10:00:00Z"}
     ]
     assert "s3cret" not in (logs["dir"] / "web.sarif").read_text() and "ci-user" not in (logs["dir"] / "web.sarif").read_text()
     svc = json.loads((logs["dir"] / "svc-2.sarif").read_text())
-    assert svc["runs"][0]["versionControlProvenance"] == [{"repositoryUri": logs["svc"].resolve().as_uri(), "revisionId": logs["commits"][1]}]
+    assert svc["runs"][0]["versionControlProvenance"] == [
+        {"repositoryUri": logs["svc"].resolve().as_uri(), "revisionId": logs["commits"][1], "asOfTimeUtc": "2026-03-02T10:00:00Z"}
+    ]
     assert "versionControlProvenance" not in json.loads((logs["dir"] / "plain.sarif").read_text())["runs"][0]
 
 
@@ -146,15 +151,31 @@ def test_history_of_one_repository(logs):
     assert row.false_positive_rate == pytest.approx(1 / 3)
     assert row.suppression_rate == pytest.approx(1 / 3)
     assert row.open_now == 0
-    assert row.median_time_to_fix is None  # the logs record no times
+    assert row.median_time_to_fix == timedelta(days=2, hours=12)  # fixed a day and four days after
     (pack,) = board.by_pack
     assert pack.key.startswith("timeouts ") and pack.fixed == 2 and pack.false_positive_rate == pytest.approx(1 / 3)
 
 
-def test_runs_without_times_keep_the_order_given(logs):
-    board = build(paths(logs, "svc-3", "svc-1", "svc-2"))
+def test_runs_without_times_keep_the_order_given(logs, tmp_path):
+    given = []
+    for name in ("svc-3", "svc-1", "svc-2"):
+        doc = json.loads((logs["dir"] / f"{name}.sarif").read_text())
+        del doc["runs"][0]["versionControlProvenance"][0]["asOfTimeUtc"]
+        (tmp_path / f"{name}.sarif").write_text(json.dumps(doc))
+        given.append(tmp_path / f"{name}.sarif")
+    board = build(given)
     (history,) = board.histories.values()
     assert [r.commit for r in history] == [logs["commits"][2], logs["commits"][0], logs["commits"][1]]
+
+
+def test_commit_times_order_a_repositorys_runs(logs):
+    svc = [json.loads((logs["dir"] / f"svc-{n}.sarif").read_text())["runs"][0]["versionControlProvenance"][0] for n in (1, 2, 3)]
+    assert [p["asOfTimeUtc"] for p in svc] == ["2026-03-01T10:00:00Z", "2026-03-02T10:00:00Z", "2026-03-05T10:00:00Z"]
+    board = build(paths(logs, "svc-3", "svc-1", "svc-2"))  # not in commit order
+    (history,) = board.histories.values()
+    assert [r.commit for r in history] == logs["commits"]
+    (row,) = board.by_rule
+    assert sorted(row.time_to_fix) == [timedelta(days=1), timedelta(days=4)]
 
 
 def test_recorded_times_order_the_runs_and_give_time_to_fix(logs, tmp_path):
