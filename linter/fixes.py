@@ -33,7 +33,7 @@ import tempfile
 import time
 import tokenize
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -513,6 +513,58 @@ class Outcome:
     notices: list[Notification] = field(default_factory=list)
 
 
+def not_fixed(result: UnitResult, path: str, why: str) -> Outcome:
+    """A file left alone: the result with a warning saying why."""
+    note = Notification(f"{path}: not fixed: {why}", "warning", path)
+    return Outcome(replace(result, notifications=(*result.notifications, note)), notices=[note])
+
+
+def refusals(path: str, applied: Applied) -> list[Notification]:
+    """A warning for each fix ``edit_text`` did not apply, at its first edit."""
+    out = []
+    for fix, why in applied.refused:
+        first = fix.edits[0].region if fix.edits else None
+        where = f":{first.line}:{first.column}" if first else ""
+        out.append(Notification(f"{path}{where}: fix not applied ({fix.title}): {why}", "warning", path))
+    return out
+
+
+def finish(
+    result: UnitResult,
+    path: str,
+    abspath: str,
+    data: bytes,
+    before: str,
+    after: str,
+    notices: list[Notification],
+    *,
+    bom: bytes = b"",
+    write: bool,
+    roots: Sequence[str],
+    relint: Callable[[bytes], UnitResult],
+) -> Outcome:
+    """The end every fixer shares: ``before`` (the decoded ``data`` read again) became ``after``;
+    nothing to do, a diff (``write`` False), or the file written atomically and linted again
+    (``relint(new bytes)``) to count what was fixed."""
+    if after == before:
+        if not notices:
+            return Outcome(result)
+        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
+    new = bom + after.encode("utf-8")
+    if not write:
+        mark = "\ufeff" if bom else ""
+        diff = unified_diff(path, mark + before, mark + after)
+        return Outcome(replace(result, notifications=(*result.notifications, *notices)), diff=diff, notices=notices)
+    try:
+        write_fixed(abspath, data, new, roots=roots)
+    except NotWritten as exc:
+        notices.append(Notification(f"{path}: not fixed: {exc}", "warning", path))
+        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
+    again = relint(new)
+    fixed = max(0, len(result.findings) - len(again.findings))
+    return Outcome(replace(again, notifications=(*again.notifications, *notices)), fixed=fixed, notices=notices)
+
+
 def _declared_encoding(data: bytes) -> str | None:
     """The PEP 263 encoding of Python source (``utf-8`` without one); None when unknown."""
     try:
@@ -553,51 +605,28 @@ def fix_unit(unit: Any, result: UnitResult, ruleset: Any, *, unsafe: bool, write
     if unit.kind != "python" or not todo:
         return Outcome(result)
     path = unit.path
-
-    def skip(why: str) -> Outcome:
-        note = Notification(f"{path}: not fixed: {why}", "warning", path)
-        return Outcome(replace(result, notifications=(*result.notifications, note)), notices=[note])
-
     try:
         data = read_file(unit.abspath, ruleset.settings.max_file_size)
     except Unreadable as exc:
-        return skip(f"cannot read it again ({exc.reason})")
+        return not_fixed(result, path, f"cannot read it again ({exc.reason})")
     encoding = _declared_encoding(data)
     if encoding not in ("utf-8", "utf-8-sig") and not (data.isascii() and _ascii_compatible(encoding) and all(f.fix is not None and all(e.text.isascii() for e in f.fix.edits) for f in todo)):
         # an ASCII file declaring latin-1 is fixed (ASCII edits keep it ASCII); any other is left alone
-        return skip(f"it is encoded in {encoding or 'an unknown encoding'} (fixes are written in UTF-8 only)")
+        return not_fixed(result, path, f"it is encoded in {encoding or 'an unknown encoding'} (fixes are written in UTF-8 only)")
     bom = BOM if data.startswith(BOM) else b""
     try:
         text = data[len(bom) :].decode("utf-8")
     except UnicodeDecodeError:
-        return skip("it is not valid UTF-8")
+        return not_fixed(result, path, "it is not valid UTF-8")
     fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
     if fresh.findings != result.findings:
-        return skip("it changed since it was linted")
+        return not_fixed(result, path, "it changed since it was linted")
     applied = edit_text(text, [f.fix for f in todo if f.fix is not None], python=True)
-    notices = []
-    for fix, why in applied.refused:
-        first = fix.edits[0].region if fix.edits else None
-        where = f":{first.line}:{first.column}" if first else ""
-        notices.append(Notification(f"{path}{where}: fix not applied ({fix.title}): {why}", "warning", path))
-    if applied.text == text:
-        if not notices:
-            return Outcome(result)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    new = bom + applied.text.encode("utf-8")
-    why = broken_by(data, new, unit.abspath)
-    if why is not None:
-        return skip(why)
-    if not write:
-        mark = "\ufeff" if bom else ""
-        diff = unified_diff(path, mark + text, mark + applied.text)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), diff=diff, notices=notices)
-    try:
-        write_fixed(unit.abspath, data, new, roots=roots)
-    except NotWritten as exc:
-        note = Notification(f"{path}: not fixed: {exc}", "warning", path)
-        notices.append(note)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    again = engine.lint_unit(unit.kind, unit.path, new, ruleset)
-    fixed = max(0, len(result.findings) - len(again.findings))
-    return Outcome(replace(again, notifications=(*again.notifications, *notices)), fixed=fixed, notices=notices)
+    if applied.text != text:
+        why = broken_by(data, bom + applied.text.encode("utf-8"), unit.abspath)
+        if why is not None:
+            return not_fixed(result, path, why)
+    return finish(
+        result, path, unit.abspath, data, text, applied.text, refusals(path, applied),
+        bom=bom, write=write, roots=roots, relint=lambda new: engine.lint_unit(unit.kind, unit.path, new, ruleset),
+    )

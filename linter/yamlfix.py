@@ -642,28 +642,23 @@ def fix_yaml_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: 
     fix that overlaps another waits for the next one), and written or diffed once."""
     from . import engine
     from .discover import Unreadable, read_file
-    from .fixes import BOM, NotWritten, Outcome, edit_text, fixable, unified_diff, write_fixed
+    from .fixes import BOM, Outcome, edit_text, finish, fixable, not_fixed, refusals
 
     if not fixable_here(result.findings, unsafe=unsafe):
         return Outcome(result)
     path = unit.path
-
-    def skip(why: str) -> Any:
-        note = Notification(f"{path}: not fixed: {why}", "warning", path)
-        return Outcome(replace(result, notifications=(*result.notifications, note)), notices=[note])
-
     try:
         data = read_file(unit.abspath, ruleset.settings.max_file_size)
     except Unreadable as exc:
-        return skip(f"cannot read it again ({exc.reason})")
+        return not_fixed(result, path, f"cannot read it again ({exc.reason})")
     bom = BOM if data.startswith(BOM) else b""
     try:
         original = data[len(bom) :].decode("utf-8")
     except UnicodeDecodeError:
-        return skip("it is not valid UTF-8 (fixes are written in UTF-8 only)")
+        return not_fixed(result, path, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
     fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
     if fresh.findings != result.findings:
-        return skip("it changed since it was linted")
+        return not_fixed(result, path, "it changed since it was linted")
     text = original
     findings = list(fresh.findings)
     notices: list[Notification] = []
@@ -672,10 +667,7 @@ def fix_yaml_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: 
         if not todo:
             break
         applied = edit_text(text, [f.fix for f in todo if f.fix is not None])
-        for fix, why in applied.refused:
-            first = fix.edits[0].region if fix.edits else None
-            where = f":{first.line}:{first.column}" if first else ""
-            notices.append(Notification(f"{path}{where}: fix not applied ({fix.title}): {why}", "warning", path))
+        notices.extend(refusals(path, applied))
         if applied.text == text:
             break
         why = broken(text, applied.text)
@@ -684,23 +676,10 @@ def fix_yaml_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: 
             break
         text = applied.text
         findings = list(engine.lint_unit(unit.kind, unit.path, bom + text.encode("utf-8"), ruleset).findings)
-    if text == original:
-        if not notices:
-            return Outcome(result)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    new = bom + text.encode("utf-8")
-    if not write:
-        mark = "\ufeff" if bom else ""
-        diff = unified_diff(path, mark + original, mark + text)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), diff=diff, notices=notices)
-    try:
-        write_fixed(unit.abspath, data, new, roots=roots)
-    except NotWritten as exc:
-        notices.append(Notification(f"{path}: not fixed: {exc}", "warning", path))
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    again = engine.lint_unit(unit.kind, unit.path, new, ruleset)
-    fixed = max(0, len(result.findings) - len(again.findings))
-    return Outcome(replace(again, notifications=(*again.notifications, *notices)), fixed=fixed, notices=notices)
+    return finish(
+        result, path, unit.abspath, data, original, text, notices,
+        bom=bom, write=write, roots=roots, relint=lambda new: engine.lint_unit(unit.kind, unit.path, new, ruleset),
+    )
 
 
 def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: bool, roots: Sequence[str] = ()) -> Any:
@@ -711,27 +690,22 @@ def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write:
 
     from . import engine
     from .discover import Unreadable, read_file
-    from .fixes import NotWritten, Outcome, fixable, unified_diff, write_fixed, edit_text
+    from .fixes import Outcome, edit_text, finish, fixable, not_fixed
 
     todo = [f for f in fixable(result.findings, unsafe=unsafe) if f.fix is not None and f.fix.path]
     if not todo or not os.path.isdir(unit.abspath):
         return Outcome(result)
     target = todo[0].fix.path
     abspath = os.path.join(unit.abspath, "values.yaml")
-
-    def skip(why: str) -> Any:
-        note = Notification(f"{target}: not fixed: {why}", "warning", target)
-        return Outcome(replace(result, notifications=(*result.notifications, note)), notices=[note])
-
     try:
         data = read_file(abspath, ruleset.settings.max_file_size)
         original = data.decode("utf-8")
     except Unreadable as exc:
-        return skip(f"cannot read it again ({exc.reason})")
+        return not_fixed(result, target, f"cannot read it again ({exc.reason})")
     except UnicodeDecodeError:
-        return skip("it is not valid UTF-8 (fixes are written in UTF-8 only)")
+        return not_fixed(result, target, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
     if engine.read_and_lint(unit, ruleset).findings != result.findings:
-        return skip("the chart changed since it was linted")
+        return not_fixed(result, target, "the chart changed since it was linted")
     text = original
     notices: list[Notification] = []
     done: set[tuple[str, str]] = set()
@@ -741,26 +715,13 @@ def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write:
         if key is None or raw is None or (key, raw) in done:
             continue
         done.add((key, raw))
-        value = json.loads(raw)
-        fix = values_fix(target, text, key, value, f.fix.title, f.fix.applicability)
+        fix = values_fix(target, text, key, json.loads(raw), f.fix.title, f.fix.applicability)
         applied = edit_text(text, [fix]) if fix is not None else None
         if applied is None or applied.refused or broken(text, applied.text) is not None:
             notices.append(Notification(f"{target}: fix not applied ({f.fix.title}): values.yaml cannot be edited there cleanly", "warning", target))
             continue
         text = applied.text
-    if text == original:
-        if not notices:
-            return Outcome(result)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    new = text.encode("utf-8")
-    if not write:
-        diff = unified_diff(target, original, text)
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), diff=diff, notices=notices)
-    try:
-        write_fixed(abspath, data, new, roots=roots)
-    except NotWritten as exc:
-        notices.append(Notification(f"{target}: not fixed: {exc}", "warning", target))
-        return Outcome(replace(result, notifications=(*result.notifications, *notices)), notices=notices)
-    again = engine.read_and_lint(unit, ruleset)
-    fixed = max(0, len(result.findings) - len(again.findings))
-    return Outcome(replace(again, notifications=(*again.notifications, *notices)), fixed=fixed, notices=notices)
+    return finish(
+        result, target, abspath, data, original, text, notices,
+        write=write, roots=roots, relint=lambda _new: engine.read_and_lint(unit, ruleset),
+    )
