@@ -87,14 +87,47 @@ def prepare(mirrors: Path, dest: Path) -> int:
         if not git_dir.is_dir():
             print(f"{repository}: no mirror at {git_dir}", file=sys.stderr)
             return 1
-        target.mkdir()
-        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", commit], capture_output=True, check=False)
-        if archive.returncode != 0:
-            print(f"{repository}: {archive.stderr.decode(errors='replace').strip()}", file=sys.stderr)
+        missing = extract(git_dir, commit, target)
+        if missing is None:
             return 1
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+        if missing:
+            print(f"{repository}: {len(missing)} file(s) absent from the snapshot, skipped: {', '.join(missing[:5])}", file=sys.stderr)
         print(f"{repository}: {commit} -> {target}")
     return 0
+
+
+def extract(git_dir: Path, commit: str, target: Path) -> list[str] | None:
+    """Write the files of ``commit`` under ``target``; blobs the snapshot lacks (it may leave out
+    files over 4 MiB) are skipped and their paths returned. None when the commit is unreadable."""
+    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit], capture_output=True, check=False)
+    if listing.returncode != 0:
+        print(f"{git_dir}: {listing.stderr.decode(errors='replace').strip()}", file=sys.stderr)
+        return None
+    entries = []
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name = record.partition(b"\t")
+        mode, kind, sha = meta.split()
+        if kind == b"blob" and mode != b"120000":
+            entries.append((sha.decode(), name.decode("utf-8", "surrogateescape")))
+    missing: list[str] = []
+    target.mkdir(parents=True, exist_ok=True)
+    with subprocess.Popen(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as batch:
+        assert batch.stdin is not None and batch.stdout is not None
+        for sha, name in entries:
+            batch.stdin.write(sha.encode() + b"\n")
+            batch.stdin.flush()
+            header = batch.stdout.readline().split()
+            if len(header) < 3 or header[1] == b"missing":
+                missing.append(name)
+                continue
+            data = batch.stdout.read(int(header[2]) + 1)[:-1]
+            path = target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        batch.stdin.close()
+    return missing
 
 
 def run(corpus: Path, results: Path, pitfall: list[str]) -> None:

@@ -15,7 +15,8 @@ from . import __version__
 from .config import Settings, load_settings, with_cli
 from .feedback import apply_policy
 from .model import SEVERITY_RANK, Finding, Notification
-from .packs import TRUST_FLAG, PackError, declared_dependencies, load_packs, pack_applies, unknown_selectors
+from .dependencies import declared_dependencies, satisfied
+from .packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -587,8 +588,17 @@ def _packs(args: argparse.Namespace) -> int:
         print(f"wrote {target}")
         return EXIT_CLEAN
     for p in sorted(packs, key=lambda p: p.name):
-        state = "active" if pack_applies(p, declared) else "inactive (applies-to not satisfied)"
-        applies = f"  applies-to: {', '.join(p.applies_to)}" if p.applies_to else ""
         origin = p.origin if p.origin != "folder" else p.path
-        print(f"{p.name} {p.version}  {p.prefix}  {len(p.rules)} rules  {state}  [{origin}]{applies}")
+        state = "active" if pack_applies(p, declared) else "inactive"
+        print(f"{p.name} {p.version}  {p.prefix}  {len(p.rules)} rules  {state}{'' if p.applies_to else ' (always)'}  [{origin}]")
+        for spec in p.applies_to:
+            ok, evidence = satisfied(spec, declared)
+            if evidence:
+                said = "; ".join(f"{d.source}: {d.requirement}" + (f" (locked {d.pinned})" if d.pinned else "") for d in evidence[:3])
+                more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
+                print(f"    applies-to {spec}: {'satisfied' if ok else 'not satisfied'} by {said}{more}")
+            else:
+                print(f"    applies-to {spec}: not declared by the project (pyproject.toml, requirements, setup.cfg/setup.py, Pipfile or a lock file)")
+    if any(not p.applies_to for p in packs):
+        print("(always: a pack without applies-to; its rules fire only where a file imports the modules they know)")
     return EXIT_CLEAN

@@ -21,7 +21,8 @@ from . import suppress
 from .config import Settings
 from .discover import Unit
 from .model import Finding, Notification, Pack, Region, Rule, UnitResult
-from .packs import LOCK_NAME, check_lock, declared_dependencies, load_packs, pack_applies, select_rules, with_options
+from .dependencies import declared_dependencies
+from .packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
 
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"

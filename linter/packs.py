@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from .dependencies import Declared, satisfied
 from .model import Example, FixSpec, Pack, Rule
 
 if TYPE_CHECKING:
@@ -360,59 +360,8 @@ def load_packs(
 # --------------------------------------------------------------------------- applies-to
 
 
-def declared_dependencies(root: Path) -> list[Requirement]:
-    """Requirements the scanned project declares: pyproject [project] and requirements*.txt."""
-    reqs: list[Requirement] = []
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        from .config import load_toml
-
-        try:
-            project = load_toml(pyproject).get("project", {})
-        except Exception:
-            project = {}
-        specs = list(project.get("dependencies", []))
-        for group in (project.get("optional-dependencies") or {}).values():
-            specs.extend(group)
-        for spec in specs:
-            try:
-                reqs.append(Requirement(spec))
-            except (InvalidRequirement, TypeError):
-                continue
-    for req_file in sorted(root.glob("requirements*.txt")):
-        try:
-            lines = req_file.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            line = line.split("#", 1)[0].strip()
-            if not line or line.startswith("-"):
-                continue
-            try:
-                reqs.append(Requirement(line))
-            except InvalidRequirement:
-                continue
-    return reqs
-
-
-def pack_applies(pack: Pack, declared: Sequence[Requirement]) -> bool:
-    for spec in pack.applies_to:
-        need = Requirement(spec)
-        name = canonicalize_name(need.name)
-        mine = [r for r in declared if canonicalize_name(r.name) == name]
-        if not mine:
-            return False
-        versions = []
-        for r in mine:
-            for s in r.specifier:
-                if s.operator in ("==", "===", ">=", "~=", ">") and "*" not in s.version:
-                    try:
-                        versions.append(Version(s.version))
-                    except InvalidVersion:
-                        continue
-        if versions and not any(need.specifier.contains(v, prereleases=True) for v in versions):
-            return False
-    return True
+def pack_applies(pack: Pack, declared: Sequence[Declared]) -> bool:
+    return all(satisfied(spec, declared)[0] for spec in pack.applies_to)
 
 
 # --------------------------------------------------------------------------- selection

@@ -141,6 +141,55 @@ def test_applies_to_reads_requirements_txt(proj, capsys, tmp_path):
     assert "REQ101" in codes(out)
 
 
+@pytest.mark.parametrize(
+    "files, active",
+    [
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nrequests = "^2.31"\n'}, True),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\nrequests = {version = "1.2.0", extras = ["socks"]}\n'}, False),
+        ({"pyproject.toml": '[dependency-groups]\nweb = ["requests>=2.31"]\n'}, True),
+        ({"setup.cfg": "[options]\ninstall_requires =\n    click\n    requests>=2.0\n"}, True),
+        ({"setup.py": "from setuptools import setup\nsetup(name='x', install_requires=['requests>=2.31'])\n"}, True),
+        ({"Pipfile": '[packages]\nrequests = "*"\n'}, True),
+        ({"requirements/base.txt": "requests==2.32.3 \\\n    --hash=sha256:00\n"}, True),
+        ({"backend/pyproject.toml": '[project]\nname = "api"\ndependencies = ["requests>=2.31"]\n'}, True),
+        ({"node_modules/x/requirements.txt": "requests==2.32.3\n"}, False),
+        # a lock file's pin decides over a loose specifier beside it
+        ({"requirements.txt": "requests\n", "poetry.lock": '[[package]]\nname = "requests"\nversion = "1.0.0"\n'}, False),
+        ({"requirements.txt": "requests\n", "uv.lock": '[[package]]\nname = "Requests"\nversion = "2.32.3"\n'}, True),
+        ({"requirements.txt": "requests\n", "poetry.lock": "[[package]\nbroken"}, True),
+    ],
+    ids=["poetry", "poetry-too-old", "dependency-groups", "setup.cfg", "setup.py-literal", "Pipfile", "requirements-folder-hashes", "sub-project", "node_modules-ignored", "lock-too-old", "uv-lock", "broken-lock-ignored"],
+)
+def test_applies_to_reads_every_manifest_kind(proj, capsys, tmp_path, files, active):
+    _pack(tmp_path / "p", '"requests>=2.0"')
+    write(proj, {"a.py": BAD, **files})
+    code, out, err = run(capsys, "check", "--packs", str(tmp_path / "p"), "--format", "json")
+    assert code in (0, 1) and "Traceback" not in err
+    assert ("REQ101" in codes(out)) is active
+
+
+def test_setup_py_is_parsed_never_run(proj, capsys, tmp_path):
+    _pack(tmp_path / "p", '"requests>=2.0"')
+    marker = tmp_path / "ran"
+    write(proj, {"a.py": BAD, "setup.py": f"open({str(marker)!r}, 'w').close()\nsetup(install_requires=['requests'])\n"})
+    code, out, _ = run(capsys, "check", "--packs", str(tmp_path / "p"), "--format", "json")
+    assert "REQ101" in codes(out) and not marker.exists()
+
+
+def test_packs_command_says_why_a_pack_is_on_or_off(proj, capsys, tmp_path):
+    _pack(tmp_path / "on", '"requests>=2.0"')
+    write(tmp_path / "off", {"pack.yaml": "name: dj\nprefix: DJX\nversion: 0.1.0\ndescription: d\napplies-to: [\"django>=4\", \"celery\"]\n"})
+    write(proj, {"svc/requirements.txt": "requests==2.32.3\ndjango==3.2\n"})
+    code, out, err = run(capsys, "packs", "--packs", str(tmp_path / "on"), "--packs", str(tmp_path / "off"))
+    assert code == 0, err
+    assert "reqs 0.1.0  REQ  1 rules  active  [" in out
+    assert "applies-to requests>=2.0: satisfied by svc/requirements.txt: requests==2.32.3" in out
+    assert "dj 0.1.0  DJX  0 rules  inactive" in out
+    assert "applies-to django>=4: not satisfied by svc/requirements.txt: django==3.2" in out
+    assert "applies-to celery: not declared by the project" in out
+    assert "timeouts " in out and "active (always)" in out
+
+
 def test_invalid_rule_pack_names_file_line_and_key(proj, capsys, tmp_path):
     pack = tmp_path / "bad"
     write(pack, {
