@@ -115,24 +115,20 @@ def _as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
 _LABEL = rb"([A-Za-z0-9][A-Za-z0-9 ._/+]*?)"
 _BEGIN_RE = re.compile(rb"-----BEGIN " + _LABEL + rb"-----")
 _END_RE = re.compile(rb"-----END " + _LABEL + rb"-----")
-# A BEGIN marker for a certificate or private key that ends its line (a trailing
-# ``# comment`` allowed): real PEM, not a Python string such as
+# A BEGIN marker for a certificate or private key that ends its line: real PEM, not a Python string such as
 # ``"-----BEGIN CERTIFICATE-----\n"`` in code.
-_SNIFF_RE = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*?(?:CERTIFICATE|PRIVATE KEY)-----[ \t]*(?:#[^\r\n]*)?(?:\r|\n|\Z)")
+_SNIFF_RE = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*?(?:CERTIFICATE|PRIVATE KEY)-----[ \t]*(?:\r|\n|\Z)")
 _WS_RE = re.compile(rb"\s+")
 _PLACEHOLDER_RE = re.compile(rb"[{}<>$%_]|\.\.\.|\xe2\x80\xa6")  # ... and U+2026
 _BASE64_TEXT_RE = re.compile(rb"[A-Za-z0-9+/=\s]+")
 
 
 def _begin_at_end_of(line: bytes) -> re.Match[bytes] | None:
-    """A BEGIN marker followed by nothing but whitespace (or a ``# comment``) on its line.
-
-    The comment is what a ``# pitfall: ignore[...]`` directive or a rule example's
-    ``# error`` marker looks like; PEM readers never see it in real files.
-    """
+    """A BEGIN marker followed by nothing but whitespace on its line: OpenSSL's PEM reader
+    takes no other line for the start of a block (a suppression comment goes on a line of its
+    own before the block, where PEM readers skip text)."""
     for m in _BEGIN_RE.finditer(line):
-        rest = line[m.end() :].strip()
-        if not rest or rest.startswith(b"#"):
+        if not line[m.end() :].strip():
             return m
     return None
 

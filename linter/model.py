@@ -109,6 +109,7 @@ class Example:
     path: str | None = None  # file name the example is analysed as
     config: tuple[tuple[str, Any], ...] = ()  # settings overrides for this example
     files: tuple[tuple[str, str], ...] = ()  # other files written beside the example
+    errors: tuple[int, ...] = ()  # lines to report, where `# error` markers cannot be written
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,6 +237,7 @@ def _examples(items: Iterable[Any]) -> tuple[Example, ...]:
                     fixed=item.get("fixed"), path=item.get("path"),
                     config=tuple(sorted((item.get("config") or {}).items())),
                     files=tuple(sorted((item.get("files") or {}).items())),
+                    errors=tuple(sorted(item.get("errors") or ())),
                 )
             )
     return tuple(out)

@@ -102,8 +102,10 @@ def check_case(case: Case, packs: Sequence[Pack]) -> None:
     if case.valid:
         _require(not got, f"{case.id}: {rule.id} fired on a valid example at lines {got}: {[f.message for f in findings]}")
         return
-    want = sorted(marked_lines(case.example.code))
-    _require(want, f"{case.id}: an invalid example needs at least one `# error` marker")
+    marked = sorted(marked_lines(case.example.code))
+    _require(not (marked and case.example.errors), f"{case.id}: give the reported lines as `# error` markers or as `errors`, not both")
+    want = list(case.example.errors) or marked
+    _require(want, f"{case.id}: an invalid example needs at least one `# error` marker (or `errors: [lines]`)")
     _require(got == want, f"{case.id}: reported lines {got}, marked lines {want}: {[f.message for f in findings]}")
     if case.example.fixed is not None:
         fixed = re.sub(r"[ \t]*#\s*error\b[^\n]*", "", fixed)

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from linter import certs
@@ -640,9 +640,19 @@ def test_str_input_is_accepted() -> None:
 def test_zz_no_key_material_in_messages() -> None:
     """Runs last (file order): every message produced above, plus a sweep
     over a bundle of every key, must not contain any piece of key base64."""
+    # the module's other tests may run in another worker: make this one's own keys and messages
+    keys = [rsa_key(), rsa_key(1024), ec_key(), ec_key("secp384r1"), dsa_key(), ed25519.Ed25519PrivateKey.generate()]
+    for key in keys:
+        for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
+            if isinstance(key, ed25519.Ed25519PrivateKey) and fmt is not serialization.PrivateFormat.PKCS8:
+                continue
+            track(key_pem(key, fmt))
+        track(key_pem(key, password=b"secret"))
     bundle = b"".join(ALL_KEY_PEMS)
-    cert = make_cert(rsa_key(), san=False, not_after=NOW - timedelta(days=1))
-    run_certs(pem(cert) + bundle, key=bundle)
+    for key in keys[:4]:
+        cert = make_cert(key, san=False, not_after=NOW - timedelta(days=1))
+        run_certs(pem(cert) + bundle, key=bundle)
+        run_certs(pem(cert), key=key_pem(rsa_key(2048, "other")))
     run_keys(bundle)
     assert ALL_MESSAGES, "no messages collected"
     assert len(ALL_KEY_PEMS) > 10

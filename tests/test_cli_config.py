@@ -263,3 +263,25 @@ def test_rules_test_fails_broken_examples_under_python_optimize(tmp_path):
     proc = subprocess.run([sys.executable, "-O", "-m", "linter", "rules", "test", str(pack)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "0 passed, 2 failed" in proc.stdout
+
+
+def test_rules_test_checks_errors_lines_of_unmarkable_examples(tmp_path, capsys):
+    """`errors: [lines]` stands in for `# error` markers where a comment would change the file
+    (a PEM block): the reported lines must equal them, and an example may not use both."""
+    rule = (
+        "id: BRK101\nname: eval-call\ntarget: python\nseverity: warning\narea: config\n"
+        "summary: s\nrationale: r\nmessage: m\nmatch:\n  call: [eval]\n"
+        "examples:\n  valid: ['x = 1']\n  invalid:\n{invalid}"
+    )
+    cases = {
+        "right": "    - code: \"x = 1\\neval(x)\\n\"\n      errors: [2]\n",
+        "wrong-line": "    - code: \"eval(x)\\nx = 1\\n\"\n      errors: [2]\n",
+        "both": "    - code: \"eval(x)  # error\\n\"\n      errors: [1]\n",
+    }
+    results = {}
+    for name, invalid in cases.items():
+        pack = tmp_path / name
+        write(pack, {"pack.yaml": "name: brk\nprefix: BRK\nversion: 0.1.0\ndescription: d\n", "BRK101-eval-call.yaml": rule.format(invalid=invalid)})
+        code, out, _ = run(capsys, "rules", "test", str(pack))
+        results[name] = (code, "2 passed, 0 failed" in out)
+    assert results == {"right": (0, True), "wrong-line": (1, False), "both": (1, False)}
