@@ -7,12 +7,12 @@ Parsing goes through PyYAML's libyaml binding (``yaml.CSafeLoader``, with the
 pure-Python ``yaml.SafeLoader`` as a fallback) and its *node* API, so YAML 1.1
 scalar resolution applies exactly as PyYAML does it (``yes``/``on``/``no`` are
 booleans, as Kubernetes reads them) and every node keeps its start/end marks.
-The node tree is then converted to plain ``dict``/``list``/scalars by an
-iterative walk that
-
-* counts alias expansions (billion-laughs protection, ``max_aliases``),
-* reports duplicate keys (the last value wins),
-* applies merge keys (``<<``) with PyYAML's precedence rules.
+The node tree is then constructed by PyYAML's ``SafeConstructor`` with a few hooks
+overridden (``_Constructor``): it reports duplicate keys (the last value wins), applies merge
+keys (``<<``) with PyYAML's precedence without editing the nodes, and reads scalars as
+Kubernetes does. Before a document whose text holds an alias is constructed, an iterative walk
+(``_AliasGuard``) counts alias expansions (billion-laughs protection, ``max_aliases``) and
+refuses recursive aliases.
 
 Deeply nested input is rejected *before* composing, because the composer
 (libyaml's Cython binding as well as the pure-Python one) recurses once per
@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -199,42 +199,40 @@ class _Abort(Exception):
 # scalars
 # --------------------------------------------------------------------------
 
-_CONSTRUCTOR = SafeConstructor()
-_BOOL_VALUES: dict[str, bool] = dict(SafeConstructor.bool_values)
+class _Constructor(SafeConstructor):
+    """PyYAML's safe constructor, reading data as Kubernetes (sigs.k8s.io/yaml) does.
 
+    Its hooks are overridden where a manifest needs something else than a Python program:
 
-def _construct_bool(node: ScalarNode) -> bool:
-    return _BOOL_VALUES[node.value.lower()]
+    * a duplicate key is a problem (the last value wins), not silently dropped;
+    * merge keys (``<<``) follow PyYAML's precedence without editing the node tree, which the
+      positions (``locate``) still read; an invalid merge value is a problem, not an exception;
+    * a key that is not a scalar is a problem and is left out;
+    * timestamps and ``!!binary`` stay the text written (untyped Kubernetes data keeps them as
+      strings), custom tags (``!Ref``) keep their text or become plain mappings and lists, and
+      ``!!set``/``!!omap``/``!!pairs`` become the mapping or list they are written as;
+    * a scalar its tag cannot convert (``!!int abc``) keeps its text;
+    * in JSON mode, a plain scalar that is a JSON number is a number (YAML 1.1 reads ``1e5`` as a
+      string).
 
+    Aliases are shared, as PyYAML does; ``_AliasGuard`` has bounded their expansion and refused
+    recursive ones before construction starts.
+    """
 
-def _construct_null(node: ScalarNode) -> None:
-    return None
+    def __init__(self, json_mode: bool, problems: list[YamlProblem]) -> None:
+        super().__init__()
+        self.json_mode = json_mode
+        self.problems = problems
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # most scalars of a manifest are plain strings: skip the bookkeeping an alias needs
+        if node.__class__ is ScalarNode and node.tag == _STR_TAG and not self.json_mode:
+            return node.value
+        return super().construct_object(node, deep)
 
-def _construct_raw(node: ScalarNode) -> str:
-    return str(node.value)
-
-
-_SCALAR_CONVERTERS: dict[str, Callable[[ScalarNode], Any]] = {
-    "tag:yaml.org,2002:int": _CONSTRUCTOR.construct_yaml_int,
-    "tag:yaml.org,2002:float": _CONSTRUCTOR.construct_yaml_float,
-    "tag:yaml.org,2002:bool": _construct_bool,
-    "tag:yaml.org,2002:null": _construct_null,
-    # Kubernetes (sigs.k8s.io/yaml) keeps timestamps as strings in untyped
-    # data; binary and anything else stays the text that was written.
-    "tag:yaml.org,2002:timestamp": _construct_raw,
-    "tag:yaml.org,2002:binary": _construct_raw,
-    _MERGE_TAG: _construct_raw,
-}
-
-
-def _scalar_value(node: ScalarNode, json_mode: bool) -> Any:
-    """Plain value of a scalar node, resolved as PyYAML's SafeLoader would."""
-    tag = node.tag
-    value = node.value
-    if tag == _STR_TAG:
-        if json_mode and not node.style and _JSON_NUMBER.match(value):  # plain: None or ""
-            # JSON numbers such as 1e5 are strings under YAML 1.1 rules.
+    def construct_yaml_str(self, node: ScalarNode) -> Any:
+        value = node.value
+        if self.json_mode and not node.style and _JSON_NUMBER.match(value):  # plain: None or ""
             try:
                 if "." in value or "e" in value or "E" in value:
                     return float(value)
@@ -242,62 +240,93 @@ def _scalar_value(node: ScalarNode, json_mode: bool) -> Any:
             except ValueError:
                 return value
         return value
-    convert = _SCALAR_CONVERTERS.get(tag)
-    if convert is None:  # custom tags (!Ref ...), !!str-ish: keep the text
-        return value
-    try:
-        return convert(node)
-    except Exception:  # e.g. "!!int abc", or more digits than int() accepts
-        return value
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except (ValueError, IndexError):  # "!!int abc", or more digits than int() accepts
+            return node.value
+
+    def construct_yaml_float(self, node: ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_float(node)
+        except (ValueError, IndexError):
+            return node.value
+
+    def construct_yaml_bool(self, node: ScalarNode) -> Any:
+        return self.bool_values.get(node.value.lower(), node.value)
+
+    def construct_text(self, node: Node) -> Any:
+        if isinstance(node, ScalarNode):
+            return str(node.value)
+        if isinstance(node, MappingNode):
+            return self.construct_yaml_map(node)
+        return self.construct_yaml_seq(node)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        pairs, explicit = self._pairs(node)
+        mapping: dict[Any, Any] = {}
+        seen: set[Any] = set()
+        for position, (key_node, value_node) in enumerate(pairs):
+            key = self.construct_object(key_node, deep=deep)
+            if position >= explicit:
+                if key in seen:
+                    self.problems.append(YamlProblem(f"duplicate key {key!r}", _node_span(key_node), "duplicate-key"))
+                seen.add(key)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def _pairs(self, node: MappingNode) -> tuple[list[tuple[Node, Node]], int]:
+        """The (key, value) nodes of a mapping, merged ones first (earlier mappings of a ``<<``
+        list win), and where its own pairs start. Non-scalar keys are problems, left out."""
+        merged: list[tuple[Node, Node]] = []
+        own: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(
+                    YamlProblem("invalid YAML: found unhashable key (a mapping key must be a scalar)", _node_span(key_node), "syntax")
+                )
+            elif key_node.tag != _MERGE_TAG:
+                own.append((key_node, value_node))
+            elif isinstance(value_node, MappingNode):
+                merged.extend(self._pairs(value_node)[0])
+            elif isinstance(value_node, SequenceNode) and all(isinstance(item, MappingNode) for item in value_node.value):
+                for item in reversed(value_node.value):
+                    merged.extend(self._pairs(item)[0])
+            else:
+                self.problems.append(
+                    YamlProblem("invalid YAML: expected a mapping or list of mappings for merging", _node_span(value_node), "syntax")
+                )
+        return merged + own, len(merged)
 
 
-# --------------------------------------------------------------------------
-# node tree -> plain data (iterative, alias-counting)
-# --------------------------------------------------------------------------
+for _tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", _MERGE_TAG, None):
+    _Constructor.add_constructor(_tag, _Constructor.construct_text)
+_Constructor.add_constructor("tag:yaml.org,2002:set", _Constructor.construct_yaml_map)
+for _tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
+    _Constructor.add_constructor(_tag, _Constructor.construct_yaml_seq)
+for _tag, _method in (
+    ("tag:yaml.org,2002:str", _Constructor.construct_yaml_str),
+    ("tag:yaml.org,2002:int", _Constructor.construct_yaml_int),
+    ("tag:yaml.org,2002:float", _Constructor.construct_yaml_float),
+    ("tag:yaml.org,2002:bool", _Constructor.construct_yaml_bool),
+):
+    _Constructor.add_constructor(_tag, _method)
 
 
-class _Frame:
-    __slots__ = ("node", "children", "pos", "results", "size")
+class _AliasGuard:
+    """Walks one document's node graph before it is constructed (only when its text holds an
+    alias): PyYAML's composer shares the anchored node for every alias, so a node reached a
+    second time was reached through one. Each such reference adds the expanded size of its
+    subtree to a count that must stay within ``max_aliases`` (billion laughs), and a reference
+    to a node still being walked is a recursive alias. Iterative: no nesting overflows it."""
 
-    def __init__(self, node: Node, is_mapping: bool) -> None:
-        self.node = node
-        self.children: list[Node] = [pair[1] for pair in node.value] if is_mapping else node.value
-        self.pos = 0
-        self.results: list[Any] = []
-        self.size = 0
-
-
-class _Converter:
-    """Converts one document's node graph into plain data.
-
-    PyYAML's composer shares the anchored node for every alias, so a node
-    reached a second time was reached through an alias: each such reference
-    adds the expanded size of its subtree to a counter that must stay within
-    ``max_aliases`` (billion laughs), and a reference to a node still being
-    converted is a recursive alias.  Converted values are shared between
-    references, as PyYAML does.
-
-    Collections are always tracked (that is what makes bombs and cycles
-    impossible to miss).  Scalars are tracked only when ``track_scalars`` is
-    set, i.e. when the document's text contains ``*`` at all: an alias to a
-    scalar can neither nest nor loop, it only adds to the count.
-    """
-
-    __slots__ = ("json_mode", "max_aliases", "problems", "done", "sizes", "active", "expanded", "track_scalars")
-
-    def __init__(
-        self, json_mode: bool, max_aliases: int, problems: list[YamlProblem], track_scalars: bool = True
-    ) -> None:
-        self.json_mode = json_mode
+    def __init__(self, max_aliases: int) -> None:
         self.max_aliases = max_aliases
-        self.problems = problems
-        self.track_scalars = track_scalars
-        self.done: dict[int, Any] = {}
-        self.sizes: dict[int, int] = {}  # only collections; scalars have size 1
-        self.active: set[int] = set()
+        self.sizes: dict[int, int] = {}
         self.expanded = 0
 
-    def _count_alias(self, size: int, where: Node) -> None:
+    def _count(self, size: int, where: Node) -> None:
         self.expanded += size
         if self.expanded > self.max_aliases:
             raise _Abort(
@@ -308,143 +337,66 @@ class _Converter:
                 )
             )
 
-    def convert(self, root: Node) -> Any:
-        if not isinstance(root, (MappingNode, SequenceNode)):
-            return _scalar_value(root, self.json_mode)
-        done, sizes, active = self.done, self.sizes, self.active
-        json_mode = self.json_mode
-        plain_str = not json_mode
-        track_scalars = self.track_scalars
-        str_tag = _STR_TAG
-        stack: list[_Frame] = []
-        frame = _Frame(root, isinstance(root, MappingNode))
-        active.add(id(root))
-        while True:
-            children = frame.children
-            results = frame.results
-            append = results.append
-            size = frame.size
-            i = frame.pos
-            n = len(children)
-            child_frame: _Frame | None = None
-            while i < n:
-                child = children[i]
-                i += 1
-                cls = child.__class__
-                if cls is ScalarNode:
-                    if track_scalars:
-                        cid = id(child)
-                        if cid in done:
-                            self._count_alias(1, frame.node)
-                            append(done[cid])
-                            size += 1
-                            continue
-                        value = child.value if plain_str and child.tag == str_tag else _scalar_value(child, json_mode)
-                        done[cid] = value
-                    else:
-                        value = child.value if plain_str and child.tag == str_tag else _scalar_value(child, json_mode)
-                    append(value)
-                    size += 1
-                    continue
+    def check(self, root: Node) -> None:
+        sizes = self.sizes
+        active: set[int] = {id(root)}
+        # a frame: [node, the children still to walk (values of a mapping), next index, size]
+        stack: list[list[Any]] = [[root, _children(root), 0, 0]]
+        while stack:
+            frame = stack[-1]
+            node, children = frame[0], frame[1]
+            descended = False
+            while frame[2] < len(children):
+                child = children[frame[2]]
+                frame[2] += 1
                 cid = id(child)
-                if cid in done:  # an alias to a collection converted before
-                    child_size = sizes[cid]
-                    self._count_alias(child_size, frame.node)
-                    append(done[cid])
-                    size += child_size
+                if cid in sizes:  # reached before: through an alias
+                    self._count(sizes[cid], node)
+                    frame[3] += sizes[cid]
                     continue
                 if cid in active:
                     raise _Abort(
-                        YamlProblem(
-                            "recursive alias: a node contains an alias to itself",
-                            _mark_point(child.start_mark),
-                            "alias-bomb",
-                        )
+                        YamlProblem("recursive alias: a node contains an alias to itself", _mark_point(child.start_mark), "alias-bomb")
                     )
-                if cls is MappingNode or cls is SequenceNode:
-                    child_frame = _Frame(child, cls is MappingNode)
-                elif isinstance(child, (MappingNode, SequenceNode)):
-                    child_frame = _Frame(child, isinstance(child, MappingNode))
-                else:  # a scalar node of some other class
-                    append(_scalar_value(child, json_mode))
-                    size += 1
-                    continue
-                active.add(cid)
-                break
-            frame.pos = i
-            frame.size = size
-            if child_frame is not None:
-                stack.append(frame)
-                frame = child_frame
+                if isinstance(child, (MappingNode, SequenceNode)):
+                    active.add(cid)
+                    stack.append([child, _children(child), 0, 0])
+                    descended = True
+                    break
+                sizes[cid] = 1
+                frame[3] += 1
+            if descended:
                 continue
-            node = frame.node
-            value = self._finish_mapping(frame) if isinstance(node, MappingNode) else results
-            nid = id(node)
-            active.discard(nid)
-            done[nid] = value
-            total = frame.size + 1
-            sizes[nid] = total
-            if not stack:
-                return value
-            frame = stack.pop()
-            frame.results.append(value)
-            frame.size += total
+            if isinstance(node, MappingNode):
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, ScalarNode):
+                        continue
+                    frame[3] += 1
+                    kid = id(key_node)
+                    if kid in sizes:
+                        self._count(1, node)
+                    else:
+                        sizes[kid] = 1
+            stack.pop()
+            active.discard(id(node))
+            sizes[id(node)] = frame[3] + 1
+            if stack:
+                stack[-1][3] += frame[3] + 1
 
-    def _finish_mapping(self, frame: _Frame) -> dict[Any, Any]:
-        node = frame.node
-        done = self.done
-        explicit: dict[Any, Any] = {}
-        merges: list[dict[Any, Any]] | None = None
-        for (key_node, value_node), value in zip(node.value, frame.results):
-            if not isinstance(key_node, ScalarNode):
-                self.problems.append(
-                    YamlProblem(
-                        "invalid YAML: found unhashable key (a mapping key must be a scalar)",
-                        _node_span(key_node),
-                        "syntax",
-                    )
-                )
-                continue
-            frame.size += 1
-            if self.track_scalars:
-                kid = id(key_node)
-                if kid in done:
-                    self._count_alias(1, node)
-                    key = done[kid]
-                else:
-                    key = _scalar_value(key_node, self.json_mode)
-                    done[kid] = key
-            else:
-                key = _scalar_value(key_node, self.json_mode)
-            if key_node.tag == _MERGE_TAG:
-                if merges is None:
-                    merges = []
-                if isinstance(value, dict):
-                    merges.append(value)
-                elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
-                    # Earlier mappings in the list win: apply them last.
-                    merges.extend(reversed(value))
-                else:
-                    self.problems.append(
-                        YamlProblem(
-                            "invalid YAML: expected a mapping or list of mappings for merging",
-                            _node_span(value_node),
-                            "syntax",
-                        )
-                    )
-                continue
-            if key in explicit:
-                self.problems.append(
-                    YamlProblem(f"duplicate key {key!r}", _node_span(key_node), "duplicate-key")
-                )
-            explicit[key] = value
-        if not merges:
-            return explicit
-        merged: dict[Any, Any] = {}
-        for source in merges:
-            merged.update(source)
-        merged.update(explicit)
-        return merged
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [pair[1] for pair in node.value]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _construct(root: Node, json_mode: bool, max_aliases: int, problems: list[YamlProblem], aliases: bool) -> Any:
+    """Plain data of one document's node graph (``aliases``: its text may hold one)."""
+    if aliases and isinstance(root, (MappingNode, SequenceNode)):
+        _AliasGuard(max_aliases).check(root)
+    return _Constructor(json_mode, problems).construct_document(root)
 
 
 # --------------------------------------------------------------------------
@@ -638,8 +590,8 @@ def _emit(
         return  # empty documents, scalars and top-level lists are not manifests
     try:
         # Aliases (`*name`) can only occur inside the root node's text.
-        track_scalars = source.find("*", node.start_mark.index, node.end_mark.index) != -1
-        data = _Converter(json_mode, max_aliases, problems, track_scalars).convert(node)
+        aliases = source.find("*", node.start_mark.index, node.end_mark.index) != -1
+        data = _construct(node, json_mode, max_aliases, problems, aliases)
     except _Abort as abort:
         problems.append(abort.problem)
         return
@@ -775,8 +727,15 @@ _INDEX_THRESHOLD = 8
 _INDEX_ATTR = "_pitfall_key_index"
 
 
+_KEYS = _Constructor(False, [])
+
+
 def _key_of(node: ScalarNode) -> tuple[type, Any]:
-    key = node.value if node.tag == _STR_TAG else _scalar_value(node, False)
+    if node.tag == _STR_TAG:
+        key = node.value
+    else:
+        construct = _Constructor.yaml_constructors.get(node.tag) or _Constructor.yaml_constructors[None]
+        key = construct(_KEYS, node)
     return type(key), key
 
 
