@@ -327,11 +327,15 @@ def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
 def load_packs(
     extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None, trust_code: bool = False
 ) -> list[Pack]:
-    packs = [load_pack(d, builtin=True) for d in builtin_pack_dirs()]
+    builtin = list(builtin_pack_dirs())
+    packs = [load_pack(d, builtin=True) for d in builtin]
+    builtin_paths = {Path(d).resolve() for d in builtin}
     # installed plugins were chosen by whoever installed them: their hooks may run
     packs.extend(load_pack(d, builtin=False, trust_code=True, origin=f"plugin {dist}") for d, dist in plugin_pack_dirs())
     for folder in extra:
         for d in pack_dirs(folder):
+            if Path(d).resolve() in builtin_paths:  # a built-in pack's own folder (`pitfall rules test rules/tls`)
+                continue
             packs.append(load_pack(d, builtin=False, trust_code=trust_code))
     seen: dict[str, str] = {}
     names: dict[str, str] = {}

@@ -285,3 +285,16 @@ def test_rules_test_checks_errors_lines_of_unmarkable_examples(tmp_path, capsys)
         code, out, _ = run(capsys, "rules", "test", str(pack))
         results[name] = (code, "2 passed, 0 failed" in out)
     assert results == {"right": (0, True), "wrong-line": (1, False), "both": (1, False)}
+
+
+def test_rules_test_runs_a_built_in_pack_named_by_its_folder(capsys):
+    """The rule-writing loop: `pitfall rules test rules/<pack>` on a built-in pack runs that
+    pack's examples (its hooks are built in), not a refusal or a duplicate-pack error."""
+    from linter.packs import builtin_pack_dirs, load_packs
+
+    folder = next(d for d in builtin_pack_dirs() if d.name == "retries")
+    code, out, err = run(capsys, "rules", "test", str(folder))
+    assert code == 0, err
+    passed = int(out.strip().splitlines()[-1].split()[0])
+    retries = next(p for p in load_packs() if p.name == "retries")
+    assert passed == sum(len(r.valid) + len(r.invalid) for r in retries.rules)
