@@ -73,7 +73,7 @@ ENV = "PITFALL_CACHE_DIR"
 _RACY_NS = 2_000_000_000  # a file changed this recently is hashed again next time
 _MAX_MEMO = 200_000  # stat memo entries kept for a project
 _NOT_KEYED = frozenset({"jobs", "fail_on", "feedback", "cache", "cache_dir"})
-_VOLATILE = ("(unit-timeout)", "the analysis crashed", "the Helm renderer failed", "cannot start worker processes")
+_VOLATILE = ("(unit-timeout)", "(unit-memory)", "the analysis crashed", "the Helm renderer failed", "cannot start worker processes")
 
 
 # --------------------------------------------------------------------------- where

@@ -103,6 +103,8 @@ class Settings:
     cert_expiry_days: int = 30
     max_timeout: float = 300.0
     unit_timeout: float = 60.0
+    #: MiB one unit's analysis may add to the process's resident memory (0: no limit)
+    unit_memory: int = 1024
     pss_version: str = "latest"
     pss_level: str = "restricted"
     exempt_namespaces: tuple[str, ...] = ("kube-system",)

@@ -298,22 +298,43 @@ _PARENT = 0  # the process that runs the pool (its workers end with it)
 
 
 class OverBudget(BaseException):
-    """A unit ran over its time budget (``unit-timeout``); a BaseException, so that no
-    ``except Exception`` of an analyzer swallows it."""
+    """A unit ran over its time or memory budget (``unit-timeout``, ``unit-memory``); a
+    BaseException, so that no ``except Exception`` of an analyzer swallows it."""
 
 
 def _budget(settings: Settings) -> float:
     return float(getattr(settings, "unit_timeout", 0) or 0)
 
 
-def _over_budget_result(unit: Unit, ruleset: RuleSet, budget: float) -> UnitResult:
-    message = f"cannot analyse {unit.path}: the analysis took over {budget:g} s (unit-timeout)"
+def _memory_budget(settings: Settings) -> int:
+    """Bytes one unit may add to the resident memory (0: none, or no way to measure it here)."""
+    mib = int(getattr(settings, "unit_memory", 0) or 0)
+    return mib * 1024 * 1024 if mib > 0 and _resident() is not None else 0
+
+
+def _resident() -> int | None:
+    """This process's resident memory in bytes (Linux ``/proc/self/statm``), else None."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _over_budget_result(unit: Unit, ruleset: RuleSet, budget: float, memory: bool = False) -> UnitResult:
+    if memory:
+        mib = int(getattr(ruleset.settings, "unit_memory", 0) or 0)
+        message = f"cannot analyse {unit.path}: the analysis needed over {mib} MiB of memory (unit-memory)"
+    else:
+        message = f"cannot analyse {unit.path}: the analysis took over {budget:g} s (unit-timeout)"
     f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
     return UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
 
 
 class _Watchdog:
-    """Ends the unit in progress on the main thread once it is over ``budget`` seconds.
+    """Ends the unit in progress on the main thread once it is over ``budget`` seconds, or has
+    grown the process's resident memory by more than ``memory`` bytes (polled every
+    ``POLL`` seconds while a unit runs; 0: no memory limit).
 
     A timer thread sends SIGALRM to the main thread itself (``pthread_kill``): a process-wide
     alarm (``setitimer``) is delivered to whichever thread the kernel picks, and when that is
@@ -322,15 +343,20 @@ class _Watchdog:
     ran over is still armed, so a signal that arrives after the unit finished is ignored.
     """
 
-    def __init__(self, budget: float) -> None:
+    POLL = 0.05
+
+    def __init__(self, budget: float, memory: int = 0) -> None:
         import threading
 
         self.budget = budget
+        self.memory = memory
         self.main = threading.main_thread().ident
         self.cond = threading.Condition()
         self.deadline: float | None = None
+        self.baseline = 0
         self.armed = False
         self.fired = False
+        self.over_memory = False
         self.closed = False
         self.thread = threading.Thread(target=self._watch, name="pitfall-unit-budget", daemon=True)
 
@@ -343,8 +369,13 @@ class _Watchdog:
                     self.cond.wait()
                     continue
                 remaining = self.deadline - time.monotonic()
+                if remaining > 0 and self.memory:
+                    resident = _resident()
+                    if resident is not None and resident - self.baseline > self.memory:
+                        remaining = 0
+                        self.over_memory = True
                 if remaining > 0:
-                    self.cond.wait(remaining)
+                    self.cond.wait(min(remaining, self.POLL) if self.memory else remaining)
                     continue
                 self.deadline = None
                 self.fired = True
@@ -356,8 +387,10 @@ class _Watchdog:
 
         with self.cond:
             self.fired = False
+            self.over_memory = False
             self.armed = True
-            self.deadline = time.monotonic() + self.budget
+            self.baseline = (_resident() or 0) if self.memory else 0
+            self.deadline = time.monotonic() + (self.budget if self.budget > 0 else float("inf"))
             self.cond.notify()
 
     def disarm(self) -> None:
@@ -380,19 +413,20 @@ class _Watchdog:
 
 
 @contextlib.contextmanager
-def _budgeted(budget: float) -> Iterator[_Watchdog | None]:
+def _budgeted(budget: float, memory: int = 0) -> Iterator[_Watchdog | None]:
     """A watchdog that raises ``OverBudget`` in this thread after ``budget`` seconds of one
-    unit (None where it cannot: off the main thread, or when someone else uses SIGALRM)."""
+    unit or ``memory`` bytes more resident memory (None where it cannot: no budget, off the
+    main thread, or when someone else uses SIGALRM)."""
     import threading
 
-    if budget <= 0 or not hasattr(signal, "pthread_kill") or threading.current_thread() is not threading.main_thread():
+    if (budget <= 0 and memory <= 0) or not hasattr(signal, "pthread_kill") or threading.current_thread() is not threading.main_thread():
         yield None
         return
     previous = signal.getsignal(signal.SIGALRM)
     if previous not in (signal.SIG_DFL, signal.SIG_IGN, None):
         yield None
         return
-    watchdog = _Watchdog(budget)
+    watchdog = _Watchdog(budget, memory)
     signal.signal(signal.SIGALRM, watchdog.alarm)
     watchdog.thread.start()
     try:
@@ -408,7 +442,7 @@ def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[in
     enforce one: a unit over it becomes an LNT001 finding and the rest goes on."""
     budget = _budget(ruleset.settings)
     out: list[UnitResult] = []
-    with _budgeted(budget) as watchdog:
+    with _budgeted(budget, _memory_budget(ruleset.settings)) as watchdog:
         for unit in units:
             if watchdog is None:
                 out.append(read_and_lint(unit, ruleset))
@@ -422,7 +456,7 @@ def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[in
                 finally:
                     watchdog.disarm()
             except OverBudget:
-                result = _over_budget_result(unit, ruleset, budget)
+                result = _over_budget_result(unit, ruleset, budget, memory=watchdog.over_memory)
             out.append(result)
             if progress is not None:
                 progress(1)
@@ -548,7 +582,7 @@ def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     assert _WORKER is not None
-    conn.send(read_and_lint(unit, _WORKER))
+    conn.send(_lint_within([unit], _WORKER)[0])
     conn.close()
 
 

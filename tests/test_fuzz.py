@@ -10,7 +10,9 @@ Targets and properties:
 - configuration (``.pitfall.toml`` text through ``load_settings``, which ends in ``from_dict``):
   invalid input raises ``PackError`` and nothing else;
 - ``packs.load_pack`` on a folder with a mutated rule YAML: a ``Pack`` or ``PackError``, nothing
-  else.
+  else;
+- the whole chart pipeline (discovery, Helm rendering, every rule) on a chart with one file
+  mutated: exit 0 or 1, findings inside the chart at 1-based positions.
 
 CI runs the ``default`` profile (derandomized, small). ``PITFALL_FUZZ=long`` selects the ``long``
 profile for a local run of thousands of examples a target (``PITFALL_FUZZ_EXAMPLES`` sets how
@@ -346,6 +348,75 @@ def test_pack_with_a_mutated_rule_raises_only_pack_errors(rule, trust):
             load_pack(folder, builtin=False, trust_code=trust)
         except PackError:
             pass
+
+
+# --------------------------------------------------------------------------- Helm charts
+
+_CHART_SEED = {
+    "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: \"1.0\"\n",
+    "values.yaml": (
+        "replicaCount: 1\nimage:\n  repository: nginx\n  tag: \"1.27\"\nservice:\n  port: 8080\n"
+        "securityContext: {}\nextraEnv: []\ningress:\n  enabled: false\n  hosts: [example.com]\n"
+    ),
+    "templates/_helpers.tpl": '{{- define "web.name" -}}{{ .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end }}\n',
+    "templates/deployment.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.name\" . }}\n"
+        "spec:\n  replicas: {{ .Values.replicaCount }}\n  template:\n    spec:\n      containers:\n"
+        "        - name: web\n          image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n"
+        "          ports:\n            - containerPort: {{ .Values.service.port }}\n              hostPort: 80\n"
+        "          securityContext:\n            {{- toYaml .Values.securityContext | nindent 12 }}\n"
+        "          env:\n            {{- range .Values.extraEnv }}\n            - name: {{ .name }}\n"
+        "              value: {{ .value | quote }}\n            {{- end }}\n"
+    ),
+    "templates/ingress.yaml": (
+        "{{- if .Values.ingress.enabled }}\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n"
+        "  name: {{ include \"web.name\" . }}\nspec:\n  rules:\n  {{- range .Values.ingress.hosts }}\n"
+        "    - host: {{ . }}\n  {{- end }}\n{{- end }}\n"
+    ),
+}
+_TEMPLATE_TOKENS = _YAML_TOKENS + [
+    b"{{", b"}}", b"{{-", b"-}}", b"{{ end }}", b"{{ .Values.image }}", b"{{ fail \"no\" }}", b"{{ required \"x\" .Values.nope }}",
+    b"{{ include \"web.name\" . }}", b"{{ include \"missing\" . }}", b"{{ toYaml .Values | nindent 4 }}",
+    b"{{ .Files.Get \"../../etc/passwd\" }}", b"{{ range $i, $e := until 5 }}", b"| quote", b"| int", b"{{ tpl .Values.x . }}",
+    b"{{ lookup \"v1\" \"Secret\" \"ns\" \"n\" }}", b"{{ $x := 1 }}", b"{{ define \"web.name\" }}", b"{{/* c */}}",
+]
+
+
+@st.composite
+def mutated_chart(draw) -> tuple[str, bytes]:
+    name = draw(st.sampled_from(sorted(_CHART_SEED)))
+    return name, draw(mutated([_CHART_SEED[name]], _TEMPLATE_TOKENS))
+
+
+@settings(max_examples=12 if os.environ.get("PITFALL_FUZZ") != "long" else None)
+@given(change=mutated_chart())
+def test_chart_pipeline_on_mutated_charts(change):
+    """A chart with one file mutated goes through discovery, rendering and every rule: the run
+    ends with exit 0 or 1 and a report whose findings lie in the chart's files at real
+    positions (an unrenderable chart is an LNT002 finding, not a crash)."""
+    import contextlib
+    import io
+
+    from linter.cli import main
+
+    _count("chart-mutated")
+    name, data = change
+    with tempfile.TemporaryDirectory(prefix="pitfall-fuzz-") as tmp:
+        root = Path(tmp)
+        for rel, text in _CHART_SEED.items():
+            (root / "web" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / "web" / rel).write_text(text, encoding="utf-8")
+        (root / "web" / name).write_bytes(data)
+        out = root / "report.json"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["check", str(root / "web"), "--select", "ALL", "--preview", "--no-cache", "--format", "json", "--output", str(out)])
+        assert code in (0, 1), err.getvalue()
+        assert "Traceback" not in err.getvalue()
+        report = json.loads(out.read_text(encoding="utf-8"))
+        for finding in report["findings"]:
+            assert finding["location"]["row"] >= 1 and finding["location"]["column"] >= 1, finding
+            assert (root / "web") in Path(finding["filename"]).resolve().parents, finding
 
 
 # --------------------------------------------------------------------------- crashes the fuzzing found

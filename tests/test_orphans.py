@@ -154,14 +154,20 @@ from linter import engine
 from linter.config import from_dict
 from linter.discover import discover
 
-root, deaf = Path(sys.argv[1]), sys.argv[2] == "1"
-settings = from_dict({"unit-timeout": 1}, root=root, config_path=None)
+root, mode = Path(sys.argv[1]), sys.argv[2]
+deaf = mode == "deaf"
+settings = from_dict({"unit-timeout": 1 if mode != "hungry" else 30, "unit-memory": 64}, root=root, config_path=None)
 units, _ = discover([str(root)], settings, cwd=root)
 ruleset = engine.build_ruleset(settings, project_root=root)
 real = engine.read_and_lint
 
 
 def slow(unit, rs):
+    if unit.path.endswith("slow.py") and mode == "hungry":  # 8 MiB more every 20 ms, 800 MiB in all
+        held = []
+        for _ in range(100):
+            held.append(bytearray(8 * 1024 * 1024))
+            time.sleep(0.02)
     if unit.path.endswith("slow.py"):
         if deaf:  # SIGALRM blocked, as a unit stuck in native code
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
@@ -177,9 +183,9 @@ print(json.dumps({"seconds": seconds, "found": {r.path: [[f.rule_id, f.message] 
 """
 
 
-def _budgeted_run(tmp_path, count, *, deaf=False):
+def _budgeted_run(tmp_path, count, *, mode="slow"):
     write(tmp_path, {**{f"ok{i:02}.py": BAD for i in range(count)}, "slow.py": BAD})
-    proc = subprocess.run([sys.executable, "-c", _SCENARIO, str(tmp_path), "1" if deaf else "0"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", _SCENARIO, str(tmp_path), mode], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -187,7 +193,7 @@ def _budgeted_run(tmp_path, count, *, deaf=False):
 def _check(found, count, budget):
     slow = found.pop("slow.py")
     assert [rule for rule, _ in slow] == ["LNT001"]
-    assert f"took over {budget} s" in slow[0][1]
+    assert budget in slow[0][1]
     assert {path: [rule for rule, _ in fs] for path, fs in found.items()} == {f"ok{i:02}.py": ["TMO101"] for i in range(count)}
 
 
@@ -195,19 +201,28 @@ def _check(found, count, budget):
 def test_a_unit_over_its_budget_becomes_a_finding_and_the_rest_completes(tmp_path, count):
     out = _budgeted_run(tmp_path, count)
     assert out["seconds"] < 20
-    _check(out["found"], count, 1)
+    _check(out["found"], count, "took over 1 s (unit-timeout)")
 
 
 @linux
 def test_a_unit_stuck_where_no_alarm_reaches_is_ended_in_its_own_process(tmp_path):
-    out = _budgeted_run(tmp_path, 40, deaf=True)
+    out = _budgeted_run(tmp_path, 40, mode="deaf")
     assert out["seconds"] < 25
-    _check(out["found"], 40, 1)
+    _check(out["found"], 40, "took over 1 s (unit-timeout)")
+
+
+@linux
+@pytest.mark.parametrize("count", [3, 40], ids=["in-process", "pool"])
+def test_a_unit_over_its_memory_budget_becomes_a_finding_and_the_rest_completes(tmp_path, count):
+    out = _budgeted_run(tmp_path, count, mode="hungry")
+    assert out["seconds"] < 15
+    _check(out["found"], count, "needed over 64 MiB of memory (unit-memory)")
 
 
 def test_unit_timeout_is_a_setting(tmp_path):
     from linter.config import load_settings
 
-    (tmp_path / ".pitfall.toml").write_text("unit-timeout = 2.5\n")
+    (tmp_path / ".pitfall.toml").write_text("unit-timeout = 2.5\nunit-memory = 300\n")
     assert load_settings(cwd=tmp_path).unit_timeout == 2.5
+    assert load_settings(cwd=tmp_path).unit_memory == 300
     assert load_settings(cwd=tmp_path, config_args=["unit-timeout = 0"]).unit_timeout == 0
