@@ -388,7 +388,7 @@ def mutated_chart(draw) -> tuple[str, bytes]:
     return name, draw(mutated([_CHART_SEED[name]], _TEMPLATE_TOKENS))
 
 
-@settings(max_examples=12 if os.environ.get("PITFALL_FUZZ") != "long" else None)
+@settings(max_examples=12 if os.environ.get("PITFALL_FUZZ") != "long" else settings.default.max_examples)  # a render each
 @given(change=mutated_chart())
 def test_chart_pipeline_on_mutated_charts(change):
     """A chart with one file mutated goes through discovery, rendering and every rule: the run
