@@ -12,13 +12,16 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from . import __version__
 from .model import SEVERITY_RANK, Finding, Pack, Rule
+
+if TYPE_CHECKING:
+    from dulwich.objects import ObjectID
 
 FORMAT = 1
 _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
@@ -91,7 +94,8 @@ def git_commit_time(root: Path, commit: str) -> str | None:
     except Exception:  # no dulwich, or no object store there
         return None
     try:
-        when = getattr(store[commit.encode("ascii")], "commit_time", None)
+        # a hex object id: `commit` matched _SHA above (ObjectID is dulwich's NewType of such bytes)
+        when = getattr(store[cast("ObjectID", commit.encode("ascii"))], "commit_time", None)
     except Exception:  # missing, damaged or not a commit (a shallow or partial clone)
         return None
     finally:

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from . import __version__
 from .config import Settings, load_settings, with_cli
@@ -21,6 +21,10 @@ from .packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_sele
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+@overload
+def _csv(values: None) -> None: ...
+@overload
+def _csv(values: Sequence[str]) -> tuple[str, ...]: ...
 def _csv(values: Sequence[str] | None) -> tuple[str, ...] | None:
     if values is None:
         return None
@@ -286,10 +290,10 @@ def _check(args: argparse.Namespace) -> int:
         from .attest import attestation
 
         doc = attestation(findings, ruleset.active_packs, ruleset.by_id, fail_on=settings.fail_on, root=Path(settings.root))
-    if args.attest:
-        from .attest import write as write_attestation
+        if args.attest:
+            from .attest import write as write_attestation
 
-        write_attestation(Path(args.attest), doc)
+            write_attestation(Path(args.attest), doc)
     for r in results:
         notifications.extend(r.notifications)
     fmt = args.format or "text"

@@ -154,7 +154,12 @@ class Row:
 
     @property
     def median_time_to_fix(self) -> timedelta | None:
-        return statistics.median(self.time_to_fix) if self.time_to_fix else None
+        # statistics.median, spelled out: typeshed types it for numbers only, not timedelta
+        if not self.time_to_fix:
+            return None
+        ordered = sorted(self.time_to_fix)
+        mid = len(ordered) // 2
+        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 @dataclass
@@ -226,7 +231,8 @@ def _result(item: Any, where: str) -> Result | None:
     if rule is None:
         return None
     path = _str(_get(item, "locations", 0, "physicalLocation", "artifactLocation", "uri")) or ""
-    prints = item.get("partialFingerprints") if isinstance(item.get("partialFingerprints"), dict) else {}
+    raw_prints = item.get("partialFingerprints")
+    prints: dict[str, Any] = raw_prints if isinstance(raw_prints, dict) else {}
     fingerprint = _str(prints.get("pitfall/v1"))
     if fingerprint is None:  # a log of another writer: the upload action's line hash, else the message
         line_hash = _str(prints.get("primaryLocationLineHash"))
@@ -287,7 +293,8 @@ def read_log(path: Path, position: int) -> tuple[list[Run], dict[str, RuleInfo]]
         if items is not None and not isinstance(items, list):
             raise DashboardError(f"{where}.results is not a list")
         results = [r for i, item in enumerate(items or ()) if (r := _result(item, f"{where}.results[{i}]")) is not None]
-        props = run.get("properties") if isinstance(run.get("properties"), dict) else {}
+        raw_props = run.get("properties")
+        props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
         packs: dict[str, str] = {}
         passed_by_pack: dict[str, bool] = {}
         for entry in props.get("pitfall/packs") or ():
@@ -524,8 +531,8 @@ def render(board: Dashboard, *, title: str = "pitfall quality dashboard") -> str
         names = [_short(repo) for repo in repos]
         names = [_label(n) for n in (names if len(set(names)) == len(names) else repos)]
         for pack in packs_seen:
-            counts = [board.latest(repo).count("open", pack if pack != "(no pack)" else "", board.rules) for repo in repos]
-            fig.add_trace(go.Bar(name=_label(pack), x=names, y=counts))
+            open_counts = [board.latest(repo).count("open", pack if pack != "(no pack)" else "", board.rules) for repo in repos]
+            fig.add_trace(go.Bar(name=_label(pack), x=names, y=open_counts))
         status = [board.latest(repo).passed for repo in repos]
         fig.add_trace(go.Scatter(
             name="status", x=names, y=[0] * len(repos), mode="markers", marker={"symbol": "square", "size": 12, "color": [_colour(s) for s in status]},

@@ -121,7 +121,8 @@ def _from_pyproject(path: Path, rel: str) -> Iterator[Declared]:
         specs.extend(project.get("dependencies") or [])
         for group in (project.get("optional-dependencies") or {}).values():
             specs.extend(group or [])
-    for group in (data.get("dependency-groups") or {}).values() if isinstance(data.get("dependency-groups"), dict) else ():
+    groups = data.get("dependency-groups")
+    for group in groups.values() if isinstance(groups, dict) else ():
         specs.extend(g for g in group or [] if isinstance(g, str))
     for spec in specs:
         if isinstance(spec, str) and (d := _requirement(spec, rel)):
@@ -218,7 +219,8 @@ def _from_pipfile(path: Path, rel: str) -> Iterator[Declared]:
 
 
 def _from_lock(path: Path, rel: str) -> Iterator[Declared]:
-    for package in _toml(path).get("package") or []:
+    packages = _toml(path).get("package")
+    for package in packages if isinstance(packages, list) else ():
         if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
             name = canonicalize_name(package["name"])
             yield Declared(name, name, rel, pinned=package["version"])
@@ -280,10 +282,14 @@ def _project_folders(root: Path) -> Iterator[tuple[Path, str]]:
 
 
 def declared_dependencies(root: Path) -> list[Declared]:
-    """Every dependency declared by the project at ``root`` and its sub-projects."""
+    """Every dependency declared by the project at ``root`` and its sub-projects (a folder that
+    cannot be read declares nothing; the scan reports it where it matters)."""
     out: list[Declared] = []
     for folder, rel in _project_folders(root):
-        out.extend(_manifests(folder, rel))
+        try:
+            out.extend(_manifests(folder, rel))
+        except OSError:
+            continue
     return out
 
 

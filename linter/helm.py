@@ -1686,9 +1686,9 @@ def _vendored_names(chart: Path, packaged: bool, tree: Path | None = None) -> se
             if tree is not None and not within(entry, tree):
                 continue
             if entry.is_dir() or _is_archive(entry):
-                meta = _chart_meta(entry)
-                if meta:
-                    names.add(meta[0])
+                chart_meta = _chart_meta(entry)
+                if chart_meta:
+                    names.add(chart_meta[0])
     return names
 
 
@@ -2108,8 +2108,8 @@ def _problem_from_failure(
         return HelmProblem("Chart.yaml", 1, f"the Helm renderer failed: {message}", "render-error", "error")
     files_root = root if root.is_dir() else None
     if resp.get("type") == "HelmValuesError" and "schema" in raw:
-        path, line = _schema_location(raw, files_root)
-        return HelmProblem(path, line, message, "render-error", "error")
+        schema_path, schema_line = _schema_location(raw, files_root)
+        return HelmProblem(schema_path, schema_line, message, "render-error", "error")
     path, line = _locate(raw, chart_name, files_root)
     invalid = stage == "load" or resp.get("type") in ("HelmChartLoadError", "HelmChartInvalidError")
     if path is None:
@@ -2272,10 +2272,10 @@ def render(
     problems: list[HelmProblem] = []
     refused: list[tuple[str, str]] = []
     if tree is not None:
-        kept = []
+        kept_values = []
         for f in req["values_files"]:
             if within(f, tree):
-                kept.append(f)
+                kept_values.append(f)
             else:
                 problems.append(
                     HelmProblem(
@@ -2286,7 +2286,7 @@ def render(
                         "warning",
                     )
                 )
-        req["values_files"] = kept
+        req["values_files"] = kept_values
         if not packaged:
             refused = outside_links(chart, tree)
             problems.extend(_link_problems(refused))

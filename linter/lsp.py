@@ -125,7 +125,7 @@ def to_entries(
             source="pitfall",
             tags=[lsp.DiagnosticTag.Unnecessary] if f.rule_id == "LNT003" else None,
         )
-        actions = []
+        actions: list[tuple[str, bool, tuple[lsp.TextEdit, ...], str | None]] = []
         if f.fix is not None and f.fix.edits:
             title = f"Fix: {f.fix.title}" + (" (unsafe)" if f.fix.applicability == "unsafe" else "")
             target = None if f.fix.path is None or other is None else other(f.fix.path)
@@ -412,7 +412,7 @@ class PitfallServer(LanguageServer):
         try:
             with serial:
                 result = lint_text(rel, snap.text, mine)
-                findings = result.findings
+                findings: Sequence[Finding] = result.findings
                 if unit_kind(Path(rel)) == "yaml":  # YAML fixes are computed where they are used
                     findings = yaml_fixes(rel, snap.text, findings, mine)
         finally:
@@ -443,7 +443,7 @@ class PitfallServer(LanguageServer):
             # a verified values hint is also shown on the values.yaml line it names
             key = dict(f.properties).get("pitfall/values-key")
             where = next((r for r in f.related if key and r.region is not None and r.message == f"value `{key}`"), None)
-            if where is not None and f.suppression is None:
+            if where is not None and where.region is not None and f.suppression is None:  # (next() picked one with a region)
                 shown = replace(f, path=where.path, region=where.region, severity="note", message=f"{f.message} ({f.path}:{f.region.line})", related=())
                 by_file.setdefault(where.path, []).append(shown)
         out: dict[str, tuple[int | None, list[Entry]]] = {}

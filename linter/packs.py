@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
@@ -319,7 +319,7 @@ def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
             path,
             node_line(node, list(where)),
             ".".join(str(k) for k in where),
-            f"a pack that is not built in may not run Python code (`{data.get(where[0]) if len(where) == 1 else 'unless'}`); "
+            f"a pack that is not built in may not run Python code (`{data.get(str(where[0])) if len(where) == 1 else 'unless'}`); "
             f"pass {TRUST_FLAG} on the command line to allow it",
         )
 
@@ -349,16 +349,16 @@ def load_packs(
                     raise PackError(rule.source, 1, "id" if ident == rule.id else "name", f"`{ident}` is already defined in {seen[ident]}")
                 seen[ident] = rule.source
     for name, spec in (versions or {}).items():
-        pack = next((p for p in packs if p.name == name), None)
+        pinned = next((p for p in packs if p.name == name), None)
         where = config_path or "configuration"
-        if pack is None:
+        if pinned is None:
             raise PackError(where, None, f"pack-versions.{name}", f"no pack named `{name}` is loaded")
         try:
-            ok = Version(pack.version) in SpecifierSet(spec)
+            ok = Version(pinned.version) in SpecifierSet(spec)
         except InvalidSpecifier:
             raise PackError(where, None, f"pack-versions.{name}", f"invalid version specifier `{spec}`") from None
         if not ok:
-            raise PackError(where, None, f"pack-versions.{name}", f"pack `{name}` is version {pack.version}, which does not satisfy `{spec}`")
+            raise PackError(where, None, f"pack-versions.{name}", f"pack `{name}` is version {pinned.version}, which does not satisfy `{spec}`")
     return packs
 
 
@@ -372,7 +372,17 @@ def pack_applies(pack: Pack, declared: Sequence[Declared]) -> bool:
 # --------------------------------------------------------------------------- selection
 
 
-def _matches(selector: str, rule: Rule) -> int:
+class _Selectable(Protocol):
+    """What a selector is matched against: a rule's id and name."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def _matches(selector: str, rule: _Selectable) -> int:
     """Specificity of ``selector`` for ``rule`` (0: no match)."""
     if selector == "ALL":
         return 1
@@ -465,7 +475,7 @@ def check_lock(path: Path, packs: Sequence[Pack]) -> None:
     for name in sorted(set(entries) | set(now)):
         old, new = entries.get(name), now.get(name)
         if new is None:
-            problems.append(f"{name} {old.get('version')} is locked but not active")
+            problems.append(f"{name} {entries[name].get('version')} is locked but not active")
         elif old is None:
             problems.append(f"{name} {new['version']} is active but not locked")
         elif old.get("version") != new["version"]:

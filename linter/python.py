@@ -16,8 +16,9 @@ import re
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -48,6 +49,15 @@ def _root(pattern: str) -> str:
     return re.split(r"[.(]", pattern, maxsplit=1)[0]
 
 
+class _ConditionCommon(TypedDict):
+    """The fields a condition spec gives every condition it compiles to."""
+
+    arg: str | int | None
+    position: int | None
+    item: int | None
+    negate: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     arg: str | int | None  # None: the assigned value
@@ -62,7 +72,7 @@ class Condition:
         """``option(name)`` resolves a threshold given as a rule-option name (``above: max-timeout``)."""
         arg = spec.get("arg")
         out = []
-        common = dict(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
+        common = _ConditionCommon(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
         if "is" in spec:
             out.append(Condition(predicate=spec["is"], operand=None, **common))
         if "equals" in spec:
@@ -414,7 +424,7 @@ class Resolver:
                     head = full.split(".")[0]
                     self._bind(scope, head, head, True)
         elif isinstance(small, cst.ImportFrom):
-            base = _dotted(small.module) if small.module is not None else ""
+            base = (_dotted(small.module) or "") if small.module is not None else ""
             if small.relative:
                 base = "." * len(small.relative) + (base or "")
             if not isinstance(small.names, Sequence):  # ImportStar
@@ -660,7 +670,10 @@ class Visitor(cst.BatchableCSTVisitor):
         self.rule = rule
         self.context = context
 
-    def resolve(self, node: cst.BaseExpression) -> str | None:
+    # shadows libcst's MetadataDependent.resolve(wrapper) on purpose: ``self.resolve(expr)`` is
+    # the visitors' documented API, and they are never run through a MetadataWrapper (which
+    # would call resolve(wrapper)); linter.python runs them in its own batched walk
+    def resolve(self, node: cst.BaseExpression) -> str | None:  # type: ignore[override]
         return self.context.resolver.resolve(node)
 
     def report(self, node: cst.CSTNode, message: str | None = None, *, at: tuple[int, int] | None = None, **fmt: str) -> None:
@@ -1131,7 +1144,7 @@ def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
     batch.exit(node)
 
 
-def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: set[int] = frozenset(), wanted: dict[int, set[int] | None] | None = None) -> Any:  # type: ignore[assignment]
+def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: AbstractSet[int] = frozenset(), wanted: dict[int, set[int] | None] | None = None) -> Any:
     """Syntactic positions of the nodes of the module-level statements in ``wanted`` (index ->
     None for the whole statement, or the indexes of the class-body statements of a class).
 
@@ -1178,7 +1191,7 @@ def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: set[
         return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
-def _statement_starts(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt], dropped: set[int]) -> list[tuple[int, ast.stmt]] | None:
+def _statement_starts(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt], dropped: AbstractSet[int]) -> list[tuple[int, ast.stmt]] | None:
     """(first line of its code, leading lines included; CPython's first statement in it) for
     each libcst statement of a body, matched with CPython's statements of the same body
     (``dropped``: indexes of CPython statements libcst did not get, see ``_reduce``)."""
@@ -1196,6 +1209,9 @@ def _statement_starts(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast
             k += len(stmt.body)
         else:
             k += 1
+        # libcst's statements are simple lines or compound statements, both with leading_lines
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            raise AttributeError(f"{type(stmt).__name__} has no leading_lines")  # as before: _positions falls back
         starts.append((line - len(stmt.leading_lines), first))
     return starts if k == len(statements) else None
 

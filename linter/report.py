@@ -570,8 +570,8 @@ def sarif_report(
         if f.rule_id in index:
             result["ruleIndex"] = index[f.rule_id]
         if f.related:
-            related = []
-            elsewhere = []
+            related: list[dict[str, object]] = []
+            elsewhere: list[dict[str, object]] = []
             for r in f.related:
                 # GitHub rejects a related location without a region, and one naming a file that is
                 # not in the repository (a rendered manifest, a packaged chart's member) shows nothing
@@ -611,12 +611,12 @@ def sarif_report(
         results.append(result)
     notes = []
     for n in notifications:
-        item: dict[str, object] = {"level": n.level, "message": {"text": _unicode(n.message)}}
+        note: dict[str, object] = {"level": n.level, "message": {"text": _unicode(n.message)}}
         if n.path:
-            item["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(n.path), "uriBaseId": "%SRCROOT%"}}}]
+            note["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(n.path), "uriBaseId": "%SRCROOT%"}}}]
         if n.rule_id:
-            item["descriptor"] = {"id": n.rule_id}
-        notes.append(item)
+            note["descriptor"] = {"id": n.rule_id}
+        notes.append(note)
     root_uri = root.resolve().as_uri().rstrip("/") + "/"
     run = {
         "tool": {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import Settings, from_dict
-from .model import Example, Pack, Rule
+from .model import Example, Finding, Pack, Rule
 
 MARK = re.compile(r"#\s*error\b")
 DEFAULT_PATH = {"python": "example.py", "kubernetes": "example.yaml", "tool": "example.py", "file": "example.pem", "chart": "chart/templates/example.yaml"}
@@ -70,7 +70,7 @@ def run_example(case: Case, packs: Sequence[Pack]) -> tuple[list, str]:
         # example's folder (that is `applies-to`'s own test): every pack applies here
         ruleset = build_ruleset(settings, packs=[replace(p, applies_to=()) for p in packs], project_root=root)
         units, _ = discover([rel], settings, cwd=root)
-        findings = []
+        findings: list[Finding] = []
         for unit in units:
             findings.extend(read_and_lint(unit, ruleset).findings)
         mine = [f for f in findings if f.rule_id == rule.id or (f.rule_id.startswith("LNT") and rule.target != "tool")]

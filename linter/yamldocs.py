@@ -300,18 +300,20 @@ class _Constructor(SafeConstructor):
         return merged + own, len(merged)
 
 
+# (types-PyYAML types add_constructor for Loader classes only; a constructor class is what PyYAML
+# registers on itself)
 for _tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", _MERGE_TAG, None):
-    _Constructor.add_constructor(_tag, _Constructor.construct_text)
-_Constructor.add_constructor("tag:yaml.org,2002:set", _Constructor.construct_yaml_map)
+    _Constructor.add_constructor(_tag, _Constructor.construct_text)  # type: ignore[type-var]
+_Constructor.add_constructor("tag:yaml.org,2002:set", _Constructor.construct_yaml_map)  # type: ignore[type-var]
 for _tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
-    _Constructor.add_constructor(_tag, _Constructor.construct_yaml_seq)
+    _Constructor.add_constructor(_tag, _Constructor.construct_yaml_seq)  # type: ignore[type-var]
 for _tag, _method in (
     ("tag:yaml.org,2002:str", _Constructor.construct_yaml_str),
     ("tag:yaml.org,2002:int", _Constructor.construct_yaml_int),
     ("tag:yaml.org,2002:float", _Constructor.construct_yaml_float),
     ("tag:yaml.org,2002:bool", _Constructor.construct_yaml_bool),
 ):
-    _Constructor.add_constructor(_tag, _method)
+    _Constructor.add_constructor(_tag, _method)  # type: ignore[type-var]
 
 
 class _AliasGuard:
@@ -563,7 +565,7 @@ def _shift_marks(root: Node, line_offset: int) -> None:
         for attr in ("start_mark", "end_mark"):
             mark = getattr(node, attr)
             if mark is not None:
-                setattr(node, attr, Mark(mark.name, mark.index, mark.line + line_offset, mark.column, None, None))
+                setattr(node, attr, Mark(mark.name, mark.index, mark.line + line_offset, mark.column, mark.buffer, mark.pointer))
         if isinstance(node, MappingNode):
             for key, value in node.value:
                 stack.append(key)

@@ -39,7 +39,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from .model import Edit, Finding, Fix, Notification, Region
 
@@ -692,10 +692,10 @@ def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write:
     from .discover import Unreadable, read_file
     from .fixes import Outcome, edit_text, finish, fixable, not_fixed
 
-    todo = [f for f in fixable(result.findings, unsafe=unsafe) if f.fix is not None and f.fix.path]
+    todo = [(f, hint) for f in fixable(result.findings, unsafe=unsafe) if (hint := f.fix) is not None and hint.path]
     if not todo or not os.path.isdir(unit.abspath):
         return Outcome(result)
-    target = todo[0].fix.path
+    target = cast(str, todo[0][1].path)  # the filter above keeps only fixes with a path
     abspath = os.path.join(unit.abspath, "values.yaml")
     try:
         data = read_file(abspath, ruleset.settings.max_file_size)
@@ -709,16 +709,16 @@ def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write:
     text = original
     notices: list[Notification] = []
     done: set[tuple[str, str]] = set()
-    for f in todo:
+    for f, hint in todo:
         props = dict(f.properties)
         key, raw = props.get("pitfall/values-key"), props.get("pitfall/values-value")
         if key is None or raw is None or (key, raw) in done:
             continue
         done.add((key, raw))
-        fix = values_fix(target, text, key, json.loads(raw), f.fix.title, f.fix.applicability)
+        fix = values_fix(target, text, key, json.loads(raw), hint.title, hint.applicability)
         applied = edit_text(text, [fix]) if fix is not None else None
         if applied is None or applied.refused or broken(text, applied.text) is not None:
-            notices.append(Notification(f"{target}: fix not applied ({f.fix.title}): values.yaml cannot be edited there cleanly", "warning", target))
+            notices.append(Notification(f"{target}: fix not applied ({hint.title}): values.yaml cannot be edited there cleanly", "warning", target))
             continue
         text = applied.text
     return finish(

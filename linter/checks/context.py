@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -557,7 +558,7 @@ class TimeoutNotPropagated(Visitor):
             given = {param for param in caller.params if any(_refs(a.value, {param}) for a in node.args)}
             if given:
                 self._chained[id(func.value)] = given
-        chained = self._chained.pop(id(node), frozenset())
+        chained: AbstractSet[str] = self._chained.pop(id(node), frozenset())
         target = self._callee(node.func, caller)
         if target is None:
             return

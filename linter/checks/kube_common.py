@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypeGuard
 
 from ..kubernetes import CheckContext, get_path, is_object, pod_paths
 from ..yamldocs import Document
@@ -32,16 +32,19 @@ def message(ctx: CheckContext, **extra: Any) -> str:
         return ctx.rule.message
 
 
+class _RuleName(NamedTuple):
+    id: str
+    name: str
+
+
 def rule_active(settings: Any, rule_id: str, name: str) -> bool:
     """Whether the run's `select`/`ignore` settings pick the built-in rule ``rule_id`` (named
     ``name``), with the selection's own semantics (the most specific selector wins, ties go to
     ignore; ``linter.packs.select_rules``). For a rule that defers to another rule reporting the
     same key, so one problem is one finding."""
-    from types import SimpleNamespace
-
     from ..packs import _matches
 
-    rule = SimpleNamespace(id=rule_id, name=name)
+    rule = _RuleName(rule_id, name)
     on = (*getattr(settings, "select", ("ALL",)), *getattr(settings, "extend_select", ()))
     off = (*getattr(settings, "ignore", ()), *getattr(settings, "extend_ignore", ()))
     best_on = max((_matches(s, rule) for s in on), default=0)
@@ -57,7 +60,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -11,7 +11,7 @@ setting are exempt from evaluation and need no labels.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..kubernetes import CheckContext, Hit
 from . import pss
@@ -33,11 +33,11 @@ def _labels(obj: dict[str, Any]) -> dict[Any, Any]:
     return as_dict(as_dict(obj.get("metadata")).get("labels"))
 
 
-def valid_level(value: Any) -> bool:
+def valid_level(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value in LEVELS
 
 
-def valid_version(value: Any) -> bool:
+def valid_version(value: Any) -> TypeGuard[str]:  # parse_version takes only a str
     try:
         pss.parse_version(value)
     except ValueError:

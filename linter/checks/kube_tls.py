@@ -302,10 +302,10 @@ def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
             value = "" if raw is None else str(raw).strip().lower()
             values, why = _ENV_OFF[name]
             if value in values:
-                where = cpath + ("env", i, "value") if "value" in env else cpath + ("env", i)
+                at = cpath + ("env", i, "value") if "value" in env else cpath + ("env", i)
                 shown = env.get("value", "")
                 detail = f'env `{name}="{shown if shown is not None else ""}"`: {why}'
-                yield Hit(where, message(ctx, container=cname, detail=detail))
+                yield Hit(at, message(ctx, container=cname, detail=detail))
 
 
 # --------------------------------------------------------------------------- Istio

@@ -51,7 +51,7 @@ def _at(obj: Any, path: tuple[Any, ...]) -> Any:
     return obj
 
 
-def _per_pod(check: str, found: list[pss.PssViolation], obj: dict[str, Any]) -> list[pss.PssViolation]:
+def _per_pod(check: str | None, found: list[pss.PssViolation], obj: dict[str, Any]) -> list[pss.PssViolation]:
     """The volume checks as upstream reports them: one violation a pod that lists every offending
     volume (`restricted volume types (volumes "a", "b" use restricted volume type "hostPath")`),
     at the first of them. Volumes a chart renders in a loop all sit on one template line, where
