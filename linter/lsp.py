@@ -1,10 +1,13 @@
 """``pitfall lsp``: the language server (pygls v2) around the pure core.
 
-didOpen/didChange are debounced per document (a ``threading.Timer``, like Fixit), linted
-from the in-memory text with ``engine.lint_text`` and published as diagnostics; the
+didOpen/didChange start a lint of the document on a thread (one lint of a document at a time; of
+the versions that arrive meanwhile only the newest is linted next), linted
+from the in-memory text with ``engine.lint_text`` in a worker process (:mod:`linter.workers`:
+a unit that crashes or runs over ``unit-timeout``/``unit-memory`` is an ``LNT001`` diagnostic and
+the server lives on) and published as diagnostics; the
 1-based, end-exclusive ``Region`` becomes a 0-based LSP range here and only here (in the
 client's position encoding). A file inside a Helm chart (a template, ``_helpers.tpl``,
-``values.yaml``) renders its whole chart, debounced like any document, with the unsaved text of
+``values.yaml``) renders its whole chart after a pause in typing (``CHART_DEBOUNCE``), with the unsaved text of
 every open file of the chart in place of the file on disk (``helm.OVERRIDES``); the findings are
 published on each file of the chart they land on. Suppressed findings are not published. Code
 actions: the finding's fix (a YAML manifest's computed after its lint, :mod:`linter.yamlfix`; a
@@ -46,16 +49,20 @@ from pygls.workspace.position_codec import ServerTextPosition
 
 from . import __version__
 from .config import Settings, load_settings
-from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, Unit, chart_root, display_path, unit_kind
+from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, chart_root, display_path, unit_kind
 from .docs import rule_url
-from .engine import RuleSet, build_ruleset, lint_text, read_and_lint
-from .helm import OVERRIDES
+from .engine import RuleSet, build_ruleset
 from .model import Finding, Region
 from .packs import PackError
 from .suppress import DIRECTIVE
+from .workers import Request, Workers
 from .yamlfix import attach as yaml_fixes
 
-DEBOUNCE = 0.3  # seconds of quiet typing before a document is linted
+# seconds of quiet typing before a lint starts: none for a document (a lint under way and the
+# newest version waiting for it are all there is, so typing never queues lints up); a chart
+# renders every template, so it waits for a pause
+DEBOUNCE = 0.0
+CHART_DEBOUNCE = 0.3
 CONFIG_FILES = ("pyproject.toml", ".pitfall.toml")
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning, "note": lsp.DiagnosticSeverity.Information}
 LANGUAGE_SUFFIX = {"python": ".py", "yaml": ".yaml", "json": ".json"}
@@ -276,6 +283,9 @@ class PitfallServer(LanguageServer):
         self.pending: dict[str, Callable[[], None]] = {}  # key -> the newest work waiting for it
         self.published: dict[str, tuple[int | None, list[Entry]]] = {}  # uri -> (version, entries)
         self.chart_uris: dict[str, set[str]] = {}  # chart root -> uris published for it
+        # the analyses run in worker processes (linter/workers.py): a unit that crashes native
+        # code or runs over its budget is a finding, and the server lives on
+        self.workers: Workers | None = None
 
     # ------------------------------------------------------------------ settings
 
@@ -291,6 +301,17 @@ class PitfallServer(LanguageServer):
             except PackError as lock_error:  # the pack lock refuses even the built-in packs
                 self.ruleset = RuleSet(self.settings, [], [], [])
                 self.config_error = f"pitfall: not linting: {lock_error}"
+        old, self.workers = self.workers, Workers(self.ruleset) if self.ruleset.rules else None
+        if old is not None:
+            old.close()
+        if self.workers is not None:  # the first process starts while the client initialises
+            threading.Thread(target=self.workers.prestart, name="pitfall-prestart", daemon=True).start()
+
+    def close(self) -> None:
+        """End the worker processes (the server is shutting down)."""
+        workers, self.workers = self.workers, None
+        if workers is not None:
+            workers.close()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A body that is not JSON: answered with a parse error (id null), as JSON-RPC asks."""
@@ -307,12 +328,12 @@ class PitfallServer(LanguageServer):
 
     # ------------------------------------------------------------------ scheduling
 
-    def later(self, key: str, work: Callable[[], None]) -> None:
-        """Run ``work`` on a timer thread once ``key`` has been quiet for DEBOUNCE seconds."""
+    def later(self, key: str, work: Callable[[], None], delay: float = DEBOUNCE) -> None:
+        """Run ``work`` on a timer thread once ``key`` has been quiet for ``delay`` seconds."""
         old = self.timers.pop(key, None)
         if old is not None:
             old.cancel()
-        timer = threading.Timer(DEBOUNCE, self.run_key, (key, work))
+        timer = threading.Timer(delay, self.run_key, (key, work))
         timer.daemon = True
         self.timers[key] = timer
         timer.start()
@@ -383,7 +404,7 @@ class PitfallServer(LanguageServer):
                     for u, d in self.workspace.text_documents.items()
                     if (p := to_fs_path(u)) is not None
                 }
-                self.later(f"chart:{chart}", lambda: self.lint_chart(chart, open_docs))
+                self.later(f"chart:{chart}", lambda: self.lint_chart(chart, open_docs), CHART_DEBOUNCE)
                 return
         if suffix not in PYTHON_SUFFIXES | YAML_SUFFIXES:
             if fs_path is not None or doc.language_id not in LANGUAGE_SUFFIX:
@@ -407,16 +428,17 @@ class PitfallServer(LanguageServer):
             self.on_loop(self.publish, snap.uri, snap.version, [too_big])
             return
         rel = display_path(Path(snap.path), Path(ruleset.settings.root)) if os.path.isabs(snap.path) else snap.path
-        serial = contextlib.nullcontext() if (unit_kind(Path(rel)) or "python") == "python" else self.kube_lock
-        mine = self.checkout(ruleset)
-        try:
-            with serial:
-                result = lint_text(rel, snap.text, mine)
-                findings: Sequence[Finding] = result.findings
-                if unit_kind(Path(rel)) == "yaml":  # YAML fixes are computed where they are used
+        workers = self.workers
+        if workers is None:
+            return
+        findings: Sequence[Finding] = workers.lint(Request("text", rel, snap.text)).findings
+        if unit_kind(Path(rel)) == "yaml" and findings:  # YAML fixes are computed where they are used
+            mine = self.checkout(ruleset)
+            try:
+                with self.kube_lock:
                     findings = yaml_fixes(rel, snap.text, findings, mine)
-        finally:
-            self.checkin(ruleset, mine)
+            finally:
+                self.checkin(ruleset, mine)
         entries = to_entries(findings, snap.text, self.workspace.position_codec)
         self.on_loop(self.publish, snap.uri, snap.version, entries)
 
@@ -429,14 +451,10 @@ class PitfallServer(LanguageServer):
         root = Path(ruleset.settings.root)
         top = _resolved(str(chart)).rstrip(os.sep) + os.sep
         unsaved = {path: text for path, (_, _, text) in open_docs.items() if path.startswith(top) and _differs(path, text)}
-        mine = self.checkout(ruleset)
-        token = OVERRIDES.set(unsaved or None)
-        try:
-            with self.kube_lock:
-                result = read_and_lint(Unit("chart", display_path(chart, root), str(chart.resolve())), mine)
-        finally:
-            OVERRIDES.reset(token)
-            self.checkin(ruleset, mine)
+        workers = self.workers
+        if workers is None:
+            return
+        result = workers.lint(Request("chart", display_path(chart, root), str(chart.resolve()), unsaved or None))
         by_file: dict[str, list[Finding]] = {}
         for f in result.findings:
             by_file.setdefault(f.path, []).append(f)
@@ -596,6 +614,7 @@ def create_server() -> PitfallServer:
     def shutdown(ls: PitfallServer, params: Any = None) -> None:
         for key in list(ls.timers):
             ls.drop(key)
+        ls.close()
 
     return server
 
@@ -609,5 +628,9 @@ def serve() -> int:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    create_server().start_io(stdin, out)
+    server = create_server()
+    try:
+        server.start_io(stdin, out)
+    finally:
+        server.close()
     return 0

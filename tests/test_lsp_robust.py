@@ -160,6 +160,55 @@ def test_a_long_lint_does_not_hold_up_other_documents(tmp_path: Path) -> None:
     assert small_took < big_took / 2, (small_took, big_took)
 
 
+def test_a_document_over_its_time_budget_is_a_finding_and_the_server_lives_on(tmp_path: Path) -> None:
+    """The analyses run in worker processes: a document over ``unit-timeout`` gets an LNT001
+    diagnostic instead of diagnostics that never come, and the next document is linted."""
+    (tmp_path / ".pitfall.toml").write_text(f"max-file-size = {8 * 1024 * 1024}\nunit-timeout = 1\n")
+    dense = "import requests\n" + "".join(f"def f{i}(a, b):\n    return requests.get(a, b, {i})\n" for i in range(20_000))
+    client = Client(tmp_path)
+    try:
+        client.initialize()
+        big = client.open("dense.py", dense)
+        (over,) = client.diagnostics(big, timeout=STARTUP * 2)
+        assert over["code"] == "LNT001" and "took over 1 s (unit-timeout)" in over["message"], over
+        small = client.open("small.py", PY_BAD)
+        assert {d["code"] for d in client.diagnostics(small, timeout=STARTUP)} == {"TMO101"}
+    finally:
+        client.close()
+
+
+def test_a_worker_that_dies_is_a_finding_and_the_next_lint_gets_a_new_one(tmp_path: Path) -> None:
+    """A native crash (here: SIGSEGV sent to the worker while it lints) ends only that lint."""
+    import os
+    import signal
+
+    from linter.config import Settings
+    from linter.engine import build_ruleset
+    from linter.workers import Request, Workers
+
+    ruleset = build_ruleset(Settings(root=str(tmp_path)))
+    workers = Workers(ruleset, size=1)
+    try:
+        dense = "import requests\n" + "".join(f"def f{i}(a, b):\n    return requests.get(a, b, {i})\n" for i in range(20_000))
+        results: list[Any] = []
+        lint = threading.Thread(target=lambda: results.append(workers.lint(Request("text", "dense.py", dense))))
+        lint.start()
+        deadline = time.monotonic() + STARTUP
+        while not workers.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (busy,) = list(workers.busy)
+        time.sleep(0.3)  # the lint is under way
+        os.kill(busy.process.pid, signal.SIGSEGV)
+        lint.join(STARTUP)
+        (crashed,) = results[0].findings
+        assert crashed.rule_id == "LNT001" and "crashed" in crashed.message and str(-signal.SIGSEGV) in crashed.message
+        after = workers.lint(Request("text", "small.py", PY_BAD))
+        assert [f.rule_id for f in after.findings] == ["TMO101"]
+    finally:
+        workers.close()
+    assert not busy.process.is_alive()
+
+
 # ---------------------------------------------------------------------- in-process units
 
 
