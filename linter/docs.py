@@ -83,6 +83,8 @@ def index_page(packs: Sequence[Pack]) -> str:
     lines = [GENERATED, "# Rules", ""]
     for pack in sorted(packs, key=lambda p: p.name):
         lines += [f"## {pack.name} {pack.version}", "", pack.description, ""]
+        if pack.applies_to:
+            lines += ["Active in projects that declare " + ", ".join(f"`{spec}`" for spec in pack.applies_to) + " (`applies-to`).", ""]
         lines += ["| ID | Name | Target | Severity | CWE | Fix | Status |", "|---|---|---|---|---|---|---|"]
         for r in sorted(pack.rules, key=lambda r: r.id):
             cwe = ", ".join(f"CWE-{c}" for c in r.cwe)
