@@ -103,9 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import linter
-    from linter import engine
-    from linter.config import load_settings, with_cli
-    from linter.discover import discover, named_folders
+    from linter.core import engine
+    from linter.core.config import load_settings, with_cli
+    from linter.core.discover import discover, named_folders
 
     root = Path(args.path).resolve()
     if not root.is_dir():
@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         print(f"self time by module (top {args.top}; checks.* are the rule checks, python the shared analysis, (C) built-in functions):")
         print(_table(["module", "self s", "share"], mod_rows, [False, True, True]))
-        print("  cProfile sees the main thread only: linter.python.parse_module runs libcst's parser on a thread")
+        print("  cProfile sees the main thread only: linter.python.analyzer.parse_module runs libcst's parser on a thread")
         print("  of its own and joins it, so \"acquire of _thread.lock\" is mostly the libcst parse of the files")
         ours = [
             (key, value) for key, value in raw.items()

@@ -16,7 +16,7 @@ def entry() -> None:
     cwd = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
     try:
-        from .cli import main
+        from linter.cli import main
 
         code = main()
     except KeyboardInterrupt:

@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, overload
 
-from . import __version__
-from .config import Settings, load_settings, with_cli
-from .feedback import apply_policy
-from .model import SEVERITY_RANK, Finding, Notification
-from .dependencies import declared_dependencies, satisfied
-from .packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
+from linter import __version__
+from linter.core.config import Settings, load_settings, with_cli
+from linter.report.feedback import apply_policy
+from linter.core.model import SEVERITY_RANK, Finding, Notification
+from linter.core.dependencies import declared_dependencies, satisfied
+from linter.core.packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -141,13 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "verify":
             return _verify(args)
         if args.command == "report":
-            from .dashboard import command as report_command
+            from linter.report.dashboard import command as report_command
 
             return report_command(args.logs, args.html)
         if args.command == "clean":
             return _clean(args)
         if args.command == "lsp":
-            from .lsp import serve
+            from linter.lsp import serve
 
             return serve()
         parser.print_help()
@@ -177,7 +177,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _check_usage(args: argparse.Namespace) -> None:
     """The options a mistake in which would otherwise surface late (a traceback, a finding, a file
     not written after the whole run): each raises one line naming the option and what is allowed."""
-    from .config import HelmSettings
+    from linter.core.config import HelmSettings
 
     for expr in args.set_values or ():
         key, eq, _ = expr.partition("=")
@@ -222,9 +222,9 @@ def _check_selectors(args: argparse.Namespace, settings: Settings, packs: Sequen
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import engine
-    from .discover import discover, named_folders
-    from .report import escape, github_report, json_report, sarif_report, text_report, unreported, use_colour
+    from linter.core import engine
+    from linter.core.discover import discover, named_folders
+    from linter.report.formats import escape, github_report, json_report, sarif_report, text_report, unreported, use_colour
 
     _check_usage(args)
     settings = _settings(args)
@@ -263,7 +263,7 @@ def _check(args: argparse.Namespace) -> int:
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     ruleset.named = named_folders(args.paths, cwd)
     if settings.cache:
-        from .cache import open_cache
+        from linter.core.cache import open_cache
 
         ruleset.cache = open_cache(settings)
     with _progress_bar(len(units)) as bar:
@@ -279,7 +279,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.baseline:
         findings = _apply_baseline(findings, Path(args.baseline))
     if args.command == "stats":
-        from .feedback import count, from_findings, render
+        from linter.report.feedback import count, from_findings, render
 
         sys.stdout.write(render(count(from_findings(findings)), settings.feedback, args.format))
         return EXIT_ERROR if missing else EXIT_CLEAN
@@ -287,11 +287,11 @@ def _check(args: argparse.Namespace) -> int:
     notifications.extend(lowered)
     doc = None
     if args.attest or args.format == "sarif":
-        from .attest import attestation
+        from linter.report.attest import attestation
 
         doc = attestation(findings, ruleset.active_packs, ruleset.by_id, fail_on=settings.fail_on, root=Path(settings.root))
         if args.attest:
-            from .attest import write as write_attestation
+            from linter.report.attest import write as write_attestation
 
             write_attestation(Path(args.attest), doc)
     for r in results:
@@ -337,9 +337,9 @@ def _check(args: argparse.Namespace) -> int:
 def _with_yaml_fixes(findings: list[Finding], units: Sequence[Any], ruleset: Any, max_size: int) -> list[Finding]:
     """The findings with the fixes of Kubernetes manifests attached (a SARIF log carries every
     fix; they are computed for the report, a round trip through ruamel.yaml each)."""
-    from .discover import Unreadable, read_file
-    from .engine import decode
-    from .yamlfix import FIXABLE, attach
+    from linter.core.discover import Unreadable, read_file
+    from linter.core.engine import decode
+    from linter.kubernetes.yamlfix import FIXABLE, attach
 
     wanted = {f.path for f in findings if f.rule_id in FIXABLE and f.fix is None and f.suppression is None}
     if not wanted:
@@ -383,7 +383,7 @@ def _progress_bar(total: int):  # type: ignore[no-untyped-def]
 
 def _clean(args: argparse.Namespace) -> int:
     """``pitfall clean``: remove the results cache of the project (``--all``: of every project)."""
-    from .cache import clean, project_folder
+    from linter.core.cache import clean, project_folder
 
     settings = _settings(args)
     try:
@@ -410,7 +410,7 @@ def _terminal_width() -> int | None:
 def _source_reader(units: Sequence[object], cwd: Path, max_size: int):  # type: ignore[no-untyped-def]
     """``path -> text`` for the ``full`` format: a finding's file read the way it was linted
     (or, for a path no unit names, such as a chart's template, below the current folder)."""
-    from .discover import Unreadable, read_file
+    from linter.core.discover import Unreadable, read_file
 
     where = {u.path: u.abspath for u in units}  # type: ignore[attr-defined]
     cache: dict[str, str | None] = {}
@@ -429,12 +429,12 @@ def _source_reader(units: Sequence[object], cwd: Path, max_size: int):  # type: 
 
 
 def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool, paths: Sequence[str] = (), cwd: Path | None = None):  # type: ignore[no-untyped-def]
-    """Apply (``write``) or diff each Python unit's fixes (see :func:`linter.fixes.fix_unit`: only
+    """Apply (``write``) or diff each Python unit's fixes (see :func:`linter.core.fixes.fix_unit`: only
     to unchanged files, never damaging them). A file left alone gets a warning notification;
     with ``--diff`` (no report follows) those are printed to stderr here."""
     from collections import Counter
 
-    from .fixes import fix_roots, fix_unit
+    from linter.core.fixes import fix_roots, fix_unit
 
     by_path = {u.path: u for u in units}
     roots = fix_roots(paths, cwd or Path.cwd())
@@ -460,8 +460,8 @@ def _apply_fixes(results, units, ruleset, *, unsafe: bool, write: bool, paths: S
 
 
 def _apply_baseline(findings: list[Finding], path: Path) -> list[Finding]:
-    from .model import Suppression
-    from .report import fingerprints
+    from linter.core.model import Suppression
+    from linter.report.formats import fingerprints
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -481,7 +481,7 @@ def _apply_baseline(findings: list[Finding], path: Path) -> list[Finding]:
 
 
 def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .docs import expected_docs, rule_page, write_docs
+    from linter.report.docs import expected_docs, rule_page, write_docs
 
     settings = _settings(args)
     extra = [Path(d) for d in getattr(args, "dirs", []) or []]
@@ -515,7 +515,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"wrote {path}")
         return EXIT_CLEAN
     if cmd == "test":
-        from .testing import ExampleFailure, check_case, iter_example_cases
+        from linter.core.testing import ExampleFailure, check_case, iter_example_cases
 
         chosen = [p for p in packs if not extra or any(Path(p.path).resolve() == d.resolve() or d.resolve() in Path(p.path).resolve().parents for d in extra)]
         passed = failed = 0
@@ -534,7 +534,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     """``pitfall stats``: SARIF logs when every path names one, else a scan of the paths."""
-    from .feedback import SarifError, count, from_sarif, render
+    from linter.report.feedback import SarifError, count, from_sarif, render
 
     logs = [Path(p) for p in args.paths]
     if not logs or not all(p.name.endswith((".sarif", ".sarif.json")) for p in logs):
@@ -550,8 +550,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """``pitfall verify``: 0 when every required pack ran and passed, 1 when not, 2 for a bad file."""
-    from .attest import verify
-    from .packs import schema_validator
+    from linter.report.attest import verify
+    from linter.core.packs import schema_validator
 
     path = Path(args.attestation)
     try:
@@ -585,7 +585,7 @@ def _packs(args: argparse.Namespace) -> int:
     packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
     declared = declared_dependencies(Path(settings.root)) if any(p.applies_to for p in packs) else []
     if args.action == "lock":
-        from .packs import LOCK_NAME, lock_document
+        from linter.core.packs import LOCK_NAME, lock_document
 
         target = Path(settings.root) / LOCK_NAME
         target.write_text(json.dumps(lock_document([p for p in packs if pack_applies(p, declared)]), indent=2) + "\n", encoding="utf-8")

@@ -2,7 +2,7 @@
 
 didOpen/didChange start a lint of the document on a thread (one lint of a document at a time; of
 the versions that arrive meanwhile only the newest is linted next), linted
-from the in-memory text with ``engine.lint_text`` in a worker process (:mod:`linter.workers`:
+from the in-memory text with ``engine.lint_text`` in a worker process (:mod:`linter.core.workers`:
 a unit that crashes or runs over ``unit-timeout``/``unit-memory`` is an ``LNT001`` diagnostic and
 the server lives on) and published as diagnostics; the
 1-based, end-exclusive ``Region`` becomes a 0-based LSP range here and only here (in the
@@ -10,7 +10,7 @@ client's position encoding). A file inside a Helm chart (a template, ``_helpers.
 ``values.yaml``) renders its whole chart after a pause in typing (``CHART_DEBOUNCE``), with the unsaved text of
 every open file of the chart in place of the file on disk (``helm.OVERRIDES``); the findings are
 published on each file of the chart they land on. Suppressed findings are not published. Code
-actions: the finding's fix (a YAML manifest's computed after its lint, :mod:`linter.yamlfix`; a
+actions: the finding's fix (a YAML manifest's computed after its lint, :mod:`linter.kubernetes.yamlfix`; a
 chart's hint edits ``values.yaml``), and an ``ignore`` directive for its line. Settings come from the workspace
 root and are reloaded when a watched config file changes; an invalid config is shown to the
 user and the server goes on with the default settings.
@@ -47,16 +47,16 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec
 from pygls.workspace.position_codec import ServerTextPosition
 
-from . import __version__
-from .config import Settings, load_settings
-from .discover import PYTHON_SUFFIXES, YAML_SUFFIXES, chart_root, display_path, unit_kind
-from .docs import rule_url
-from .engine import RuleSet, build_ruleset
-from .model import Finding, Region
-from .packs import PackError
-from .suppress import DIRECTIVE
-from .workers import Request, Workers
-from .yamlfix import attach as yaml_fixes
+from linter import __version__
+from linter.core.config import Settings, load_settings
+from linter.core.discover import PYTHON_SUFFIXES, YAML_SUFFIXES, chart_root, display_path, unit_kind
+from linter.report.docs import rule_url
+from linter.core.engine import RuleSet, build_ruleset
+from linter.core.model import Finding, Region
+from linter.core.packs import PackError
+from linter.core.suppress import DIRECTIVE
+from linter.core.workers import Request, Workers
+from linter.kubernetes.yamlfix import attach as yaml_fixes
 
 # seconds of quiet typing before a lint starts: none for a document (a lint under way and the
 # newest version waiting for it are all there is, so typing never queues lints up); a chart
@@ -283,7 +283,7 @@ class PitfallServer(LanguageServer):
         self.pending: dict[str, Callable[[], None]] = {}  # key -> the newest work waiting for it
         self.published: dict[str, tuple[int | None, list[Entry]]] = {}  # uri -> (version, entries)
         self.chart_uris: dict[str, set[str]] = {}  # chart root -> uris published for it
-        # the analyses run in worker processes (linter/workers.py): a unit that crashes native
+        # the analyses run in worker processes (linter/core/workers.py): a unit that crashes native
         # code or runs over its budget is a finding, and the server lives on
         self.workers: Workers | None = None
 

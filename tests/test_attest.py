@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from helpers import run, write
 
-from linter.packs import schema_validator
+from linter.core.packs import schema_validator
 
 BAD = "import requests\nrequests.get('https://x')\n"
 

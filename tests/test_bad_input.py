@@ -187,9 +187,9 @@ def test_long_operand_chains_are_analysed_and_lose_no_other_finding(tmp_path):
 
 
 def test_a_unit_that_kills_its_worker_becomes_a_finding_and_no_other_is_lost(tmp_path, monkeypatch):
-    from linter import engine
-    from linter.config import from_dict
-    from linter.discover import discover
+    from linter.core import engine
+    from linter.core.config import from_dict
+    from linter.core.discover import discover
 
     write(tmp_path, {**{f"ok{i:02}.py": BAD for i in range(40)}, "boom.py": BAD})
     settings = from_dict({}, root=tmp_path, config_path=None)

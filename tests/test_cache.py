@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from helpers import run, write
 
-from linter import cache as cachemod
-from linter import engine
-from linter.config import load_settings
-from linter.discover import discover
+from linter.core import cache as cachemod
+from linter.core import engine
+from linter.core.config import load_settings
+from linter.core.discover import discover
 
 BAD = 'import requests\n\n\ndef f(u):\n    return requests.get(u)\n'
 SUPPRESSED = 'import requests\nrequests.get("https://x", timeout=3, verify=False)  # pitfall: ignore[TLS101] fixture\n'
@@ -163,7 +163,7 @@ def test_settings_that_act_after_the_analysis_keep_the_cache(project, capsys, an
 
 def test_a_new_pack_version_invalidates(project, capsys, analysed, monkeypatch):
     from linter import cli
-    from linter.packs import load_packs
+    from linter.core.packs import load_packs
 
     check(capsys, "--format", "json")
 
@@ -332,7 +332,7 @@ def test_baseline_suppresses_the_same_with_a_warm_cache(project, capsys, tmp_pat
 
 
 def test_the_cached_index_equals_the_index(project):
-    from linter.index import index_units
+    from linter.python.index import index_units
 
     write(project, {
         "pkg/sub/__init__.py": "from .impl import run as go\n",
@@ -356,7 +356,7 @@ def test_the_cached_index_equals_the_index(project):
 @pytest.fixture
 def charts_rendered(monkeypatch):
     """The charts the run rendered and linted."""
-    from linter import helmunit
+    from linter.helm import unit as helmunit
 
     seen: list[str] = []
     original = helmunit.lint_chart
@@ -395,7 +395,7 @@ def test_a_chart_is_rendered_again_only_when_one_of_its_inputs_changed(project, 
 
 
 def test_the_stat_memo_saves_reading_unchanged_files_and_misses_no_change(project, capsys, analysed, monkeypatch):
-    from linter import discover as discover_module
+    from linter.core import discover as discover_module
 
     monkeypatch.setattr(cachemod, "_RACY_NS", 0)  # the files were just written: memoise them anyway
     check(capsys, "--format", "json")

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from linter.checks import charts, kube_tls
+from linter.helm.hooks import charts
+from linter.kubernetes.hooks import kube_tls
 from linter.cli import main
-from linter.kubernetes import display_name
+from linter.kubernetes.analyzer import display_name
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import helm_python
 import pytest
 from helpers import run, sarif, write
 
-from linter import helm, helmorigin
+from linter.helm import render as helm, origin as helmorigin
 
 CHART = "apiVersion: v2\nname: app\nversion: 0.1.0\n"
 

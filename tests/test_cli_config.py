@@ -233,7 +233,7 @@ def test_rules_list_and_show(capsys):
 
 
 def test_opt_in_rules_need_more_than_all(proj, capsys):
-    from linter.packs import load_packs, select_rules
+    from linter.core.packs import load_packs, select_rules
 
     packs = load_packs()
     opt_in = {r.id for p in packs for r in p.rules if r.opt_in}
@@ -290,7 +290,7 @@ def test_rules_test_checks_errors_lines_of_unmarkable_examples(tmp_path, capsys)
 def test_rules_test_runs_a_built_in_pack_named_by_its_folder(capsys):
     """The rule-writing loop: `pitfall rules test rules/<pack>` on a built-in pack runs that
     pack's examples (its hooks are built in), not a refusal or a duplicate-pack error."""
-    from linter.packs import builtin_pack_dirs, load_packs
+    from linter.core.packs import builtin_pack_dirs, load_packs
 
     folder = next(d for d in builtin_pack_dirs() if d.name == "retries")
     code, out, err = run(capsys, "rules", "test", str(folder))

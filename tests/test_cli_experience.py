@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import run, write
 
-from linter import report
-from linter.model import Finding, Notification, Region
+from linter.report import formats as report
+from linter.core.model import Finding, Notification, Region
 
 BAD = 'import requests\n\n\ndef f(u):\n    return requests.get(u)\n'
 K8S = """apiVersion: v1

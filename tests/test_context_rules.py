@@ -11,10 +11,10 @@ import textwrap
 import pytest
 from helpers import run, write
 
-import linter.engine as engine
-from linter.config import from_dict
-from linter.engine import build_ruleset, lint_text, lint_unit
-from linter.index import (
+import linter.core.engine as engine
+from linter.core.config import from_dict
+from linter.core.engine import build_ruleset, lint_text, lint_unit
+from linter.python.index import (
     ProjectIndex,
     Signature,
     _Fallback,
@@ -667,11 +667,11 @@ def test_spawned_workers_get_the_index_through_the_initializer(project, capsys, 
 
 
 def test_the_index_is_built_once_before_the_pool(project, capsys, monkeypatch):
-    import linter.index
+    import linter.python.index
 
     built = []
-    real = linter.index.build_index
-    monkeypatch.setattr(linter.index, "build_index", lambda *a, **k: built.append(1) or real(*a, **k))
+    real = linter.python.index.build_index
+    monkeypatch.setattr(linter.python.index, "build_index", lambda *a, **k: built.append(1) or real(*a, **k))
     check(capsys, "--jobs", "2")
     assert built == [1]
     built.clear()
@@ -689,8 +689,8 @@ def test_checking_one_file_reads_the_modules_its_functions_import(project, capsy
 
 
 def test_imports_are_followed_only_inside_the_source_tree(tmp_path, monkeypatch):
-    from linter.discover import Unit
-    from linter.index import index_units
+    from linter.core.discover import Unit
+    from linter.python.index import index_units
 
     write(tmp_path, {
         "app/__init__.py": "",

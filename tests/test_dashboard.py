@@ -19,7 +19,7 @@ import pytest
 
 from helpers import validate_sarif, write
 from linter.cli import main
-from linter.dashboard import build
+from linter.report.dashboard import build
 
 CALLS = """import requests
 

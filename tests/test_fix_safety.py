@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from helpers import run, write
 
-from linter import fixes
-from linter.model import Edit, Fix, Region
+from linter.core import fixes
+from linter.core.model import Edit, Fix, Region
 
 BOM = b"\xef\xbb\xbf"
 BAD = b"import requests\nrequests.get('u')\n"
@@ -106,8 +106,8 @@ def test_quick_fix_of_an_unused_suppression_after_a_cr_never_deletes_code():
     offered only where the directive really is."""
     from pygls.workspace import PositionCodec
 
-    from linter.config import from_dict
-    from linter.engine import build_ruleset, lint_text
+    from linter.core.config import from_dict
+    from linter.core.engine import build_ruleset, lint_text
     from linter.lsp import _LINE, to_entries
 
     text = "a = 1\rbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb = 2\nc = 3  # pitfall: ignore[TMO101]\n"
@@ -127,8 +127,8 @@ def test_quick_fix_of_an_unused_suppression_after_a_cr_never_deletes_code():
 
 
 def test_removal_of_a_last_line_directive_without_a_line_break():
-    from linter.config import from_dict
-    from linter.engine import build_ruleset, lint_text
+    from linter.core.config import from_dict
+    from linter.core.engine import build_ruleset, lint_text
 
     ruleset = build_ruleset(from_dict({}, root=Path("."), config_path=None))
     for text, want in [("x = 1\n# pitfall: ignore[TMO101]", "x = 1\n"), ("x = 1\r\n# pitfall: ignore[TMO101]\r\ny = 2\r\n", "x = 1\r\ny = 2\r\n")]:
@@ -166,16 +166,16 @@ def test_diff_of_cr_and_bom_files_applies_with_patch(proj, capsys, tmp_path_fact
 
 def _racing(monkeypatch, change):
     """engine.run as a run racing this one sees it: ``change`` happens once linting is done."""
-    import linter.engine
+    import linter.core.engine
 
-    real = linter.engine.run
+    real = linter.core.engine.run
 
     def run_then_change(*args, **kwargs):
         results = real(*args, **kwargs)
         change()
         return results
 
-    monkeypatch.setattr(linter.engine, "run", run_then_change)
+    monkeypatch.setattr(linter.core.engine, "run", run_then_change)
 
 
 def test_a_file_another_run_fixed_meanwhile_is_not_fixed_twice(proj, capsys, monkeypatch):

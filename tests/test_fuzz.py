@@ -36,10 +36,10 @@ hypothesmith = pytest.importorskip("hypothesmith")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from linter.config import load_settings  # noqa: E402
-from linter.engine import build_ruleset, lint_unit  # noqa: E402
-from linter.packs import PackError, load_pack  # noqa: E402
-from linter.yamldocs import load_documents  # noqa: E402
+from linter.core.config import load_settings  # noqa: E402
+from linter.core.engine import build_ruleset, lint_unit  # noqa: E402
+from linter.core.packs import PackError, load_pack  # noqa: E402
+from linter.kubernetes.yamldocs import load_documents  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -135,7 +135,7 @@ def mutated(draw, seeds: list[str], tokens: list[bytes]) -> bytes:
 
 @pytest.fixture(scope="module")
 def ruleset(tmp_path_factory):
-    from linter.config import from_dict
+    from linter.core.config import from_dict
 
     root = tmp_path_factory.mktemp("fuzzroot")
     # every rule, preview and opt-in ones included, outside any test path

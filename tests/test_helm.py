@@ -1,4 +1,4 @@
-"""Tests for linter.helm: offline Helm rendering with helm_python."""
+"""Tests for linter.helm.render: offline Helm rendering with helm_python."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import yaml
 
 helm_python = pytest.importorskip("helm_python")
 
-from linter import helm  # noqa: E402
-from linter.helm import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
+from linter.helm import render as helm  # noqa: E402
+from linter.helm.render import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
 
 SCAFFOLD_TEMPLATES = {
     "templates/deployment.yaml",
@@ -582,7 +582,7 @@ _PRESTART_SCRIPT = r"""
 import json, os, sys
 import multiprocessing as mp
 from pathlib import Path
-from linter import helm
+from linter.helm import render as helm
 
 chart, loop = Path(sys.argv[1]), Path(sys.argv[2])
 helm.prestart(2)

@@ -10,8 +10,8 @@ import helm_python
 import pytest
 from helpers import run, sarif, write
 
-from linter.config import from_dict
-from linter.discover import discover
+from linter.core.config import from_dict
+from linter.core.discover import discover
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_helm_lint_messages_are_opt_in(scaffold, capsys):
 
 
 def test_chart_defaults_are_read_as_a_yaml_load_reads_them():
-    from linter.helmunit import _values_defaults, _values_line
+    from linter.helm.unit import _values_defaults, _values_line
 
     assert _values_defaults("a: 1\nb: {c: 2}\na: 3\n") == {"a": 3, "b": {"c": 2}}  # duplicate keys: last wins
     assert _values_defaults("a: 1\n---\nb: 2\n") == {}  # not one document

@@ -229,8 +229,8 @@ def test_coding_declarations_cpython_refuses_are_findings_with_a_real_position(p
 def test_no_python_file_gives_a_position_below_one(tmp_path):
     """The cause of the -1: CPython's error for an encoding it refuses has line 0, column -1;
     ``decode`` now refuses such bytes first, with the line of the declaration."""
-    from linter import engine
-    from linter.config import from_dict
+    from linter.core import engine
+    from linter.core.config import from_dict
 
     settings = from_dict({}, root=tmp_path, config_path=None)
     ruleset = engine.build_ruleset(settings, project_root=tmp_path)
@@ -242,8 +242,8 @@ def test_no_python_file_gives_a_position_below_one(tmp_path):
 
 
 def test_writers_never_print_a_position_below_one():
-    from linter.model import Finding, Region
-    from linter.report import github_report, json_report, sarif_report, text_report
+    from linter.core.model import Finding, Region
+    from linter.report.formats import github_report, json_report, sarif_report, text_report
 
     f = Finding("LNT001", "x.py", Region(0, -1, 0, -1), "cannot parse x.py", "error")
     assert "x.py:1:1: LNT001" in text_report([f], [], statistics=False, rules={})
@@ -260,9 +260,9 @@ def test_writers_never_print_a_position_below_one():
 def test_jobs_is_capped_by_the_units_and_the_cores(tmp_path, monkeypatch):
     from concurrent.futures import ProcessPoolExecutor
 
-    from linter import engine
-    from linter.config import from_dict
-    from linter.discover import discover
+    from linter.core import engine
+    from linter.core.config import from_dict
+    from linter.core.discover import discover
 
     write(tmp_path, {f"ok{i}.py": BAD for i in range(10)})
     settings = from_dict({}, root=tmp_path, config_path=None)
@@ -285,7 +285,7 @@ def test_jobs_is_capped_by_the_units_and_the_cores(tmp_path, monkeypatch):
 
 FORK_FAILS = """
 import errno, os, sys
-from linter import engine
+from linter.core import engine
 from linter.cli import main
 
 engine._cores = lambda: 2  # a pool of two whatever the machine
@@ -317,7 +317,7 @@ def test_a_fork_that_fails_falls_back_to_one_process_with_a_notice(tmp_path):
 
 
 def test_escape_is_identity_on_ordinary_text():
-    from linter.report import escape
+    from linter.report.formats import escape
 
     for text in ("svc/bad.py", "dir with space/ok.py", "café/ünïcode.py", "a\\b.py"):
         assert escape(text) == text

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from linter.checks import kube_tls
+from linter.kubernetes.hooks import kube_tls
 from linter.cli import main
 
 MARK = re.compile(r"#\s*error\b")
@@ -949,7 +949,7 @@ def test_probe_defaults_and_identical_probes(tmp_path, capsys):
 def test_a_rule_that_raises_is_an_internal_error_naming_it_and_the_rest_is_reported(tmp_path, monkeypatch, capsys):
     from helpers import run as run_cli
 
-    from linter.checks import pss
+    from linter.kubernetes import pss
 
     real = pss._run
 

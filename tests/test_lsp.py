@@ -381,7 +381,7 @@ def test_ranges_and_ignore_edits_follow_lsp_line_breaks() -> None:
     from pygls.workspace import PositionCodec
 
     from linter.lsp import to_entries
-    from linter.model import Finding, Region
+    from linter.core.model import Finding, Region
 
     text = "a = 1\r\nb = f(x, \\\n      y)\r\nc = 2"
     findings = [

@@ -182,9 +182,9 @@ def test_a_worker_that_dies_is_a_finding_and_the_next_lint_gets_a_new_one(tmp_pa
     import os
     import signal
 
-    from linter.config import Settings
-    from linter.engine import build_ruleset
-    from linter.workers import Request, Workers
+    from linter.core.config import Settings
+    from linter.core.engine import build_ruleset
+    from linter.core.workers import Request, Workers
 
     ruleset = build_ruleset(Settings(root=str(tmp_path)))
     workers = Workers(ruleset, size=1)
@@ -238,8 +238,8 @@ def test_only_the_newest_waiting_version_is_linted() -> None:
 
 
 def test_each_lint_gets_a_rule_set_of_its_own() -> None:
-    from linter.config import Settings
-    from linter.engine import build_ruleset
+    from linter.core.config import Settings
+    from linter.core.engine import build_ruleset
     from linter.lsp import PitfallServer
 
     server = PitfallServer()

@@ -150,9 +150,9 @@ def test_no_worker_renderer_or_temp_folder_outlives_the_run(tmp_path, sig):
 _SCENARIO = r"""
 import json, signal, sys, time
 from pathlib import Path
-from linter import engine
-from linter.config import from_dict
-from linter.discover import discover
+from linter.core import engine
+from linter.core.config import from_dict
+from linter.core.discover import discover
 
 root, mode = Path(sys.argv[1]), sys.argv[2]
 deaf = mode == "deaf"
@@ -220,7 +220,7 @@ def test_a_unit_over_its_memory_budget_becomes_a_finding_and_the_rest_completes(
 
 
 def test_unit_timeout_is_a_setting(tmp_path):
-    from linter.config import load_settings
+    from linter.core.config import load_settings
 
     (tmp_path / ".pitfall.toml").write_text("unit-timeout = 2.5\nunit-memory = 300\n")
     assert load_settings(cwd=tmp_path).unit_timeout == 2.5

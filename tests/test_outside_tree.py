@@ -10,8 +10,8 @@ import os
 import pytest
 from helpers import run, sarif, write
 
-from linter.discover import Unit
-from linter.index import index_units
+from linter.core.discover import Unit
+from linter.python.index import index_units
 
 SECRET = "SECRET-0f7d3c-XYZZY"
 
@@ -104,7 +104,7 @@ def test_helm_lint_reads_nothing_outside_the_tree(hostile, capsys):
 
 
 def test_render_api_with_a_tree_refuses_outside_paths(hostile):
-    from linter.helm import render
+    from linter.helm.render import render
 
     result = render(hostile / "c", tree=hostile, timeout=30)
     texts = [d.text for d in result.docs] + [p.message for p in result.problems]

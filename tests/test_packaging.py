@@ -151,7 +151,7 @@ def test_installed_wheel_runs_from_site_packages(installed: Path, built: tuple[P
 
     # the installed package and its data, not the checkout
     proc = run(
-        [python, "-c", "import linter, linter.packs as p; print(linter.__file__); print(p.data_dir('rules')); print(p.data_dir('schemas'))"],
+        [python, "-c", "import linter, linter.core.packs as p; print(linter.__file__); print(p.data_dir('rules')); print(p.data_dir('schemas'))"],
         cwd=project,
     )
     assert proc.returncode == 0, _show(proc)

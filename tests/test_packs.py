@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from linter.docs import expected_docs
-from linter.packs import builtin_pack_dirs, data_dir, load_pack, load_packs
+from linter.report.docs import expected_docs
+from linter.core.packs import builtin_pack_dirs, data_dir, load_pack, load_packs
 
 PACKS = load_packs()
 RULES = [r for p in PACKS for r in p.rules]

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from helpers import write
 
-from linter import engine
+from linter.core import engine
 from linter.cli import PROGRESS_MIN_UNITS
-from linter.config import load_settings
-from linter.discover import discover
+from linter.core.config import load_settings
+from linter.core.discover import discover
 
 FILES = PROGRESS_MIN_UNITS + 10
 FUNCTIONS = 10  # a file's findings: enough work that the run outlasts tqdm's first refresh (0.1 s)

@@ -1,4 +1,4 @@
-"""Tests for linter.checks.pss (Kubernetes Pod Security Standards).
+"""Tests for linter.kubernetes.pss (Kubernetes Pod Security Standards).
 
 Cases marked "upstream:" are ported from kubernetes/kubernetes
 staging/src/k8s.io/pod-security-admission (policy/check_*_test.go,
@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
-from linter.checks import pss
-from linter.checks.pss import (
+from linter.kubernetes import pss
+from linter.kubernetes.pss import (
     LATEST,
     PSS_CHECKS,
     PodTarget,

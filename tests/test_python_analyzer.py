@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from linter.config import from_dict
-from linter.engine import build_ruleset, lint_unit
+from linter.core.config import from_dict
+from linter.core.engine import build_ruleset, lint_unit
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_file_without_trigger_names_is_not_parsed_by_libcst(ruleset, monkeypatch
     ],
 )
 def test_prefilter_requirements(pattern, required):
-    from linter.python import _requirements
+    from linter.python.analyzer import _requirements
 
     assert [set(r) for r in _requirements(pattern)] == required
 
@@ -103,8 +103,8 @@ def test_prefilter_agrees_with_one_alternation_of_its_patterns():
     import re
     from pathlib import Path
 
-    from linter.packs import load_packs
-    from linter.python import PythonRuleSet, _Filter
+    from linter.core.packs import load_packs
+    from linter.python.analyzer import PythonRuleSet, _Filter
 
     rules = [r for p in load_packs() for r in p.rules if r.target == "python"]
     ruleset = PythonRuleSet(rules)
@@ -121,7 +121,7 @@ def test_prefilter_agrees_with_one_alternation_of_its_patterns():
 def test_positions_inside_classes_match_a_whole_module_codegen(monkeypatch, tmp_path):
     # positions are generated for the methods holding findings only, each started at its own
     # line and indentation: they must equal those of generating the whole module
-    import linter.python as analyzer
+    import linter.python.analyzer as analyzer
 
     filler = "".join(f"    def helper_{i}(self):\n        return {i}\n\n" for i in range(120))
     code = (

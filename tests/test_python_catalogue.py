@@ -23,12 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 from helpers import run, write
 
-from linter import certs
-from linter.checks import certfiles
-from linter.checks.addresses import is_loopback, split_host_port, template, url_host_port
-from linter.config import from_dict
-from linter.engine import build_ruleset, lint_unit
-from linter.packs import load_packs
+from linter.certs import analyzer as certs
+from linter.certs.hooks import certfiles
+from linter.python.hooks.addresses import is_loopback, split_host_port, template, url_host_port
+from linter.core.config import from_dict
+from linter.core.engine import build_ruleset, lint_unit
+from linter.core.packs import load_packs
 
 PACKS = load_packs()
 MINE = ("TMO1", "RTY", "PRT1", "TLS1", "CRT")

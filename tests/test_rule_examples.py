@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linter.packs import load_packs
-from linter.testing import check_case, iter_example_cases
+from linter.core.packs import load_packs
+from linter.core.testing import check_case, iter_example_cases
 
 PACKS = load_packs()
 CASES = list(iter_example_cases(PACKS))

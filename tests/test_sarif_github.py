@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import run, sarif, validate_sarif, write
 
-from linter.model import Finding, Region, Related
-from linter.report import line_hashes, sarif_report
+from linter.core.model import Finding, Region, Related
+from linter.report.formats import line_hashes, sarif_report
 
 # ---------------------------------------------------------------------------- an independent hash
 #

@@ -17,8 +17,8 @@ from helpers import run, sarif, write
 from test_lsp import Client
 from test_precommit import hook_repo, pre_commit_home  # noqa: F401 (the session fixtures)
 
-from linter.fixes import apply_fixes
-from linter.yamlfix import values_fix
+from linter.core.fixes import apply_fixes
+from linter.kubernetes.yamlfix import values_fix
 
 # comments, quotes, flow mappings, a 4-space indentation with `-   ` items, three documents
 APP = """\

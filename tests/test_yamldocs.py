@@ -1,4 +1,4 @@
-"""Tests for linter.yamldocs: loading manifests into plain data with positions."""
+"""Tests for linter.kubernetes.yamldocs: loading manifests into plain data with positions."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from linter import yamldocs
-from linter.yamldocs import (
+from linter.kubernetes import yamldocs
+from linter.kubernetes.yamldocs import (
     Document,
     LoadResult,
     Span,
@@ -419,7 +419,7 @@ def test_many_colons_and_dashes_do_not_make_a_document_too_deep() -> None:
 def test_max_depth_above_the_hard_limit_is_clamped_so_the_process_survives() -> None:
     script = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "from linter.yamldocs import load_documents\n"
+        "from linter.kubernetes.yamldocs import load_documents\n"
         "r = load_documents('[' * 200000 + ']' * 200000, max_depth=10**9)\n"
         "print(r.problems[0].kind)\n"
     )

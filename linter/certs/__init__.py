@@ -1,0 +1,1 @@
+"""Certificate and private-key files: the PEM/DER reader and its checks."""

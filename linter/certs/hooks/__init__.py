@@ -1,0 +1,1 @@
+"""Certificate-file rule hooks."""

@@ -1,0 +1,200 @@
+"""Certificate and private-key files in the scanned tree (the ``certs`` pack, CRT1xx).
+
+Discovery hands over ``.pem .crt .cer .key .der`` files as ``cert`` units; what a file *is* is
+decided here by its content (``linter.certs.analyzer.looks_like_cert_or_key``), not by its name: a
+``.pem`` holding something else is skipped, a ``.key`` holding a certificate is checked as one.
+
+Each rule names one of the functions below as its ``check``; the file is analysed once
+(``linter.certs.analyzer.check_certificates`` + ``check_private_keys``) and every rule keeps the issues of
+its own codes. Findings sit on the line of the offending block's BEGIN marker (line 1 for DER).
+Messages name subjects, serials, fingerprints, algorithms and dates -- never key material.
+
+The key pairing check (CRT106) needs the private key stored beside the certificate
+(``tls.crt``/``tls.key``, ``server.crt``/``server.key``, ``x.pem``/``x-key.pem``...). Reading it is
+I/O, so it happens at the edge: ``engine.read_and_lint`` calls :func:`read_siblings` with the
+unit's absolute path and passes the bytes to the pure ``lint_unit``; without them (the LSP's
+in-memory text) only keys inside the file itself are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from linter.certs import analyzer as certs
+from linter.core.model import Finding, Region, Rule
+
+CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+KEY_SUFFIXES = (".key",)
+# a certificate file name, without suffix, that names the leaf of a chain whose key is
+# conventionally stored as privkey.pem / key.pem (Let's Encrypt, many tutorials)
+_LEAF_STEMS = frozenset({"cert", "fullchain"})
+_CERT_WORDS = ("-cert", "_cert", ".cert", "-crt", "_crt", ".crt", "-certificate", "_certificate")
+
+
+def sibling_names(name: str) -> list[str]:
+    """File names, in order of preference, where the private key of certificate file ``name`` is kept."""
+    path = Path(name)
+    if path.suffix.lower() not in CERT_SUFFIXES:
+        return []
+    stem = path.name[: -len(path.suffix)]
+    if stem.lower() in ("chain", "ca-bundle", "ca-certificates", "bundle"):
+        return []  # intermediates or trust anchors: the leaf is not in there
+    stems = [stem]
+    for word in _CERT_WORDS:
+        if stem.lower().endswith(word) and len(stem) > len(word):
+            stems.append(stem[: -len(word)])
+    out: list[str] = []
+    for s in stems:
+        out += [f"{s}.key", f"{s}-key.pem", f"{s}_key.pem", f"{s}.key.pem"]
+    if stem.lower() in _LEAF_STEMS:
+        out += ["privkey.pem", "key.pem"]
+    unique: list[str] = []
+    for n in out:
+        if n != path.name and n not in unique:
+            unique.append(n)
+    return unique
+
+
+def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]:
+    """The I/O edge of the pairing check: the first existing key file beside a certificate file.
+
+    Returns ``{file name: bytes}`` (empty when there is none, it is too big or unreadable).
+    """
+    from linter.core.discover import Unreadable, read_file
+
+    path = Path(abspath)
+    for name in sibling_names(path.name):
+        candidate = path.with_name(name)
+        if candidate.is_symlink():
+            continue
+        try:
+            data = read_file(str(candidate), max_size)
+        except Unreadable:
+            continue
+        if b"PRIVATE KEY" in data:
+            return {name: data}
+    return {}
+
+
+@dataclass
+class Analysis:
+    """One file, analysed once for all the certs rules."""
+
+    path: str
+    data: bytes
+    expiry_days: int
+    siblings: dict[str, bytes] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @cached_property
+    def looks_like_pem_or_der_cert(self) -> bool:
+        return certs.looks_like_cert_or_key(self.data)
+
+    @cached_property
+    def cert_issues(self) -> list[certs.CertIssue]:
+        if not self.looks_like_pem_or_der_cert:
+            return []
+        key_name, key = next(iter(self.siblings.items()), (None, None))
+        found = certs.check_certificates(self.data, now=self.now, expiry_days=self.expiry_days, key=key)
+        if key_name is not None:
+            found = [
+                certs.CertIssue(i.code, f"{i.message} (key file `{key_name}`)", i.line, i.severity)
+                if i.code == "key-mismatch" and "given separately" in i.message
+                else i
+                for i in found
+            ]
+        return found
+
+    @cached_property
+    def key_issues(self) -> list[certs.CertIssue]:
+        if self.looks_like_pem_or_der_cert:
+            if not certs.pem_blocks(self.data):
+                return []  # one DER certificate
+            return certs.check_private_keys(self.data)
+        # a DER private key has no marker to sniff: only files named as keys are tried
+        if Path(self.path).suffix.lower() in (".key", ".der") and b"-----BEGIN " not in self.data:
+            return certs.check_private_keys(self.data)
+        return []
+
+    def issues(self, *codes: str) -> list[certs.CertIssue]:
+        out = [i for i in self.cert_issues + self.key_issues if i.code in codes and i.severity != "note"]
+        return sorted(out, key=lambda i: i.line)
+
+
+Check = Callable[[Analysis], Iterable[certs.CertIssue]]
+
+
+def expired(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("expired")
+
+
+def expiring(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("expiring")
+
+
+def weak_signature(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("weak-signature")
+
+
+def weak_key(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("weak-key")
+
+
+def no_san(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("no-san")
+
+
+def key_mismatch(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("key-mismatch")
+
+
+def unencrypted_key(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("unencrypted-private-key")
+
+
+def malformed(a: Analysis) -> list[certs.CertIssue]:
+    return a.issues("unparsable")
+
+
+_OWN = __name__ + ":"
+
+
+def _rules(ruleset: Any) -> list[tuple[Rule, Check]]:
+    from linter.core.model import load_reference
+
+    out = []
+    for rule in ruleset.of("file"):
+        ref = (rule.matcher or {}).get("check", "")
+        if ref.startswith(_OWN):
+            out.append((rule, load_reference(ref)))
+    return out
+
+
+def analyze(path: str, data: bytes, ruleset: Any, *, siblings: dict[str, bytes] | None = None, now: datetime | None = None) -> list[Finding]:
+    """Findings of the selected certs rules for one file's bytes. Pure; never raises on bad bytes."""
+    rules = _rules(ruleset)
+    if not rules:
+        return []
+    analysis = Analysis(path, bytes(data), int(ruleset.settings.cert_expiry_days), dict(siblings or {}))
+    if now is not None:
+        analysis.now = now
+    findings: list[Finding] = []
+    for rule, check in rules:
+        for n, issue in enumerate(check(analysis)):
+            findings.append(
+                Finding(
+                    rule.id,
+                    path,
+                    Region.point(issue.line),
+                    issue.message,
+                    rule.severity,
+                    fingerprint=f"{issue.code}:{n}",
+                )
+            )
+    return findings
+

@@ -1,1 +1,0 @@
-"""Escape-hatch code for built-in rules, one module per family."""

@@ -1,0 +1,851 @@
+"""The results cache: a unit whose inputs did not change since an earlier run is not analysed again.
+
+Where: the user's cache folder (``$XDG_CACHE_HOME/pitfall``, else ``~/.cache/pitfall``;
+``PITFALL_CACHE_DIR`` overrides it), one folder a project (``projects/<sha256 of the project
+root's real path>``); the ``cache-dir`` setting moves the project folders elsewhere. Nothing is
+ever read from the scanned tree: a repository cannot plant entries.
+
+What is trusted: nothing but data. Entries are JSON, never pickle or marshal: loading one runs no
+code. Each file starts with an HMAC-SHA256 of its JSON body, under a secret key kept in the user's
+cache folder (``PITFALL_CACHE_DIR`` or the default one, never ``cache-dir``, which a project's
+configuration may set): a truncated, corrupted or foreign file, or one written by anyone without
+the key, fails the check and is ignored (the unit is analysed again and the entry rewritten).
+After the check every value is validated against the types of ``linter.core.model``.
+
+Keys (sha256 of canonical JSON):
+
+- the run's part: the cache format, pitfall's version and a digest of its own source files, the
+  Python version, the versions of the libraries the analyzers use, every loaded pack (name,
+  version, digest of its YAML files: ``packs.pack_digest``) and the source of the Python hooks of
+  packs that are not built in, the selected rules with their options, and every setting that
+  can change a result (all of them but ``jobs``, ``fail-on``, ``feedback``, ``cache``, ``cache-dir``,
+  which act after the analysis or not on it);
+- a file's part: its kind, display path, the sha256 of its bytes, whether it is test code for the
+  run (``RuleSet.for_path``), and for a Python file, the digest of the signature index the run
+  built (every field of ``ProjectIndex`` but ``modules``: every cross-file fact a unit may look up) and
+  the file's own module name. A change to any function signature the index holds therefore
+  re-analyses every Python file; a change inside a function body re-analyses that file only;
+- a chart's part: every file of the chart (names, bytes, symbolic links), the folders of its
+  ``file://`` dependencies, the ``helm.chart-dirs`` and the values files, the scanned tree the
+  chart is confined to, and the renderer (helm-python and its version).
+
+The bytes a key hashes are the bytes analysed: a worker stores a file's result under the hash of
+what it read, a chart's under the digest taken before rendering if it is unchanged after. A stat
+memo (size, mtime, inode, ctime, device -> sha256, as git's index does) saves reading unchanged
+files on lookup; a file changed less than two seconds before it was hashed is not memoised (the
+"racily clean" case: a change within the file system's timestamp granularity).
+
+Not cached: certificate files and any unit whose analysis checked a certificate (their findings
+depend on the clock), results of a unit over its time budget, that crashed, or whose chart
+render timed out or lost its renderer, charts rendered by the ``helm`` binary, files over
+``max-file-size``. Suppressions, ``LNT003`` and notifications are part of a unit's result (they are
+computed from the same inputs); the baseline, the feedback policy and ``--fix`` act after the
+cache (``--fix`` lints a file again before it edits it). The language server does not use it.
+
+Writes go to a temporary file then ``os.replace``: concurrent runs and killed runs never leave a
+partial entry, and no lock is taken.
+
+The signature index is cached per file: the scan of a file's ``def`` headers is keyed by the
+sha256 of its bytes, so only changed files are scanned again (the ``scan`` hook of
+``linter.python.index.index_units``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+ENV = "PITFALL_CACHE_DIR"
+_RACY_NS = 2_000_000_000  # a file changed this recently is hashed again next time
+_MAX_MEMO = 200_000  # stat memo entries kept for a project
+_NOT_KEYED = frozenset({"jobs", "fail_on", "feedback", "cache", "cache_dir"})
+_VOLATILE = ("(unit-timeout)", "(unit-memory)", "the analysis crashed", "the Helm renderer failed", "cannot start worker processes")
+
+
+# --------------------------------------------------------------------------- where
+
+
+def user_cache_base() -> Path:
+    """``PITFALL_CACHE_DIR``, else ``$XDG_CACHE_HOME/pitfall``, else ``~/.cache/pitfall``."""
+    env = os.environ.get(ENV)
+    if env:
+        return Path(os.path.expanduser(env)).absolute()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "pitfall"
+    try:
+        return Path.home() / ".cache" / "pitfall"
+    except (RuntimeError, KeyError):
+        raise OSError(f"no home folder to keep the cache in (set {ENV})") from None
+
+
+def projects_folder(settings: Any) -> Path:
+    configured = getattr(settings, "cache_dir", None)
+    base = Path(configured) if configured else user_cache_base()
+    return base / "projects"
+
+
+def project_folder(settings: Any) -> Path:
+    """The cache folder of the project whose root ``settings.root`` is."""
+    real = os.path.realpath(str(settings.root))
+    return projects_folder(settings) / hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _secret() -> bytes | None:
+    """The user's cache key (created on first use, mode 0600), or None when it cannot be had."""
+    try:
+        base = user_cache_base()
+    except OSError:
+        return None
+    path = base / "key"
+    try:
+        return _read_key(path)
+    except OSError:
+        pass
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        _tag(base)
+        fd, tmp = tempfile.mkstemp(prefix=".key-", dir=base)
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never replaces a key another run created meanwhile
+        except FileExistsError:
+            pass
+        except OSError:
+            os.replace(tmp, path)  # a file system without hard links
+        finally:
+            with _quiet():
+                os.unlink(tmp)
+        return _read_key(path)
+    except OSError:
+        return None
+
+
+def _read_key(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            raise OSError("not our key")
+        text = os.read(fd, 200).strip()
+    finally:
+        os.close(fd)
+    if len(text) != 64 or any(c not in b"0123456789abcdef" for c in text):
+        # a damaged key: replace it (the entries it signed are analysed again)
+        os.unlink(path)
+        raise OSError("damaged key")
+    return bytes.fromhex(text.decode())
+
+
+def _tag(folder: Path) -> None:
+    """Mark a cache folder as such for backup tools (https://bford.info/cachedir/)."""
+    tag = folder / "CACHEDIR.TAG"
+    if not tag.exists():
+        with _quiet():
+            _write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n# pitfall's cache: `pitfall clean` removes it\n")
+
+
+def _quiet() -> contextlib.suppress:
+    """An OSError of the cache (a read-only or full disk) is never the run's error."""
+    return contextlib.suppress(OSError)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with _quiet():
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- signed JSON files
+
+
+class Store:
+    """Files of one project folder: ``<mac hex>\\n<canonical JSON>``."""
+
+    def __init__(self, folder: Path, secret: bytes, root: str = "") -> None:
+        self.folder = folder
+        self.secret = secret
+        self.root = root  # the project root, written beside the entries for `pitfall clean`
+        self._described = False
+
+    def _path(self, name: str) -> Path:
+        return self.folder / name
+
+    def read(self, name: str) -> Any:
+        """The JSON value of ``name``, or None (missing, unreadable, damaged, not ours)."""
+        try:
+            fd = os.open(self._path(name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        raw = b"".join(chunks)
+        mac, sep, body = raw.partition(b"\n")
+        if not sep or not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+
+    def write(self, name: str, value: Any) -> None:
+        body = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+        with _quiet():
+            if not self._described:
+                self._describe()
+            _write_atomic(self._path(name), self._mac(body) + b"\n" + body)
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
+
+    def _describe(self) -> None:
+        self._described = True
+        about = self.folder / "project.json"
+        if not about.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _tag(self.folder.parent.parent)
+            _write_atomic(about, json.dumps({"root": self.root}).encode() + b"\n")
+
+
+# --------------------------------------------------------------------------- results as data
+
+
+def _hints(cls: type) -> list[tuple[str, Any]]:
+    import typing
+
+    found = typing.get_type_hints(cls)
+    return [(f.name, found[f.name]) for f in fields(cls)]
+
+
+_HINTS: dict[type, list[tuple[str, Any]]] = {}
+
+
+class _Invalid(Exception):
+    pass
+
+
+def encode(value: Any) -> Any:
+    """A result (``linter.core.model`` dataclasses) as plain JSON data."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [encode(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise _Invalid(f"cannot store a {type(value).__name__}")
+
+
+def decode(tp: Any, data: Any) -> Any:
+    """``data`` as a value of type ``tp``; raises ``_Invalid`` for anything else."""
+    import types
+    import typing
+
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, getattr(types, "UnionType", typing.Union)):
+        args = typing.get_args(tp)
+        if data is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) != 1:
+            raise _Invalid("ambiguous type")
+        return decode(rest[0], data)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(data, list):
+            raise _Invalid("not a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(decode(args[0], v) for v in data)
+        if len(args) != len(data):
+            raise _Invalid("wrong length")
+        return tuple(decode(a, v) for a, v in zip(args, data, strict=True))
+    if isinstance(tp, type) and is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise _Invalid("not an object")
+        hints = _HINTS.get(tp)
+        if hints is None:
+            hints = _HINTS[tp] = _hints(tp)
+        if set(data) != {name for name, _ in hints}:
+            raise _Invalid("fields differ")
+        return tp(**{name: decode(t, data[name]) for name, t in hints})
+    if tp is str and type(data) is str:
+        return data
+    if tp is int and type(data) is int:
+        return data
+    if tp is bool and type(data) is bool:
+        return data
+    if tp is float and type(data) in (int, float):
+        return float(data)
+    raise _Invalid(f"not a {getattr(tp, '__name__', tp)}")
+
+
+def decode_result(data: Any) -> Any:
+    from linter.core.model import UnitResult
+
+    try:
+        return decode(UnitResult, data)
+    except (_Invalid, TypeError, ValueError, RecursionError):
+        return None
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _source_digest() -> str:
+    """pitfall's own code: a change to an analyzer changes every key, released or not."""
+    here = Path(__file__).resolve().parents[1]  # the whole linter package
+    h = hashlib.sha256()
+    for path in sorted(here.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        with _quiet():
+            h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _libraries() -> list[Any]:
+    """Where the libraries the analyzers use are installed, and the size and time of their entry
+    file: an upgrade rewrites them."""
+    import importlib.util
+
+    out: list[Any] = []
+    for name in ("libcst", "yaml", "ruamel.yaml", "jsonschema", "pathspec", "cryptography", "packaging", "helm_python"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = getattr(spec, "origin", None)
+        try:
+            st = os.stat(origin) if origin else None
+        except OSError:
+            st = None
+        out.append([name, origin, st.st_size if st else None, st.st_mtime_ns if st else None])
+    return out
+
+
+def _hook_sources(ruleset: Any) -> list[Any] | None:
+    """The source of the Python hooks (``module:name``) that rules of packs not built in name
+    (None: one cannot be found, so results are not cached)."""
+    import importlib.util
+    import re
+
+    ref = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_]\w*$")
+    external = {p.name for p in ruleset.packs if not p.builtin}
+    modules: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            m = ref.match(value)
+            if m and m.group(1) != "linter" and not m.group(1).startswith("linter."):
+                modules.add(m.group(1))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    for rule in ruleset.rules:
+        if rule.pack in external:
+            walk(rule.matcher)
+    out: list[Any] = []
+    for name in sorted(modules):
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None)
+        if origin is None:
+            try:
+                origin = getattr(importlib.util.find_spec(name), "origin", None)
+            except (ImportError, ValueError):
+                origin = None
+        try:
+            out.append([name, hashlib.sha256(Path(origin).read_bytes()).hexdigest()])  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            return None
+    return out
+
+
+def run_key(ruleset: Any) -> str | None:
+    """The part of every key the whole run shares (None: this run's results are not cached)."""
+    from linter import __version__
+    from linter.core.packs import pack_digest
+
+    settings = ruleset.settings
+    hooks = _hook_sources(ruleset)
+    if hooks is None:
+        return None
+    shown: dict[str, Any] = {}
+    for f in fields(settings):
+        if f.name in _NOT_KEYED:
+            continue
+        shown[f.name] = _plain(getattr(settings, f.name))
+    try:
+        packs = [[p.name, p.version, p.origin, str(p.path), pack_digest(p)] for p in ruleset.packs]
+    except OSError:
+        return None
+    return _digest(
+        {
+            "format": FORMAT,
+            "pitfall": [__version__, _source_digest()],
+            "python": [sys.implementation.name, list(sys.version_info), sys.platform],
+            "libraries": _libraries(),
+            "packs": packs,
+            "active": sorted(p.name for p in ruleset.active_packs),
+            "hooks": hooks,
+            "rules": [[r.id, r.pack, _plain(r.options)] for r in ruleset.rules],
+            "settings": shown,
+        }
+    )
+
+
+def index_digest(index: Any) -> str | None:
+    """Every fact a unit may look up in the signature index but its own module name (which is in
+    the unit's key): every field of ``ProjectIndex`` but ``modules``, a field added later too."""
+    if index is None:
+        return None
+    return _digest({f.name: _plain(getattr(index, f.name)) for f in fields(index) if f.name != "modules"})
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data whose text does not depend on the process (sets sorted)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _clock_reset() -> None:
+    module = sys.modules.get("linter.kubernetes.hooks.kube_certs")
+    if module is not None:
+        module._last = None  # type: ignore[attr-defined]
+
+
+def _clock_used() -> bool:
+    """Whether the unit just analysed had a TLS Secret's certificate checked (against the
+    clock). ``kube_certs`` keeps the last Secret it checked: reset before each unit, set means
+    one was checked. ``tests/test_cache.py`` holds this to account."""
+    module = sys.modules.get("linter.kubernetes.hooks.kube_certs")
+    return module is not None and getattr(module, "_last", None) is not None
+
+
+def _volatile(result: Any) -> bool:
+    texts = [f.message for f in result.findings if f.rule_id in ("LNT001", "LNT002")]
+    texts += [n.message for n in result.notifications]
+    if any(v in t for t in texts for v in _VOLATILE):
+        return True
+    return any(f.rule_id == "LNT002" and f.fingerprint.startswith("timeout:") for f in result.findings)
+
+
+# --------------------------------------------------------------------------- the run's cache
+
+
+class RunCache:
+    """The cache of one run: lookups in the parent, stores wherever a unit is analysed (the
+    forked workers inherit this object)."""
+
+    def __init__(self, settings: Any, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.key: str | None = None
+        self.index_key: str | None = None
+        self.memo: dict[str, list[Any]] = {}
+        self.memo_changed = False
+        self.analysed = 0  # units the run analysed (not found in the cache)
+
+    # ---- keys
+
+    def _unit_key(self, kind: str, path: str, digest: str, ruleset: Any) -> str:
+        test = ruleset.for_path(path) is not ruleset
+        index = None
+        if kind == "python" and ruleset.index is not None:
+            index = [self.index_key, ruleset.index.module_of(path)]
+        return _digest([self.key, kind, path, digest, test, index])
+
+    def _chart_key(self, unit: Any, ruleset: Any) -> str | None:
+        material = chart_material(unit, ruleset.settings)
+        if material is None:
+            return None
+        test = ruleset.for_path(unit.path.rstrip("/") + "/") is not ruleset
+        return _digest([self.key, "chart", unit.path, material, test])
+
+    def _entry_name(self, key: str) -> str:
+        return f"units/{key[:2]}/{key}.json"
+
+    def _load(self, key: str, path: str) -> Any:
+        data = self.store.read(self._entry_name(key))
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        result = decode_result(data.get("result"))
+        if result is None or result.path != path:
+            return None
+        return result
+
+    def _save(self, key: str, result: Any) -> None:
+        if _volatile(result):
+            return
+        try:
+            payload = encode(result)
+        except _Invalid:
+            return
+        self.store.write(self._entry_name(key), {"format": FORMAT, "key": key, "result": payload})
+
+    # ---- file digests, through the stat memo
+
+    def file_digest(self, abspath: str) -> str | None:
+        try:
+            st = os.stat(abspath)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > self.settings.max_file_size:
+            return None
+        sig = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_dev]
+        known = self.memo.get(abspath)
+        if known is not None and known[:5] == sig:
+            return known[5]
+        from linter.core.discover import Unreadable, read_file
+
+        try:
+            data = read_file(abspath, self.settings.max_file_size)
+        except Unreadable:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - _RACY_NS:
+            self.memo[abspath] = [*sig, digest]
+            self.memo_changed = True
+        return digest
+
+    def _load_memo(self) -> None:
+        data = self.store.read("stat.json")
+        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), dict):
+            self.memo = {
+                k: v
+                for k, v in data["files"].items()
+                if isinstance(v, list) and len(v) == 6 and all(type(x) is int for x in v[:5]) and isinstance(v[5], str)
+            }
+
+    def _save_memo(self) -> None:
+        if not self.memo_changed:
+            return
+        # another run may have written meanwhile: keep its entries too
+        mine = self.memo
+        self._load_memo()
+        merged = {**self.memo, **mine}
+        if len(merged) > _MAX_MEMO:
+            merged = dict(list(mine.items())[-_MAX_MEMO:])
+        self.store.write("stat.json", {"format": FORMAT, "files": merged})
+
+    # ---- the run
+
+    def run(
+        self, units: Sequence[Any], ruleset: Any, lint: Callable[[Sequence[Any]], list[Any]], progress: Callable[[int], None] | None = None
+    ) -> list[Any]:
+        """The results of ``units``: from the cache where they are valid, from ``lint`` for the
+        others (in the units' order). ``progress`` is told of the units the cache answered."""
+        self.key = run_key(ruleset)
+        if self.key is None:
+            return lint(units)
+        self.index_key = index_digest(ruleset.index)
+        if not self.memo:
+            self._load_memo()
+        found: dict[str, Any] = {}
+        for unit in units:
+            result = self.lookup(unit, ruleset)
+            if result is not None:
+                found[unit.path] = result
+        todo = [u for u in units if u.path not in found]
+        self.analysed = len(todo)
+        if found and progress is not None:
+            progress(len(found))
+        try:
+            fresh = lint(todo) if todo else []
+        finally:
+            self._save_memo()
+        found.update((r.path, r) for r in fresh)
+        return [found[u.path] for u in units]
+
+    def lookup(self, unit: Any, ruleset: Any) -> Any:
+        if unit.kind in ("python", "yaml"):
+            digest = self.file_digest(unit.abspath)
+            if digest is None:
+                return None
+            return self._load(self._unit_key(unit.kind, unit.path, digest, ruleset), unit.path)
+        if unit.kind == "chart":
+            key = self._chart_key(unit, ruleset)
+            return self._load(key, unit.path) if key is not None else None
+        return None
+
+    # ---- stores (in the process that analysed the unit)
+
+    def lint_file(self, unit: Any, data: bytes, ruleset: Any, lint: Callable[[], Any]) -> Any:
+        """``lint()`` of a file read as ``data``; its result stored under the hash of ``data``."""
+        if self.key is None or unit.kind not in ("python", "yaml"):
+            return lint()
+        _clock_reset()
+        result = lint()
+        if not _clock_used():
+            key = self._unit_key(unit.kind, unit.path, hashlib.sha256(data).hexdigest(), ruleset)
+            self._save(key, result)
+        return result
+
+    def lint_chart(self, unit: Any, ruleset: Any, lint: Callable[[], Any]) -> Any:
+        """``lint()`` of a chart, stored when none of its inputs changed while it was rendered."""
+        if self.key is None:
+            return lint()
+        before = self._chart_key(unit, ruleset)
+        _clock_reset()
+        result = lint()
+        if before is not None and not _clock_used() and self._chart_key(unit, ruleset) == before:
+            self._save(before, result)
+        return result
+
+    # ---- the signature index
+
+    def project_index(self, units: Sequence[Any], max_file_size: int) -> Any:
+        memo: dict[str, Any] = {}
+        data = self.store.read("index.json")
+        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), dict):
+            memo = data["files"]
+        used: dict[str, Any] = {}
+        changed = [False]
+        from linter.python.index import Signature, index_units
+
+        def scan(content: bytes, compute: Callable[[], Any]) -> Any:
+            digest = hashlib.sha256(content).hexdigest()
+            known = memo.get(digest)
+            if known is not None:
+                sigs = _decode_sigs(known, Signature)
+                if sigs is not None:
+                    used[digest] = known
+                    return None if sigs is _NO_SIGS else sigs
+            sigs = compute()
+            used[digest] = _encode_sigs(sigs)
+            changed[0] = True
+            return sigs
+
+        index = index_units(units, max_file_size=max_file_size, scan=scan)
+        if changed[0] or len(used) != len(memo):
+            self.store.write("index.json", {"format": FORMAT, "files": used})
+        return index
+
+
+def _encode_sigs(sigs: dict[str, Any] | None) -> Any:
+    if sigs is None:
+        return False
+    return {name: [s.kind, [list(p) for p in s.params], sorted(s.bounded)] for name, s in sigs.items()}
+
+
+def _decode_sigs(data: Any, Signature: type) -> Any:
+    """The signatures of a memo entry (``_NO_SIGS``: the file does not parse), None when the
+    entry is not valid."""
+    if data is False:
+        return _NO_SIGS
+    if not isinstance(data, dict):
+        return None
+    out = {}
+    try:
+        for name, (kind, params, bounded) in data.items():
+            if not isinstance(kind, str) or not all(isinstance(b, str) for b in bounded):
+                return None
+            ps = []
+            for pname, index, keyword in params:
+                if not isinstance(pname, str) or not (index is None or type(index) is int) or type(keyword) is not bool:
+                    return None
+                ps.append((pname, index, keyword))
+            out[name] = Signature(kind, tuple(ps), frozenset(bounded))
+    except (TypeError, ValueError):
+        return None
+    return out
+
+
+class _NoSigs:
+    """The memo's answer for a file whose scan found it unparsable."""
+
+
+_NO_SIGS = _NoSigs()
+
+
+def open_cache(settings: Any) -> RunCache | None:
+    """The cache of a run with ``settings`` (None: disabled, or no usable cache folder)."""
+    if not getattr(settings, "cache", True):
+        return None
+    try:
+        secret = _secret()
+        folder = project_folder(settings)
+    except OSError:
+        return None
+    if secret is None:
+        return None
+    return RunCache(settings, Store(folder, secret, os.path.realpath(str(settings.root))))
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def chart_material(unit: Any, settings: Any) -> Any:
+    """Everything a chart's result is computed from, as data (None: not cacheable)."""
+    from linter.helm.render import _sdk_available
+    from linter.helm.unit import scan_tree
+
+    helm = settings.helm
+    if helm.backend == "helm" or not (helm.backend == "sdk" or _sdk_available()):
+        return None  # the helm binary: its version and environment are not inputs we can see
+    chart = Path(unit.abspath)
+    tree = scan_tree(unit, settings)
+    parts: dict[str, Any] = {"tree": str(tree), "renderer": _renderer()}
+    files = _tree_digest(chart)
+    if files is None:
+        return None
+    parts["chart"] = files
+    deps: dict[str, Any] = {}
+    if chart.is_dir():
+        for ref in _file_dependencies(chart):
+            target = (chart / ref).resolve()
+            deps[ref] = _tree_digest(target) if target.exists() else "missing"
+            if deps[ref] is None:
+                return None
+    parts["dependencies"] = deps
+    parts["chart_dirs"] = [[d, _tree_digest(Path(d)) if os.path.exists(d) else "missing"] for d in helm.chart_dirs]
+    parts["values"] = [[v, _file_hash(Path(v))] for v in helm.values]
+    if any(d[1] is None for d in parts["chart_dirs"]):
+        return None
+    return parts
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer() -> Any:
+    try:
+        from importlib.metadata import version
+
+        return ["helm-python", version("helm-python-sdk")]
+    except (ImportError, ValueError):  # no metadata: the package's location stands for its version
+        return ["helm-python", _libraries()[-1]]
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable: {exc.errno}"
+
+
+def _tree_digest(top: Path, limit: int = 20_000) -> Any:
+    """Names, bytes and links of every file below ``top`` (or of ``top``, a file), or None when
+    it holds more than ``limit`` entries or a link to a folder."""
+    if top.is_file():
+        return _file_hash(top)
+    out: list[Any] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(dirnames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                return None
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, top)
+            if os.path.islink(full):
+                out.append([rel, "link", os.readlink(full), _file_hash(Path(full))])
+            else:
+                out.append([rel, _file_hash(Path(full))])
+            if len(out) > limit:
+                return None
+        if dirpath != str(top):
+            out.append([os.path.relpath(dirpath, top), "folder"])
+    return _digest(out)
+
+
+def _file_dependencies(chart: Path) -> list[str]:
+    """The ``file://`` repositories of a chart's declared dependencies (relative to it)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return []
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    out = []
+    for dep in deps if isinstance(deps, list) else []:
+        repo = dep.get("repository") if isinstance(dep, dict) else None
+        if isinstance(repo, str) and repo.startswith("file://"):
+            out.append(repo[len("file://") :])
+    return sorted(set(out))
+
+
+# --------------------------------------------------------------------------- clean
+
+
+def clean(settings: Any, *, every: bool = False) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """Remove the cache of the project (``every``: of every project): (each folder removed with
+    the project root it was the cache of, the folders that could not be removed)."""
+    import shutil
+
+    targets: list[Path] = []  # an OSError here (no home folder, a folder that cannot be listed) is the caller's
+    if every:
+        top = projects_folder(settings)
+        if top.is_dir() and not top.is_symlink():
+            targets = sorted(p for p in top.iterdir() if p.is_dir() and not p.is_symlink())
+    else:
+        folder = project_folder(settings)
+        if folder.is_dir() and not folder.is_symlink():
+            targets = [folder]
+    removed, failed = [], []
+    for folder in targets:
+        root = describe(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            failed.append(folder)
+        else:
+            removed.append((folder, root))
+    return removed, failed
+
+
+def describe(folder: Path) -> str:
+    """The project root a cache folder belongs to, when it says."""
+    try:
+        root = json.loads((folder / "project.json").read_text(encoding="utf-8")).get("root")
+    except (OSError, ValueError, AttributeError):
+        root = None
+    return root if isinstance(root, str) else ""
+
+

@@ -1,0 +1,309 @@
+"""What a scanned project depends on, read from its manifests (never by running its code).
+
+A pack with ``applies-to: fastapi>=0.104`` is active when the project declares that
+distribution in a version the specifier allows. The project's declarations are read from the
+files Python projects use to say so, at the root of the scan and in sub-projects a few folders
+down (a monorepo's ``backend/pyproject.toml``):
+
+- ``pyproject.toml``: ``[project]`` dependencies and optional dependencies, ``[dependency-groups]``,
+  Poetry's ``[tool.poetry.dependencies]`` and its groups;
+- ``requirements*.txt``/``.in`` and the ``.txt``/``.in`` files of a ``requirements/`` folder;
+- ``setup.cfg`` (``install_requires``, ``extras_require``) and the literal lists of ``setup.py``
+  (parsed, not run);
+- ``Pipfile``;
+- the pinned versions of ``poetry.lock``, ``uv.lock``, ``pdm.lock`` and ``Pipfile.lock``.
+
+Each declaration keeps the file it came from, so ``pitfall packs`` can say why a pack is on.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+MAX_DEPTH = 3
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+SKIP_DIRS = frozenset({"node_modules", "site-packages", "dist-packages", "venv", "__pycache__", "build", "dist"})
+LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One dependency the project declares: the requirement, its file, and the version pinned by
+    a lock file (None for a requirement's specifier)."""
+
+    name: str  # canonical distribution name
+    requirement: str  # as written (normalised by packaging)
+    source: str  # the manifest, relative to the scan root
+    pinned: str | None = None
+
+    def versions(self) -> list[Version]:
+        """The versions this declaration says are in use: the pinned one, or the lower bounds
+        and exact pins of its specifier."""
+        if self.pinned is not None:
+            try:
+                return [Version(self.pinned)]
+            except InvalidVersion:
+                return []
+        out = []
+        try:
+            spec = Requirement(self.requirement).specifier
+        except InvalidRequirement:
+            return []
+        for s in spec:
+            if s.operator in ("==", "===", ">=", "~=", ">") and "*" not in s.version:
+                try:
+                    out.append(Version(s.version))
+                except InvalidVersion:
+                    continue
+        return out
+
+
+def _requirement(text: str, source: str) -> Declared | None:
+    try:
+        req = Requirement(text.strip())
+    except (InvalidRequirement, TypeError):
+        return None
+    return Declared(canonicalize_name(req.name), str(req), source)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _toml(path: Path) -> dict[str, object]:
+    text = _read_text(path)
+    if text is None:
+        return {}
+    from linter.core.config import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:  # an invalid manifest declares nothing; the scan is not about it
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _poetry_spec(name: str, value: object) -> str:
+    """Poetry's ``name = "^1.2"`` (or a table with ``version``) as a PEP 508 requirement (the
+    caret and tilde forms keep their lower bound, which is what applies-to compares)."""
+    version = value.get("version") if isinstance(value, dict) else value
+    if not isinstance(version, str) or version.strip() in ("", "*"):
+        return name
+    version = version.strip()
+    if version[0] in "^~" and not version.startswith("~="):
+        return f"{name}>={version.lstrip('^~').strip()}"
+    if version[0].isdigit():
+        return f"{name}=={version}"
+    return f"{name}{version}"
+
+
+def _from_pyproject(path: Path, rel: str) -> Iterator[Declared]:
+    data = _toml(path)
+    project = data.get("project")
+    specs: list[object] = []
+    if isinstance(project, dict):
+        specs.extend(project.get("dependencies") or [])
+        for group in (project.get("optional-dependencies") or {}).values():
+            specs.extend(group or [])
+    groups = data.get("dependency-groups")
+    for group in groups.values() if isinstance(groups, dict) else ():
+        specs.extend(g for g in group or [] if isinstance(g, str))
+    for spec in specs:
+        if isinstance(spec, str) and (d := _requirement(spec, rel)):
+            yield d
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if isinstance(poetry, dict):
+        tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+        groups = poetry.get("group")
+        if isinstance(groups, dict):
+            tables.extend(g.get("dependencies") for g in groups.values() if isinstance(g, dict))
+        for table in tables:
+            if not isinstance(table, dict):
+                continue
+            for name, value in table.items():
+                if canonicalize_name(name) == "python":
+                    continue
+                if d := _requirement(_poetry_spec(name, value), rel):
+                    yield d
+
+
+_CONTINUATION = re.compile(r"\\\s*$")
+
+
+def _from_requirements(path: Path, rel: str) -> Iterator[Declared]:
+    text = _read_text(path)
+    if text is None:
+        return
+    for line in text.splitlines():
+        line = _CONTINUATION.sub("", line.split(" #", 1)[0]).strip()
+        if not line or line.startswith(("#", "-", "--")) or "://" in line:
+            continue
+        line = line.split(" --", 1)[0]  # per-requirement options: --hash=...
+        if d := _requirement(line, rel):
+            yield d
+
+
+def _from_setup_cfg(path: Path, rel: str) -> Iterator[Declared]:
+    text = _read_text(path)
+    if text is None:
+        return
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return
+    values = []
+    if parser.has_option("options", "install_requires"):
+        values.append(parser.get("options", "install_requires"))
+    if parser.has_section("options.extras_require"):
+        values.extend(v for _, v in parser.items("options.extras_require"))
+    for value in values:
+        for line in value.splitlines():
+            if (line := line.split("#", 1)[0].strip()) and (d := _requirement(line, rel)):
+                yield d
+
+
+def _from_setup_py(path: Path, rel: str) -> Iterator[Declared]:
+    text = _read_text(path)
+    if text is None or "setup" not in text:
+        return
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for kw in node.keywords:
+            if kw.arg not in ("install_requires", "extras_require"):
+                continue
+            try:
+                value = ast.literal_eval(kw.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            groups = value.values() if isinstance(value, dict) else [value]
+            for group in groups:
+                for spec in group if isinstance(group, (list, tuple)) else ():
+                    if isinstance(spec, str) and (d := _requirement(spec, rel)):
+                        yield d
+
+
+def _from_pipfile(path: Path, rel: str) -> Iterator[Declared]:
+    data = _toml(path)
+    for section in ("packages", "dev-packages"):
+        table = data.get(section)
+        if not isinstance(table, dict):
+            continue
+        for name, value in table.items():
+            version = value.get("version") if isinstance(value, dict) else value
+            spec = name if not isinstance(version, str) or version.strip() == "*" else f"{name}{version.strip()}"
+            if d := _requirement(spec, rel):
+                yield d
+
+
+def _from_lock(path: Path, rel: str) -> Iterator[Declared]:
+    packages = _toml(path).get("package")
+    for package in packages if isinstance(packages, list) else ():
+        if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
+            name = canonicalize_name(package["name"])
+            yield Declared(name, name, rel, pinned=package["version"])
+
+
+def _from_pipfile_lock(path: Path, rel: str) -> Iterator[Declared]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return
+    for section in ("default", "develop"):
+        table = data.get(section) if isinstance(data, dict) else None
+        for name, value in (table or {}).items():
+            version = value.get("version") if isinstance(value, dict) else None
+            if isinstance(version, str) and version.startswith("=="):
+                yield Declared(canonicalize_name(name), canonicalize_name(name), rel, pinned=version[2:])
+
+
+def _manifests(folder: Path, rel: str) -> Iterator[Declared]:
+    def at(name: str) -> tuple[Path, str]:
+        return folder / name, f"{rel}/{name}" if rel else name
+
+    yield from _from_pyproject(*at("pyproject.toml"))
+    yield from _from_setup_cfg(*at("setup.cfg"))
+    yield from _from_setup_py(*at("setup.py"))
+    yield from _from_pipfile(*at("Pipfile"))
+    yield from _from_pipfile_lock(*at("Pipfile.lock"))
+    for name in LOCK_FILES:
+        yield from _from_lock(*at(name))
+    requirement_files = sorted([*folder.glob("requirements*.txt"), *folder.glob("requirements*.in")])
+    if (folder / "requirements").is_dir():
+        requirement_files += sorted([*(folder / "requirements").glob("*.txt"), *(folder / "requirements").glob("*.in")])
+    for path in requirement_files:
+        yield from _from_requirements(path, path.relative_to(folder).as_posix() if not rel else f"{rel}/{path.relative_to(folder).as_posix()}")
+
+
+def _project_folders(root: Path) -> Iterator[tuple[Path, str]]:
+    """The scan root and its sub-folders down to MAX_DEPTH (hidden, virtual-environment and
+    build folders left out; symbolic links not followed, so nothing outside the root is read)."""
+    pending: list[tuple[Path, str, int]] = [(root, "", 0)]
+    while pending:
+        folder, rel, depth = pending.pop(0)
+        yield folder, rel
+        if depth >= MAX_DEPTH:
+            continue
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), f"{rel}/{entry.name}" if rel else entry.name, depth + 1))
+            except OSError:
+                continue
+
+
+def declared_dependencies(root: Path) -> list[Declared]:
+    """Every dependency declared by the project at ``root`` and its sub-projects (a folder that
+    cannot be read declares nothing; the scan reports it where it matters)."""
+    out: list[Declared] = []
+    for folder, rel in _project_folders(root):
+        try:
+            out.extend(_manifests(folder, rel))
+        except OSError:
+            continue
+    return out
+
+
+def satisfied(spec: str, declared: Sequence[Declared]) -> tuple[bool, list[Declared]]:
+    """Whether the project declares ``spec`` (a PEP 508 requirement) and the declarations that
+    decide it. A declaration without a version (``fastapi``) counts as any version; a lock file's
+    pin decides over the specifiers beside it."""
+    need = Requirement(spec)
+    mine = [d for d in declared if d.name == canonicalize_name(need.name)]
+    if not mine:
+        return False, []
+    pinned = [d for d in mine if d.pinned is not None]
+    evidence = pinned or mine
+    versions = [v for d in evidence for v in d.versions()]
+    if versions and not any(need.specifier.contains(v, prereleases=True) for v in versions):
+        return False, evidence
+    return True, evidence

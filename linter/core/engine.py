@@ -1,0 +1,822 @@
+"""The pure core (``lint_unit``) and the runner around it (process pool, sorting).
+
+``lint_unit(kind, path, data, ruleset)`` is a pure function of the unit's bytes: the CLI,
+the pre-commit hook, the LSP server, the tests and the process pool all wrap it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linter.core import suppress
+from linter.core.config import Settings
+from linter.core.discover import Unit
+from linter.core.model import Finding, Notification, Pack, Region, Rule, UnitResult
+from linter.core.dependencies import declared_dependencies
+from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
+
+PARSE_ERROR = "LNT001"
+CHART_ERROR = "LNT002"
+#: the rule target of each unit kind
+_TARGETS = {"python": "python", "yaml": "kubernetes", "cert": "file", "chart": "chart"}
+
+
+@dataclass
+class RuleSet:
+    """Selected rules of the active packs, compiled once per process."""
+
+    settings: Settings
+    packs: list[Pack]
+    active_packs: list[Pack]
+    rules: list[Rule]
+    # the project-wide signature index (linter.python.index.ProjectIndex) that visitors with NEEDS_INDEX
+    # read: an input of lint_unit like the unit's bytes, built by `run` before the pool (forked
+    # workers inherit it with the rule set, spawned ones get it through the initializer)
+    index: Any = None
+    #: for the rule set of test code: the full rule set it was cut from
+    parent: RuleSet | None = None
+    #: folders of the run that hold a pytest ``conftest.py`` (below the scan root): test trees
+    #: whatever their name, an input of lint_unit like the index (see ``test_roots``)
+    test_roots: tuple[str, ...] = ()
+    #: folders named on the command line (``"a/b/"``, longest first): one that is itself test or
+    #: documentation code was asked for, so below it only the test paths under it count
+    named: tuple[str, ...] = ()
+    #: the results cache of a run (linter.core.cache.RunCache; None: none). ``run`` looks units up in
+    #: it and ``read_and_lint`` stores what it analysed; only the CLI sets it, never the LSP server
+    cache: Any = None
+    by_id: dict[str, Rule] = field(init=False)
+    all_ids: frozenset[str] = field(init=False)
+    _python: Any = field(init=False, default=None)
+    _kubernetes: Any = field(init=False, default=None)
+    _test_spec: Any = field(init=False, default=None)
+    _in_tests: RuleSet | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rules}
+        self.all_ids = frozenset(r.id for p in self.packs for r in p.rules)
+
+    def is_test_path(self, path: str) -> bool:
+        """Whether ``path`` (relative to the scan root) is test, fixture or documentation code."""
+        if self._test_spec is None:
+            import pathspec
+
+            patterns = (*self.settings.test_paths, *self.settings.extend_test_paths)
+            self._test_spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        if not (self.settings.test_paths or self.settings.extend_test_paths):
+            return False  # `test-paths = []`: no code is test code
+        path = path.replace("\\", "/").removeprefix("./")
+        base = next((f for f in self.named if path.startswith(f) and self._test_spec.match_file(f)), "")
+        return bool(self._test_spec.match_file(path[len(base) :])) or any(
+            path.startswith(root) and len(root) > len(base) for root in self.test_roots
+        )
+
+    def for_path(self, path: str) -> RuleSet:
+        """The rules that run on ``path``: in test code only those declared ``in-tests``."""
+        if self.parent is not None or not self.is_test_path(path):
+            return self
+        if self._in_tests is None:
+            self._in_tests = RuleSet(self.settings, self.packs, self.active_packs, [r for r in self.rules if r.in_tests], self.index, parent=self)
+        self._in_tests.index = self.index
+        self._in_tests.test_roots, self._in_tests.named = self.test_roots, self.named
+        return self._in_tests
+
+    @property
+    def python(self) -> Any:
+        """The compiled Python rules (linter.python.analyzer.PythonRuleSet); libcst is imported on first use,
+        so a run over manifests only never pays for it."""
+        if self._python is None:
+            from linter.python.analyzer import PythonRuleSet
+
+            self._python = PythonRuleSet(self.rules, self.settings)
+        return self._python
+
+    @property
+    def kubernetes(self) -> Any:
+        if self._kubernetes is None:
+            from linter.kubernetes.analyzer import KubeRuleSet
+
+            self._kubernetes = KubeRuleSet(self.rules, self.settings)
+        return self._kubernetes
+
+    def of(self, target: str) -> list[Rule]:
+        return [r for r in self.rules if r.target == target]
+
+
+def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, project_root: Path | None = None) -> RuleSet:
+    if packs is None:
+        packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
+    root = project_root or Path(settings.root)
+    declared = declared_dependencies(root) if any(p.applies_to for p in packs) else []
+    active = [p for p in packs if pack_applies(p, declared)]
+    lock = root / LOCK_NAME
+    if lock.is_file():
+        check_lock(lock, active)
+    rules = select_rules(
+        active,
+        select=settings.select,
+        extend_select=settings.extend_select,
+        ignore=(*settings.ignore, *settings.extend_ignore),
+        preview=settings.preview,
+    )
+    rules = [with_options(r, settings.options_for(r.id)) for r in rules]
+    return RuleSet(settings, packs, active, rules)
+
+
+# --------------------------------------------------------------------------- the pure core
+
+
+def tool_finding(ruleset: RuleSet, rule_id: str, path: str, message: str, region: Region | None = None, severity: str | None = None) -> Finding:
+    rule = ruleset.by_id.get(rule_id)
+    return Finding(
+        rule_id,
+        path,
+        region or Region.point(1),
+        message,
+        severity or (rule.severity if rule else "error"),
+        fingerprint=message.split(":", 1)[0],
+    )
+
+
+def decode(data: bytes, *, python: bool = False) -> tuple[str | None, str | None, Region | None]:
+    """(text, None, None) or (None, reason, where) for bytes that are not a text file.
+
+    Text is UTF-8; a Python file may declare another encoding (PEP 263), as CPython reads it. A
+    Python file whose coding declaration CPython refuses (an unknown or non-text codec, one that
+    contradicts a BOM, bytes the declared codec cannot decode) is no text: CPython's own error
+    for it has no position (line 0, column -1), so the reason and the line are given here.
+    """
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return None, "binary file (contains a NUL byte)", Region.point(line)
+    declared = _declared_encoding(data) if python else None
+    if isinstance(declared, tuple):
+        return declared
+    if declared is not None:
+        try:
+            declared_text = data.decode(declared)
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            return None, f"not valid {declared} as its coding declaration says (byte 0x{data[exc.start]:02x} at offset {exc.start})", Region.point(line)
+        except LookupError:  # a codec that is not for text ("rot13", "hex")
+            return None, f"its coding declaration names {declared!r}, which is not a text encoding", Region.point(_cookie_line(data))
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if declared is not None:
+            return declared_text, None, None
+        start = exc.start + bom
+        line = data.count(b"\n", 0, start) + 1
+        return None, f"not valid UTF-8 (byte 0x{data[start]:02x} at offset {start})", Region.point(line)
+    return text, None, None
+
+
+def _cookie_line(data: bytes) -> int:
+    """The line (1 or 2) of a Python file's coding declaration."""
+    import re
+
+    first = data.split(b"\n", 1)[0]
+    return 1 if re.match(rb"^[ \t\f]*#.*?coding[:=]", first.removeprefix(b"\xef\xbb\xbf")) else 2
+
+
+def _declared_encoding(data: bytes) -> str | tuple[None, str, Region] | None:
+    """The encoding a Python file's coding declaration names (None: none, or UTF-8), or the
+    (None, reason, where) of a declaration CPython refuses."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        message = exc.msg or ""
+        if message.startswith("invalid or missing encoding declaration"):
+            return None  # undecodable bytes in the first lines: reported as not valid UTF-8
+        if message.startswith("unknown encoding"):
+            name = message.split(":", 1)[-1].strip()
+            reason = f"unknown encoding {name!r} in its coding declaration"
+        else:  # "encoding problem: utf-8": a UTF-8 BOM and a declaration of another encoding
+            reason = "a UTF-8 byte order mark and a coding declaration of another encoding"
+        return None, reason, Region.point(_cookie_line(data))
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None) -> UnitResult:
+    """All findings of one file's bytes (suppressions applied). Pure: no I/O.
+
+    ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
+    the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
+    """
+    ruleset = ruleset.for_path(path)
+    settings = ruleset.settings
+    findings: list[Finding] = []
+    notes: list[Notification] = []
+    annotations: dict[int, tuple[tuple[str, str], ...]] = {}
+    # in test code only the rules declared `in-tests` run: an analyzer with none there is skipped,
+    # and a file it cannot read is no finding (a broken fixture is often broken on purpose)
+    analyzed = ruleset.parent is None or bool(ruleset.of(_TARGETS.get(kind, kind)))
+    report_errors = PARSE_ERROR in ruleset.by_id
+
+    def cannot(message: str, region: Region | None = None, note: str | None = None) -> None:
+        if report_errors:
+            findings.append(tool_finding(ruleset, PARSE_ERROR, path, message, region))
+            notes.append(Notification(note or message, "error", path, PARSE_ERROR))
+
+    if kind == "cert":
+        from linter.certs.hooks.certfiles import analyze as analyze_cert
+
+        if analyzed:
+            findings.extend(analyze_cert(path, data, ruleset, siblings=siblings or {}))
+        # PEM tolerates text outside its blocks: `# pitfall: ignore[...]` directives work there
+        pem_text = data.decode("utf-8", "replace") if b"\x00" not in data else None
+        final = suppress.apply(
+            findings, path=path, text=pem_text, python=False, per_file_ignores=settings.per_file_ignores,
+            rules=ruleset.by_id, all_ids=ruleset.all_ids,
+        )
+        return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), ())
+    text, reason, where = decode(data, python=kind == "python")
+    if text is None:
+        cannot(f"cannot analyse {path}: {reason}", where, f"{path}: {reason}")
+        return UnitResult(path, tuple(findings), tuple(notes))
+    if kind == "python" and analyzed:
+        from linter.python.analyzer import NotAnalysed, ParseError
+        from linter.python.analyzer import analyze as analyze_python
+
+        try:
+            findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
+        except NotAnalysed as exc:
+            notes.append(Notification(f"{path}: not analysed: {exc}", "warning", path))
+        except ParseError as exc:
+            cannot(f"cannot parse {path}: {exc}", Region.point(exc.line, exc.column))
+        except RecursionError:
+            cannot(f"cannot parse {path}: nesting too deep")
+    elif kind == "yaml" and analyzed:
+        kube = ruleset.kubernetes
+        result = kube.analyze(path, text, json_mode=path.endswith(".json"))
+        for problem in result.problems:
+            cannot(f"{path}: {problem.message}", problem.region)
+        for message, region in result.rule_errors:
+            notes.append(Notification(f"{path}:{region.line}: {message}", "error", path))
+        for f, ignores in result.findings:
+            if ignores:
+                annotations[len(findings)] = ignores
+            findings.append(f)
+    final = suppress.apply(
+        findings,
+        path=path,
+        text=text,
+        python=kind == "python",
+        per_file_ignores=settings.per_file_ignores,
+        rules=ruleset.by_id,
+        annotations=annotations,
+        all_ids=ruleset.all_ids,
+    )
+    return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), tuple(notes), text.count("\n") + 1)
+
+
+def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
+    """In-memory text (the LSP server): kind from the file name."""
+    from linter.core.discover import unit_kind
+
+    kind = unit_kind(Path(path)) or "python"
+    return lint_unit(kind, path, text.encode("utf-8", "surrogatepass"), ruleset)
+
+
+# --------------------------------------------------------------------------- the runner
+
+_WORKER: RuleSet | None = None
+_PARENT = 0  # the process that runs the pool (its workers end with it)
+
+
+class OverBudget(BaseException):
+    """A unit ran over its time or memory budget (``unit-timeout``, ``unit-memory``); a
+    BaseException, so that no ``except Exception`` of an analyzer swallows it."""
+
+
+def _budget(settings: Settings) -> float:
+    return float(getattr(settings, "unit_timeout", 0) or 0)
+
+
+def _memory_budget(settings: Settings) -> int:
+    """Bytes one unit may add to the resident memory (0: none, or no way to measure it here)."""
+    mib = int(getattr(settings, "unit_memory", 0) or 0)
+    return mib * 1024 * 1024 if mib > 0 and _resident() is not None else 0
+
+
+def _resident() -> int | None:
+    """This process's resident memory in bytes (Linux ``/proc/self/statm``), else None."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _over_budget_result(unit: Unit, ruleset: RuleSet, budget: float, memory: bool = False) -> UnitResult:
+    if memory:
+        mib = int(getattr(ruleset.settings, "unit_memory", 0) or 0)
+        message = f"cannot analyse {unit.path}: the analysis needed over {mib} MiB of memory (unit-memory)"
+    else:
+        message = f"cannot analyse {unit.path}: the analysis took over {budget:g} s (unit-timeout)"
+    f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
+    return UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
+
+
+class _Watchdog:
+    """Ends the unit in progress on the main thread once it is over ``budget`` seconds, or has
+    grown the process's resident memory by more than ``memory`` bytes (polled every
+    ``POLL`` seconds while a unit runs; 0: no memory limit).
+
+    A timer thread sends SIGALRM to the main thread itself (``pthread_kill``): a process-wide
+    alarm (``setitimer``) is delivered to whichever thread the kernel picks, and when that is
+    not the main thread, a main thread blocked in a system call (a sleep, a lock, a read) is
+    not woken and the unit runs on. The handler raises ``OverBudget`` only while the unit that
+    ran over is still armed, so a signal that arrives after the unit finished is ignored.
+    """
+
+    POLL = 0.05
+
+    def __init__(self, budget: float, memory: int = 0) -> None:
+        import threading
+
+        self.budget = budget
+        self.memory = memory
+        self.main = threading.main_thread().ident
+        self.cond = threading.Condition()
+        self.deadline: float | None = None
+        self.baseline = 0
+        self.armed = False
+        self.fired = False
+        self.over_memory = False
+        self.closed = False
+        self.thread = threading.Thread(target=self._watch, name="pitfall-unit-budget", daemon=True)
+
+    def _watch(self) -> None:
+        import time
+
+        with self.cond:
+            while not self.closed:
+                if self.deadline is None:
+                    self.cond.wait()
+                    continue
+                remaining = self.deadline - time.monotonic()
+                if remaining > 0 and self.memory:
+                    resident = _resident()
+                    if resident is not None and resident - self.baseline > self.memory:
+                        remaining = 0
+                        self.over_memory = True
+                if remaining > 0:
+                    self.cond.wait(min(remaining, self.POLL) if self.memory else remaining)
+                    continue
+                self.deadline = None
+                self.fired = True
+                assert self.main is not None
+                signal.pthread_kill(self.main, signal.SIGALRM)
+
+    def arm(self) -> None:
+        import time
+
+        with self.cond:
+            self.fired = False
+            self.over_memory = False
+            self.armed = True
+            self.baseline = (_resident() or 0) if self.memory else 0
+            self.deadline = time.monotonic() + (self.budget if self.budget > 0 else float("inf"))
+            self.cond.notify()
+
+    def disarm(self) -> None:
+        with self.cond:
+            self.armed = False
+            self.deadline = None
+            self.cond.notify()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.armed = False
+            self.deadline = None
+            self.cond.notify()
+
+    def alarm(self, signum: int, frame: Any) -> None:
+        if self.armed and self.fired:
+            self.armed = False
+            raise OverBudget()
+
+
+@contextlib.contextmanager
+def _budgeted(budget: float, memory: int = 0) -> Iterator[_Watchdog | None]:
+    """A watchdog that raises ``OverBudget`` in this thread after ``budget`` seconds of one
+    unit or ``memory`` bytes more resident memory (None where it cannot: no budget, off the
+    main thread, or when someone else uses SIGALRM)."""
+    import threading
+
+    if (budget <= 0 and memory <= 0) or not hasattr(signal, "pthread_kill") or threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        yield None
+        return
+    watchdog = _Watchdog(budget, memory)
+    signal.signal(signal.SIGALRM, watchdog.alarm)
+    watchdog.thread.start()
+    try:
+        yield watchdog
+    finally:
+        watchdog.close()
+        watchdog.thread.join()
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    """``read_and_lint`` of each unit, each within its time budget where this thread can
+    enforce one: a unit over it becomes an LNT001 finding and the rest goes on."""
+    budget = _budget(ruleset.settings)
+    out: list[UnitResult] = []
+    with _budgeted(budget, _memory_budget(ruleset.settings)) as watchdog:
+        for unit in units:
+            if watchdog is None:
+                out.append(read_and_lint(unit, ruleset))
+                if progress is not None:
+                    progress(1)
+                continue
+            try:
+                watchdog.arm()
+                try:
+                    result = read_and_lint(unit, ruleset)
+                finally:
+                    watchdog.disarm()
+            except OverBudget:
+                result = _over_budget_result(unit, ruleset, budget, memory=watchdog.over_memory)
+            out.append(result)
+            if progress is not None:
+                progress(1)
+    return out
+
+
+_LINT_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def _lint_gc() -> Iterator[None]:
+    """Garbage-collector settings for linting many files.
+
+    Parsing allocates millions of short-lived objects (CPython's and libcst's syntax trees, which
+    hold no reference cycles); with the default thresholds the collector runs thousands of times
+    per run and scans every long-lived object (rules, compiled patterns, modules) each time.
+    Freezing what exists before linting and collecting less often made the Python analysis 17%
+    faster on the standard library. Forked workers inherit both settings; they are restored when
+    the run ends.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_LINT_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _die_with_parent() -> None:
+    """In a worker: the kernel kills it when the run's process ends, however it ends (Linux)."""
+    from linter.helm.render import set_pdeathsig
+
+    set_pdeathsig()
+    if _PARENT and os.getppid() != _PARENT:  # the run ended before the signal was armed
+        os._exit(1)
+
+
+def _init_worker(settings: Settings, index: Any = None, roots: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> None:
+    global _WORKER
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _WORKER is None or _WORKER.settings != settings:
+        _WORKER = build_ruleset(settings)
+        gc.freeze()  # a spawned worker: what it just built is long-lived
+        gc.set_threshold(*_LINT_GC_THRESHOLD)
+    if index is not None:
+        _WORKER.index = index
+    _WORKER.test_roots, _WORKER.named = roots, named
+
+
+def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
+    """Folders (``"a/b/"``) holding a ``conftest.py`` of the run, the scan root's own excepted
+    (a conftest.py there often configures doctests for the whole project)."""
+    roots = {u.path[: -len("conftest.py")] for u in units if u.kind == "python" and u.path.endswith("/conftest.py")}
+    return tuple(sorted(r for r in roots if r and not r.startswith("/")))
+
+
+def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
+    """The signature index of the run's Python units (None when no selected rule reads it)."""
+    if not ruleset.python.needs_index:
+        return None
+    if ruleset.cache is not None:  # the same index, only the files that changed scanned again
+        return ruleset.cache.project_index(units, ruleset.settings.max_file_size)
+    from linter.python.index import index_units
+
+    return index_units(units, max_file_size=ruleset.settings.max_file_size)
+
+
+def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
+    settings = ruleset.settings
+    cache = ruleset.cache
+    if ruleset.index is None and unit.kind == "python" and ruleset.python.needs_index:
+        # called without `run` (the rule-example runner): this unit's index (its imports are
+        # followed on disk), for this call only
+        ruleset.index = project_index([unit], ruleset)
+        try:
+            return read_and_lint(unit, ruleset)
+        finally:
+            ruleset.index = None
+    if unit.kind == "chart":
+        from linter.helm.unit import lint_chart
+
+        ruleset = ruleset.for_path(unit.path.rstrip("/") + "/")
+        if ruleset.parent is not None and not (ruleset.of("kubernetes") or ruleset.of("chart")):
+            return UnitResult(unit.path, ())  # a chart in test code: no rule of its kinds runs there
+        if cache is not None:
+            chart_rules = ruleset
+            return cache.lint_chart(unit, ruleset.parent or ruleset, lambda: lint_chart(unit, chart_rules))
+        return lint_chart(unit, ruleset)
+    from linter.core.discover import Unreadable, read_file
+
+    try:
+        data = read_file(unit.abspath, settings.max_file_size)
+    except Unreadable as exc:
+        if exc.too_big:
+            msg = f"{unit.path}: skipped, {exc.reason}"
+            return UnitResult(unit.path, (), (Notification(msg, "warning", unit.path),))
+        f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {exc.reason}")
+        return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
+    if unit.kind == "cert":
+        from linter.certs.hooks.certfiles import read_siblings
+
+        return lint_unit(unit.kind, unit.path, data, ruleset, siblings=read_siblings(unit.abspath, settings.max_file_size))
+    if cache is not None:  # stored under the hash of the very bytes analysed
+        return cache.lint_file(unit, data, ruleset, lambda: lint_unit(unit.kind, unit.path, data, ruleset))
+    return lint_unit(unit.kind, unit.path, data, ruleset)
+
+
+def _work(units: Sequence[Unit]) -> list[UnitResult]:
+    assert _WORKER is not None
+    return _lint_within(units, _WORKER)
+
+
+def _work_alone(unit: Unit, conn: Any, init: tuple[Any, ...]) -> None:
+    """One unit in a process of its own (after a worker died): the result goes down ``conn``."""
+    if _WORKER is None:  # spawned, not forked
+        _init_worker(*init)
+    else:
+        _die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert _WORKER is not None
+    conn.send(_lint_within([unit], _WORKER)[0])
+    conn.close()
+
+
+def _isolated(units: Sequence[Unit], ruleset: RuleSet, ctx: Any, jobs: int, init: tuple[Any, ...], progress: Callable[[int], None] | None = None) -> dict[str, UnitResult]:
+    """Lint each unit in a process of its own, ``jobs`` at a time: a unit that kills its process
+    (a native crash, the kernel's OOM killer) becomes an LNT001 finding and nothing else is lost."""
+    import time
+
+    budget = _budget(ruleset.settings)
+    out: dict[str, UnitResult] = {}
+    pending = list(units)
+    running: list[tuple[Unit, Any, Any, float]] = []
+    while pending or running:
+        while pending and len(running) < jobs:
+            unit = pending.pop(0)
+            receive, send = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_work_alone, args=(unit, send, init), daemon=True)
+            process.start()
+            send.close()
+            running.append((unit, process, receive, time.monotonic()))
+        unit, process, receive, started = running.pop(0)
+        over = False
+        try:
+            if budget > 0 and not receive.poll(max(0.0, started + budget - time.monotonic())):
+                over = True  # over its budget (even stuck in native code): it ends here
+                process.kill()
+                result = None
+            else:
+                result = receive.recv()
+        except (EOFError, OSError):
+            result = None
+        process.join()
+        receive.close()
+        if over:
+            result = _over_budget_result(unit, ruleset, budget)
+        elif result is None:
+            message = f"cannot analyse {unit.path}: the analysis crashed (its process ended with exit code {process.exitcode})"
+            f = tool_finding(ruleset, PARSE_ERROR, unit.path, message)
+            result = UnitResult(unit.path, (f,), (Notification(message, "error", unit.path, PARSE_ERROR),))
+        out[unit.path] = result
+        if progress is not None:
+            progress(1)
+    return out
+
+
+def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
+    """Start the Helm renderer processes a run of ``units`` will use, ahead of time: their
+    start-up then overlaps the caller's (loading packs, compiling rules)."""
+    charts = sum(1 for u in units if u.kind == "chart")
+    helm = settings.helm
+    if not charts:
+        return
+    from linter.helm.render import own_temp_root, prestart
+
+    own_temp_root()  # the run's temporary chart copies: removed however the run ends
+    if helm.timeout <= 0 or helm.backend == "helm":
+        return
+    import multiprocessing
+
+    jobs = _pool_size(settings.jobs, units)
+    pooled = _pooled(units, jobs) and "fork" in multiprocessing.get_all_start_methods()
+    prestart(min(jobs, charts) if pooled else 1)
+
+
+def _pooled(units: Sequence[Unit], jobs: int) -> bool:
+    # a pool costs ~0.1 s to start: not worth it for a handful of files (the pre-commit case)
+    return jobs > 1 and len(units) >= 8
+
+
+def _pool_size(requested: int, units: Sequence[Unit]) -> int:
+    """Workers for a run: ``--jobs`` (default: the cores), never more than the cores or the units
+    (`--jobs 1000` for ten files starts no idle workers)."""
+    return max(1, min(requested or _cores(), _cores(), len(units)))
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def run(
+    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None, progress: Callable[[int], None] | None = None
+) -> list[UnitResult]:
+    """Lint every unit; results come back in the units' order (the output is byte-stable).
+
+    ``index``: a signature index the caller already has (an incremental run); else one is built
+    from ``units`` when a selected rule needs it. ``progress``: called in this process with the
+    number of units just completed, as they complete (in the pool or not).
+    """
+    jobs = _pool_size(jobs, units)
+    kinds = {u.kind for u in units}
+    # compile what the units need in the parent: forked workers inherit it
+    if "python" in kinds:
+        ruleset.python
+    if kinds & {"yaml", "chart"}:
+        ruleset.kubernetes
+    ruleset.test_roots = conftest_roots(units)
+    with _lint_gc():
+        if "python" in kinds and ruleset.python.needs_index:
+            # first pass: the project's signature index, an input of every unit's analysis
+            ruleset.index = index if index is not None else project_index(units, ruleset)
+        if ruleset.cache is not None:  # units whose inputs did not change come from the cache
+            return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
+        return _run(units, ruleset, jobs, progress)
+
+
+def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    if not _pooled(units, jobs):
+        return _lint_within(units, ruleset, progress)
+    with _terminate_as_interrupt():
+        return _run_pool(units, ruleset, jobs, progress)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM while the pool runs ends it like Ctrl-C (workers ended, temporary folders
+    removed at exit) instead of killing this process alone."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    global _WORKER, _PARENT
+    import time
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    _PARENT = os.getpid()
+    _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    charts = [u for u in units if u.kind == "chart"]
+    files = [u for u in units if u.kind != "chart"]
+    chunk = max(1, min(16, len(files) // (jobs * 8)))
+    # charts first and one at a time: they are the longest units
+    batches = [[c] for c in charts] + [files[i : i + chunk] for i in range(0, len(files), chunk)]
+    init = (ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)
+    results: dict[str, UnitResult] = {}
+    failed: OSError | None = None
+    before = set(multiprocessing.active_children())
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=init)
+    except OSError as exc:
+        return _in_process(units, ruleset, exc, progress)
+    with pool:
+        try:
+            try:
+                futures = [pool.submit(_work, batch) for batch in batches]  # the first submit starts the workers
+            except OSError as exc:  # fork failed (EAGAIN, ENOMEM): the workers it did start would wait forever
+                failed, futures = exc, []
+                for process in set(multiprocessing.active_children()) - before:
+                    process.kill()  # SIGKILL: a child forked while SIGTERM is ours would take it as Ctrl-C
+                    process.join()
+            # in a worker, an alarm ends a unit over its budget; a batch still running after two
+            # budgets has a unit stuck where no alarm reaches (native code): the pool ends, and
+            # what is left runs unit by unit below, each killed when over its budget
+            budget = _budget(ruleset.settings)
+            sizes = {future: len(batch) for future, batch in zip(futures, batches)}
+            started: dict[Any, float] = {}
+            waiting = list(futures)
+            while waiting:
+                window = waiting[:jobs]  # those running (batches run in submission order)
+                now = time.monotonic()
+                for future in window:
+                    started.setdefault(future, now)
+                timeout = None
+                if budget > 0:
+                    timeout = max(0.0, min(started[f] + budget * min(sizes[f], 2) + 1.0 for f in window) - now)
+                done, _ = wait(window, timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done:
+                    _end_workers(multiprocessing, pool)
+                    for future in waiting:  # batches that finished meanwhile are kept
+                        if future.done() and not future.cancelled() and future.exception() is None:
+                            results.update((r.path, r) for r in future.result())
+                    break
+                try:
+                    for future in done:
+                        for r in future.result():
+                            results[r.path] = r
+                        if progress is not None:
+                            progress(sizes[future])
+                except BrokenProcessPool:
+                    break  # a worker died: what is left runs unit by unit below
+                waiting = [f for f in waiting if f not in done]
+        except KeyboardInterrupt:
+            # workers ignore SIGINT: end them now rather than wait for their batches
+            _end_workers(multiprocessing, pool)
+            raise
+    if failed is not None:
+        return _in_process(units, ruleset, failed, progress)
+    left = [u for u in units if u.path not in results]
+    if left:
+        try:
+            results.update(_isolated(left, ruleset, ctx, jobs, init, progress))
+        except OSError as exc:  # no process could be started for them
+            results.update((r.path, r) for r in _in_process(left, ruleset, exc, progress))
+    return [results[u.path] for u in units]
+
+
+def _end_workers(multiprocessing: Any, pool: ProcessPoolExecutor) -> None:
+    for process in multiprocessing.active_children():
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_process(units: Sequence[Unit], ruleset: RuleSet, exc: OSError, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    """Lint ``units`` in this process, after worker processes could not be started; a notice
+    (on the first unit's result) says so."""
+    results = _lint_within(units, ruleset, progress)
+    if results:
+        why = exc.strerror or str(exc)
+        note = Notification(f"cannot start worker processes ({why}): linted in one process instead", "warning")
+        first = results[0]
+        results[0] = UnitResult(first.path, first.findings, (note, *first.notifications), first.source_lines)
+    return results
+
+
+def sort_findings(results: Iterable[UnitResult]) -> list[Finding]:
+    out = [f for r in results for f in r.findings]
+    return sorted(out, key=Finding.sort_key)
+

@@ -1,0 +1,361 @@
+"""Kubernetes analyzer: YAML documents with positions, kind groups, scopes, JSON Schema ``must``.
+
+Rules select objects by kind (or kind group) and a scope (``object``, ``pod``,
+``container`` = init + regular + ephemeral containers) and state what must hold as a JSON
+Schema fragment. Each validation error is walked back through the YAML node tree to the
+exact key; a missing key points at the mapping that lacks it. Rules the vocabulary cannot
+say are ``check: module:function`` (cross-object rules among them).
+"""
+
+from __future__ import annotations
+
+import re
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
+
+from linter.kubernetes import pss
+from linter.core.model import Finding, Logical, Region, Rule
+from linter.kubernetes.yamldocs import Document, Span, load_documents, locate
+
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate")
+KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "Workload": WORKLOAD_KINDS,
+    "LongRunning": ("Deployment", "StatefulSet", "DaemonSet"),
+    "JobLike": ("Job", "CronJob"),
+}
+ANY_KIND = "Any"  # `kinds: [Any]`: every object, whatever its kind
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
+
+Path_ = tuple[Any, ...]
+
+
+def pod_paths(obj: dict[str, Any]) -> tuple[Path_, Path_] | None:
+    """(pod metadata path, pod spec path) for a pod-bearing object, else None (one table,
+    the Pod Security module's, serves every rule)."""
+    target = pss.pod_target(obj)
+    return (target.meta_path, target.spec_path) if target is not None else None
+
+
+def get_path(data: Any, path: Sequence[Any]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or part >= len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[part] if isinstance(part, int) else data.get(part)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a check function reports: a path in the object and a message."""
+
+    path: Path_
+    message: str
+    missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One scoped node of one object."""
+
+    path: Path_
+    node: Any
+    container: str | None = None
+
+
+@dataclass
+class CheckContext:
+    rule: Rule
+    settings: Any
+    doc: Document
+    obj: dict[str, Any]
+    docs: Sequence[Document]
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
+    def name(self) -> str | None:
+        return _meta(self.obj).get("name")
+
+    @property
+    def namespace(self) -> str | None:
+        return _meta(self.obj).get("namespace")
+
+    @property
+    def display_name(self) -> str:
+        """The name to show in messages (see ``display_name``)."""
+        return display_name(self.obj)
+
+    def targets(self, scope: str) -> list[Target]:
+        return scoped(self.obj, scope)
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def display_name(obj: dict[str, Any]) -> str:
+    """``metadata.name``; for an object named by the API server from ``generateName`` (Jobs and
+    Pods created with ``kubectl create``, Helm hooks) that prefix and ``*``; else ``?``."""
+    meta = _meta(obj)
+    name = meta.get("name")
+    if isinstance(name, str) and name:
+        return name
+    prefix = meta.get("generateName")
+    if isinstance(prefix, str) and prefix:
+        return f"{prefix}*"
+    return "?"
+
+
+def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
+    if scope == "object":
+        return [Target((), obj)]
+    paths = pod_paths(obj)
+    if paths is None:
+        return []
+    spec_path = paths[1]
+    spec = get_path(obj, spec_path)
+    if not isinstance(spec, dict):
+        return []
+    if scope == "pod":
+        return [Target(spec_path, spec)]
+    out = []
+    for key in CONTAINER_LISTS:
+        items = spec.get(key)
+        if not isinstance(items, list):
+            continue
+        for i, c in enumerate(items):
+            if isinstance(c, dict):
+                out.append(Target(spec_path + (key, i), c, str(c.get("name", f"{key}[{i}]"))))
+    return out
+
+
+class AnnotationIgnore(tuple[str, str]):
+    """``(code, reason)`` of one ``ignore-check.pitfall.dev/<ID>`` annotation, with ``line``: the
+    line of its key in the file (0 when unknown), so an annotation that silences nothing can be
+    told from one that does (:func:`linter.core.suppress.apply`)."""
+
+    line: int
+
+    def __new__(cls, code: str, reason: str, line: int = 0) -> AnnotationIgnore:
+        self = super().__new__(cls, (code, reason))
+        self.line = line
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str, int]:  # type: ignore[override]
+        return (self[0], self[1], self.line)
+
+
+def annotation_ignores(obj: dict[str, Any], doc: Document | None = None) -> tuple[tuple[str, str], ...]:
+    """``ignore-check.pitfall.dev/<ID>: reason`` on the object and on its pod template (each an
+    :class:`AnnotationIgnore` carrying its key's line when ``doc`` is given)."""
+    out: list[tuple[str, str]] = []
+    metas: list[tuple[Path_, dict[str, Any]]] = [(("metadata",), _meta(obj))]
+    paths = pod_paths(obj)
+    if paths is not None and paths[0] != ("metadata",):
+        pm = get_path(obj, paths[0])
+        if isinstance(pm, dict):
+            metas.append((paths[0], pm))
+    for meta_path, meta in metas:
+        ann = meta.get("annotations")
+        if isinstance(ann, dict):
+            for key, value in ann.items():
+                if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
+                    line = 0
+                    if doc is not None:
+                        span, found = locate(doc, (*meta_path, "annotations", key))
+                        line = span.line if found else 0
+                    out.append(AnnotationIgnore(key[len(ANNOTATION_PREFIX) :], str(value) if value is not None else "", line))
+    return tuple(out)
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    kinds: frozenset[str] | None  # None: every kind
+    scope: str
+    when: Draft202012Validator | None
+    must: Draft202012Validator | None
+    check: Callable[[CheckContext], Iterable[Hit]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    message: str
+    region: Region
+
+
+@dataclass
+class KubeResult:
+    findings: list[tuple[Finding, tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    # a rule that raised on an object: (message naming the rule and object, the object's region)
+    rule_errors: list[tuple[str, Region]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def _region(span: Span) -> Region:
+    return Region(span.line, span.column, span.end_line, max(span.end_column, span.column + 1) if span.end_line == span.line else span.end_column)
+
+
+class KubeRuleSet:
+    """Kubernetes rules compiled once per process."""
+
+    def __init__(self, rules: Sequence[Rule], settings: Any) -> None:
+        from linter.core.model import load_reference
+
+        self.settings = settings
+        self.rules: list[_Compiled] = []
+        for rule in rules:
+            if rule.target != "kubernetes":
+                continue
+            m = rule.matcher
+            kinds: set[str] = set()
+            for k in m.get("kinds", ()):
+                kinds.update(KIND_GROUPS.get(k, (k,)))
+            self.rules.append(
+                _Compiled(
+                    rule,
+                    None if ANY_KIND in kinds else frozenset(kinds),
+                    m.get("scope", "object"),
+                    Draft202012Validator(m["if"]) if "if" in m else None,
+                    Draft202012Validator(m["must"]) if "must" in m else None,
+                    load_reference(m["check"]) if "check" in m else None,
+                )
+            )
+
+    def analyze(self, path: str, text: str, *, json_mode: bool = False) -> KubeResult:
+        loaded = load_documents(text, json_mode=json_mode)
+        if loaded.problems and "{{" in text:
+            return KubeResult()  # Helm template syntax: the file belongs to a chart, not ours to parse
+        result = KubeResult(documents=list(loaded.documents))
+        docs = [d for d in loaded.documents if is_object(d.data)]
+        manifest = bool(docs) or looks_like_kubernetes(text)
+        for p in loaded.problems:
+            # a YAML or JSON file that is not a manifest (CI config, JSON with comments) is not ours
+            # to judge, even when it does not parse; alias bombs and runaway nesting are reported
+            # wherever they are
+            if manifest or p.kind in ("alias-bomb", "too-deep"):
+                result.problems.append(Problem(p.message, _region(p.span)))
+        errors: list[tuple[str, Region]] = []
+        result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs, errors=errors))
+        result.rule_errors.extend(errors)
+        return result
+
+    def analyze_documents(
+        self,
+        path: str,
+        docs: Sequence[Document],
+        context: Sequence[Document] | None = None,
+        *,
+        errors: list[tuple[str, Region]] | None = None,
+    ) -> Iterator[tuple[Finding, tuple[tuple[str, str], ...], Path_]]:
+        """(finding, annotation ignores of its object, the object path it is about) per hit.
+
+        ``context`` is every document cross-object rules may look at (all the rendered
+        documents of a chart); by default the documents of this file. A rule that raises on an
+        object is reported in ``errors`` (message naming the rule and the object, region of the
+        object) and the other rules and objects go on; without ``errors`` it is ignored.
+        """
+        everything = docs if context is None else context
+        for doc in docs:
+            obj = doc.data
+            kind = obj["kind"]
+            ignores = annotation_ignores(obj, doc)
+            meta = _meta(obj)
+            logical = Logical(kind, _str(meta.get("name")), _str(meta.get("namespace")))
+            for c in self.rules:
+                if c.kinds is not None and kind not in c.kinds:
+                    continue
+                try:
+                    hits = list(self._hits(c, doc, obj, everything))
+                except Exception as exc:  # a rule's bug must not pass the object silently
+                    if errors is not None:
+                        name = logical.name or "?"
+                        errors.append((f"internal error in rule {c.rule.id} on {kind} `{name}`: {type(exc).__name__}: {exc}", _region(doc.span)))
+                    continue
+                for hit in hits:
+                    span, _ = locate(doc, hit.path)
+                    ident = "/".join(str(p) for p in hit.path)
+                    f = Finding(
+                        c.rule.id,
+                        path,
+                        _region(span),
+                        hit.message,
+                        c.rule.severity,
+                        logical=logical,
+                        fingerprint=f"{kind}/{logical.namespace or ''}/{logical.name or ''}:{ident}",
+                    )
+                    yield f, ignores, hit.path
+
+    def _hits(self, c: _Compiled, doc: Document, obj: dict[str, Any], docs: Sequence[Document]) -> Iterator[Hit]:
+        if c.check is not None:
+            ctx = CheckContext(c.rule, self.settings, doc, obj, docs)
+            seen: set[tuple[Path_, str]] = set()
+            for hit in c.check(ctx):
+                if (hit.path, hit.message) not in seen:
+                    seen.add((hit.path, hit.message))
+                    yield hit
+            return
+        assert c.must is not None
+        meta = _meta(obj)
+        for target in scoped(obj, c.scope):
+            if c.when is not None and not c.when.is_valid(target.node):
+                continue
+            seen_paths: set[Path_] = set()
+            for error in c.must.iter_errors(target.node):
+                rel = tuple(error.absolute_path)
+                missing = error.validator == "required"
+                full = target.path + rel
+                if full in seen_paths:
+                    continue
+                seen_paths.add(full)
+                fmt = {
+                    "kind": obj.get("kind", ""),
+                    "name": display_name(obj),
+                    "namespace": meta.get("namespace", "") or "",
+                    "container": target.container or "",
+                    "detail": error.message,
+                    "value": _short(error.instance) if not missing else "",
+                }
+                try:
+                    message = c.rule.message.format_map(_Default(fmt))
+                except (ValueError, IndexError):
+                    message = c.rule.message
+                yield Hit(full, message, missing)
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+_TOP_KEY = re.compile(r"""(?:^[ \t-]*|[{,][ \t]*)["']?(apiVersion|kind)["']?[ \t]*:""", re.M)
+
+
+def looks_like_kubernetes(text: str) -> bool:
+    """Whether a text that does not load holds the ``apiVersion`` and ``kind`` keys of a manifest."""
+    return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"apiVersion", "kind"}
+
+
+def is_object(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)

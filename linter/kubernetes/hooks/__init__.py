@@ -1,0 +1,1 @@
+"""Kubernetes rule hooks (``check:`` functions), one module per family."""

@@ -1,0 +1,107 @@
+"""Small helpers shared by the ``kube_*`` check modules (Kubernetes rules written in Python)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, TypeGuard
+
+from linter.kubernetes.analyzer import CheckContext, get_path, is_object, pod_paths
+from linter.kubernetes.yamldocs import Document
+
+Path_ = tuple[Any, ...]
+
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def message(ctx: CheckContext, **extra: Any) -> str:
+    """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in."""
+    fields: dict[str, Any] = {
+        "kind": ctx.kind,
+        "name": ctx.display_name,
+        "namespace": ctx.namespace if isinstance(ctx.namespace, str) else "",
+    }
+    fields.update(extra)
+    try:
+        return ctx.rule.message.format_map(_Default(fields))
+    except (ValueError, IndexError, AttributeError):
+        return ctx.rule.message
+
+
+class _RuleName(NamedTuple):
+    id: str
+    name: str
+
+
+def rule_active(settings: Any, rule_id: str, name: str) -> bool:
+    """Whether the run's `select`/`ignore` settings pick the built-in rule ``rule_id`` (named
+    ``name``), with the selection's own semantics (the most specific selector wins, ties go to
+    ignore; ``linter.core.packs.select_rules``). For a rule that defers to another rule reporting the
+    same key, so one problem is one finding."""
+    from linter.core.packs import _matches
+
+    rule = _RuleName(rule_id, name)
+    on = (*getattr(settings, "select", ("ALL",)), *getattr(settings, "extend_select", ()))
+    off = (*getattr(settings, "ignore", ()), *getattr(settings, "extend_ignore", ()))
+    best_on = max((_matches(s, rule) for s in on), default=0)
+    best_off = max((_matches(s, rule) for s in off), default=0)
+    return best_on > best_off
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def api_group(obj: dict[str, Any]) -> str:
+    """``cert-manager.io`` for ``cert-manager.io/v1``; ``""`` for the core group."""
+    api = obj.get("apiVersion")
+    if not isinstance(api, str) or "/" not in api:
+        return ""
+    return api.split("/", 1)[0]
+
+
+def labels_of(obj: dict[str, Any], meta_path: Path_ = ("metadata",)) -> dict[Any, Any]:
+    return as_dict(get_path(obj, meta_path + ("labels",)))
+
+
+def containers(obj: dict[str, Any], *, sidecars: bool = True, init: bool = False) -> Iterator[tuple[Path_, dict[str, Any], str]]:
+    """(path, container, name) of a pod-bearing object's containers.
+
+    Regular containers always; native sidecars (init containers with ``restartPolicy:
+    Always``) when ``sidecars``; every init container when ``init``. Never ephemeral ones.
+    """
+    paths = pod_paths(obj)
+    if paths is None:
+        return
+    spec_path = paths[1]
+    spec = as_dict(get_path(obj, spec_path))
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(as_list(spec.get(key))):
+            if not isinstance(c, dict):
+                continue
+            if key == "initContainers" and not init and not (sidecars and c.get("restartPolicy") == "Always"):
+                continue
+            yield spec_path + (key, i), c, str(c.get("name", f"{key}[{i}]"))
+
+
+def same_namespace(a: Any, b: Any) -> bool:
+    """Objects without a namespace land wherever they are applied: they match any namespace."""
+    return not isinstance(a, str) or not isinstance(b, str) or a == b
+
+
+def objects(docs: Sequence[Document]) -> Iterator[dict[str, Any]]:
+    for doc in docs:
+        if is_object(doc.data):
+            yield doc.data

@@ -1,0 +1,131 @@
+"""Ports across Kubernetes objects: Service targetPorts, probe ports, duplicate container ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from linter.kubernetes.analyzer import CheckContext, Hit, display_name, pod_paths
+from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, rule_active, same_namespace
+
+Path_ = tuple[Any, ...]
+
+
+def _selects(selector: dict[Any, Any], labels: dict[Any, Any]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _declared(obj: dict[str, Any]) -> tuple[set[int], set[str], bool]:
+    """Container port numbers and names of the containers that can serve a Service, and whether
+    each of those containers declares a port (one that declares none may listen on any)."""
+    numbers: set[int] = set()
+    names: set[str] = set()
+    every = True
+    for _path, c, _name in containers(obj):
+        declared = False
+        for port in as_list(c.get("ports")):
+            port = as_dict(port)
+            if is_int(port.get("containerPort")):
+                numbers.add(port["containerPort"])
+                declared = True
+            if isinstance(port.get("name"), str):
+                names.add(port["name"])
+        every = every and declared
+    return numbers, names, every
+
+
+def _describe(obj: dict[str, Any]) -> str:
+    return f"{obj.get('kind')} `{display_name(obj)}`"
+
+
+def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
+    """PRT203: a Service targetPort that no container of the selected workloads declares."""
+    spec = as_dict(ctx.obj.get("spec"))
+    selector = spec.get("selector")
+    if not isinstance(selector, dict) or not selector or spec.get("type") == "ExternalName":
+        return
+    matched: list[tuple[dict[str, Any], set[int], set[str], bool]] = []
+    for obj in objects(ctx.docs):
+        if obj is ctx.obj or obj.get("kind") == "PodTemplate":
+            continue
+        paths = pod_paths(obj)
+        if paths is None or not same_namespace(ctx.namespace, as_dict(obj.get("metadata")).get("namespace")):
+            continue
+        if _selects(selector, labels_of(obj, paths[0])):
+            matched.append((obj, *_declared(obj)))
+    if not matched:
+        return
+    workloads = ", ".join(_describe(obj) for obj, _n, _s, _e in matched)
+    all_numbers = set().union(*(n for _o, n, _s, _e in matched))
+    all_names = set().union(*(s for _o, _n, s, _e in matched))
+    # a number is checked only when every container that could serve it declares its ports
+    every_declares = all(e for _o, _n, _s, e in matched)
+    for i, port in enumerate(as_list(spec.get("ports"))):
+        if not isinstance(port, dict):
+            continue
+        if "targetPort" in port:
+            target, path, implied = port["targetPort"], ("spec", "ports", i, "targetPort"), ""
+        elif "port" in port:
+            target, path, implied = port["port"], ("spec", "ports", i, "port"), " (targetPort defaults to port)"
+        else:
+            continue
+        if isinstance(target, str) and target and not target.isdigit():
+            if target not in all_names:
+                declared = ", ".join(sorted(all_names)) or "none"
+                yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
+                                        detail=f"no container declares a port named `{target}` (named ports: {declared})"))
+        elif is_int(target) and every_declares and target not in all_numbers:
+            declared = ", ".join(str(n) for n in sorted(all_numbers))
+            yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
+                                    detail=f"no container declares containerPort {target} (declared: {declared})"))
+
+
+def container_host_port(ctx: CheckContext) -> Iterator[Hit]:
+    """PRT201: a container port bound to a port of the node. While the Pod Security rule PSA204
+    (host-port, a baseline check) runs, it reports the same key and this rule stays silent."""
+    if rule_active(ctx.settings, "PSA204", "host-port"):
+        return
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        for j, port in enumerate(as_list(c.get("ports"))):
+            value = as_dict(port).get("hostPort")
+            if is_int(value) and value >= 1:
+                yield Hit(cpath + ("ports", j, "hostPort"), message(ctx, container=cname, value=value))
+
+
+def probe_port_name(ctx: CheckContext) -> Iterator[Hit]:
+    """PRT204: a probe that names a port its container does not declare."""
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        names = {as_dict(p).get("name") for p in as_list(c.get("ports"))}
+        for probe in PROBES:
+            for handler in ("httpGet", "tcpSocket", "grpc"):
+                port = as_dict(as_dict(c.get(probe)).get(handler)).get("port")
+                if isinstance(port, str) and port and not port.isdigit() and port not in names:
+                    declared = ", ".join(sorted(n for n in names if isinstance(n, str))) or "none"
+                    yield Hit(cpath + (probe, handler, "port"),
+                              message(ctx, container=cname, probe=probe, port=port, declared=declared))
+
+
+def duplicate_ports(ctx: CheckContext) -> Iterator[Hit]:
+    """PRT205: containerPort+protocol twice in a container, or a port name twice in a pod."""
+    names: dict[str, str] = {}
+    for cpath, c, cname in containers(ctx.obj, init=True):
+        numbers: set[tuple[int, str]] = set()
+        for j, port in enumerate(as_list(c.get("ports"))):
+            port = as_dict(port)
+            number = port.get("containerPort")
+            protocol = port.get("protocol") or "TCP"
+            if is_int(number) and isinstance(protocol, str):
+                if (number, protocol) in numbers:
+                    yield Hit(cpath + ("ports", j, "containerPort"), message(
+                        ctx, container=cname,
+                        detail=f"containerPort {number}/{protocol} is declared twice in container `{cname}`"))
+                numbers.add((number, protocol))
+            name = port.get("name")
+            if isinstance(name, str) and name:
+                if name in names:
+                    other = names[name]
+                    where = "in the same container" if other == cname else f"already used by container `{other}`"
+                    yield Hit(cpath + ("ports", j, "name"), message(
+                        ctx, container=cname, detail=f"port name `{name}` is declared twice ({where})"))
+                else:
+                    names[name] = cname

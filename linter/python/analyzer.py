@@ -1,0 +1,1480 @@
+"""Python analyzer: libcst, one parse per file, every Python rule in one batched visit.
+
+Names resolve through the file's real imports (aliases, ``from x import y as z``,
+``import a.b as c``, imports in ``try``/``if`` blocks and function bodies,
+``importlib.import_module("x")``) and through instances bound to local, ``self.`` and
+module-level names (``s = requests.Session(); s.get(u)`` resolves to
+``requests.Session().get``). Resolution is a cheap statement-level pass of our own;
+libcst metadata (positions) is computed only for files that have findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import threading
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypedDict
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
+
+_BUILTINS = frozenset(dir(builtins))
+_UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
+
+
+# --------------------------------------------------------------------------- patterns
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """``requests.{get,post}`` -> ``requests.get``, ``requests.post``."""
+    m = _BRACES.search(pattern)
+    if not m:
+        return [pattern]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out.extend(expand_braces(pattern[: m.start()] + alt.strip() + pattern[m.end() :]))
+    return out
+
+
+def _root(pattern: str) -> str:
+    return re.split(r"[.(]", pattern, maxsplit=1)[0]
+
+
+class _ConditionCommon(TypedDict):
+    """The fields a condition spec gives every condition it compiles to."""
+
+    arg: str | int | None
+    position: int | None
+    item: int | None
+    negate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    arg: str | int | None  # None: the assigned value
+    position: int | None
+    item: int | None
+    predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex"
+    operand: Any
+    negate: bool
+
+    @staticmethod
+    def compile(spec: dict[str, Any], option: Any = None) -> list[Condition]:
+        """``option(name)`` resolves a threshold given as a rule-option name (``above: max-timeout``)."""
+        arg = spec.get("arg")
+        out = []
+        common = _ConditionCommon(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
+        if "is" in spec:
+            out.append(Condition(predicate=spec["is"], operand=None, **common))
+        if "equals" in spec:
+            out.append(Condition(predicate="equals", operand=tuple((type(v), v) for v in spec["equals"]), **common))
+        if "refers-to" in spec:
+            names = frozenset(n for p in spec["refers-to"] for n in expand_braces(p))
+            out.append(Condition(predicate="refers-to", operand=names, **common))
+        if "int-range" in spec:
+            out.append(Condition(predicate="int-range", operand=tuple(spec["int-range"]), **common))
+        if "regex" in spec:
+            out.append(Condition(predicate="regex", operand=re.compile(spec["regex"]), **common))
+        if "calls" in spec:
+            names = frozenset(n for p in spec["calls"] for n in expand_braces(p))
+            out.append(Condition(predicate="calls", operand=names, **common))
+        if "above" in spec:
+            limit = spec["above"]
+            if isinstance(limit, str):
+                limit = option(limit) if option is not None else None
+            if not isinstance(limit, (int, float)) or isinstance(limit, bool):
+                limit = float("inf")  # an option that is not a number: the condition never holds
+            out.append(Condition(predicate="above", operand=float(limit), **common))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    kind: str  # "call" | "assign" | "name" | "decorator"
+    conditions: tuple[Condition, ...]
+    report: str
+    message: str | None = None  # this alternative's own message (else the rule's)
+    unless: Any = None  # ``unless: module:function``: (call node, Context) -> True vetoes the hit
+    inside_if: re.Pattern[str] | None = None  # ``unless-inside-if``: a name in an enclosing `if` test vetoes
+
+
+def _requirements(pattern: str) -> list[frozenset[bytes]]:
+    """What every match of ``pattern`` needs in the text, as a conjunction of disjunctions:
+    each set holds strings one of which must occur (lookaheads count: they look at the text
+    too). Derived from the parsed pattern; empty when nothing is certain."""
+    try:
+        from re import _constants as c, _parser as sre  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_constants as c  # type: ignore[no-redef]
+        import sre_parse as sre  # type: ignore[no-redef]
+    try:
+        parsed = sre.parse(pattern)
+    except Exception:  # pragma: no cover - every pattern here compiles
+        return []
+    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        return []
+
+    def of(items: Any) -> list[frozenset[bytes]]:
+        reqs: list[frozenset[bytes]] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            if len(run) >= 2:
+                reqs.append(frozenset({"".join(run).encode("utf-8", "surrogatepass")}))
+            run.clear()
+
+        for op, av in items:
+            if op is c.LITERAL:
+                run.append(chr(av))
+                continue
+            flush()
+            if op is c.SUBPATTERN:
+                if not av[1] & c.SRE_FLAG_IGNORECASE:
+                    reqs.extend(of(av[3]))
+            elif op is c.ASSERT:
+                reqs.extend(of(av[1]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+                reqs.extend(of(av[2]))
+            elif op is c.BRANCH:
+                branches = [of(b) for b in av[1]]
+                if all(branches):
+                    best = [max(b, key=lambda req: min(map(len, req))) for b in branches]
+                    reqs.append(frozenset().union(*best))
+        flush()
+        return reqs
+
+    return of(parsed)
+
+
+class _Filter:
+    """Does a text contain any of ``words`` or match any of ``patterns``? Each pattern is searched
+    on its own, and only when the text holds what the pattern requires (see ``_requirements``):
+    one alternation of them all defeats the regular-expression engine's literal search and was
+    the pre-filter's main cost."""
+
+    __slots__ = ("_words", "_checks")
+
+    def __init__(self, words: Iterable[str], patterns: Iterable[str]) -> None:
+        self._words = tuple(sorted({w.encode("utf-8") for w in words}))
+        self._checks = [(tuple(_requirements(p)), re.compile(p.encode("utf-8"), re.M)) for p in sorted(set(patterns))]
+
+    def search(self, data: bytes) -> bool:
+        for word in self._words:
+            if word in data:
+                return True
+        for reqs, rx in self._checks:
+            if all(any(n in data for n in req) for req in reqs) and rx.search(data) is not None:
+                return True
+        return False
+
+
+class PythonRuleSet:
+    """Python rules compiled once per process: pattern indexes and the pre-filter."""
+
+    def __init__(self, rules: Sequence[Rule], settings: Any = None) -> None:
+        self.rules = [r for r in rules if r.target == "python"]
+        self.settings = settings
+        self.exact: dict[tuple[str, str], list[CompiledRule]] = {}
+        self.any_attr: dict[tuple[str, str], list[CompiledRule]] = {}
+        self.visitors: list[tuple[Rule, type[Visitor]]] = []
+        # per visitor (same order): its own trigger regex; a file that misses it skips the visitor
+        self._gates: list[_Filter | None] = []
+        # a selected visitor reads the project-wide signature index (linter/python/index.py)
+        self.needs_index = False
+        roots: dict[str, set[str]] = {}  # imported module -> a name right after it that must appear
+        words: set[str] = set()
+        patterns: list[str] = []  # visitors' TRIGGER_REGEX
+        chunk_patterns: list[str] = []  # the same, CHUNK_REGEX where a visitor has one
+        always = False
+        for rule in self.rules:
+            if rule.matcher.get("visitor"):
+                cls = load_reference(rule.matcher["visitor"])
+                if not (isinstance(cls, type) and issubclass(cls, Visitor)):
+                    raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.analyzer.Visitor")
+                self.visitors.append((rule, cls))
+                if cls.TRIGGERS is None and cls.TRIGGER_REGEX is None:
+                    always = True
+                    self._gates.append(None)
+                else:
+                    words.update(cls.TRIGGERS or ())
+                    if cls.TRIGGER_REGEX is not None:
+                        patterns.append(cls.TRIGGER_REGEX)
+                        chunk_patterns.append(cls.CHUNK_REGEX or cls.TRIGGER_REGEX)
+                    self._gates.append(_Filter(cls.TRIGGERS or (), [cls.TRIGGER_REGEX] if cls.TRIGGER_REGEX else []))
+                self.needs_index = self.needs_index or cls.NEEDS_INDEX
+                continue
+            spec = rule.matcher["match"]
+            for match in spec if isinstance(spec, list) else [spec]:
+                kind = next(k for k in ("call", "assign", "name", "decorator") if k in match)
+                option = lambda key, rule=rule: self.option(rule, key)  # noqa: E731
+                conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond, option))
+                unless = load_reference(match["unless"]) if match.get("unless") else None
+                inside_if = re.compile(match["unless-inside-if"]) if match.get("unless-inside-if") else None
+                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"), match.get("message"), unless, inside_if)
+                literals = _trigger_literals(conds)
+                for pattern in match[kind]:
+                    for p in expand_braces(pattern):
+                        if p.startswith("*."):
+                            attr = p[2:]
+                            self.any_attr.setdefault((kind, attr), []).append(compiled)
+                            # a method on any receiver: the quoted literal it must be called with is the
+                            # cheaper trigger, else `.attr`
+                            if literals:
+                                found = [rf"[\"']{re.escape(lit)}[\"']" for lit in literals]
+                            else:
+                                found = [rf"\.{re.escape(attr)}\b"]
+                            patterns.extend(found)
+                            chunk_patterns.extend(found)
+                        else:
+                            self.exact.setdefault((kind, p), []).append(compiled)
+                            root = _root(p)
+                            if root in _BUILTINS:
+                                words.add(root)  # a builtin is never imported: the name itself is the trigger
+                            else:
+                                roots.setdefault(root, set()).update(_segments(p))
+        self._always = always
+        self._prefilter = _Filter(words, patterns)
+        self._chunk_prefilter = _Filter(words, chunk_patterns)
+        # a pattern rooted at a module can only match in a file that imports the module (or names
+        # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
+        self.root_names = frozenset(roots)
+        self._roots = {r.encode(): re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(ns)).encode() + rb")\b") for r, ns in roots.items()}
+        self.names_used = bool(self.exact or self.any_attr)
+
+    def option(self, rule: Rule, key: str) -> Any:
+        """A rule option: the user's ``rule-options`` value, else the global setting of that name
+        (``max-timeout``), else the rule's own default."""
+        settings = self.settings
+        if settings is not None:
+            if key in settings.options_for(rule.id):
+                return settings.options_for(rule.id)[key]
+            attr = key.replace("-", "_")
+            if hasattr(settings, attr):
+                return getattr(settings, attr)
+        return rule.option(key)
+
+    def imported_name_patterns(self, data: bytes) -> list[re.Pattern[bytes]]:
+        """The name regexes of the rule roots this file imports."""
+        return [self._roots[r] for r in _imported_roots(data) if r in self._roots]
+
+    def relevant(self, chunk: bytes, roots: Sequence[re.Pattern[bytes]]) -> bool:
+        """Whether a part of a file (a statement) passes the pre-filter on its own."""
+        if self._chunk_prefilter.search(chunk):
+            return True
+        return any(r.search(chunk) for r in roots)
+
+    def wants(self, data: bytes) -> bool:
+        """Cheap text pre-filter: False means no rule can fire, so the file is not parsed."""
+        if self._always:
+            return True
+        if self._prefilter.search(data):
+            return True
+        if self._roots:
+            for root in _imported_roots(data):
+                names = self._roots.get(root)
+                if names is not None and names.search(data):
+                    return True
+        return False
+
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([\w.]+)|import[ \t]+([\w.]+(?:[ \t]*(?:as[ \t]+\w+)?[ \t]*,[ \t]*[\w.]+)*))", re.M)
+_QUOTED_MODULE = re.compile(rb"(?:import_module|__import__)\(\s*[\"']([\w.]+)[\"']")
+
+
+def _imported_roots(data: bytes) -> set[bytes]:
+    """Top-level modules a file imports (statements anywhere, importlib/__import__ strings)."""
+    found: set[bytes] = set()
+    for m in _IMPORT_LINE.finditer(data):
+        if m.group(1):
+            found.add(m.group(1).split(b".")[0])
+        else:
+            for part in m.group(2).split(b","):
+                found.add(part.strip().split(b".")[0].split()[0] if part.strip() else b"")
+    for m in _QUOTED_MODULE.finditer(data):
+        found.add(m.group(1).split(b".")[0])
+    return found
+
+
+def _segments(pattern: str) -> set[str]:
+    """The names after the root module: ``requests.Session().get`` -> ``Session``, ``get``.
+
+    A file (or a statement) that can match the pattern mentions at least one of them: the name
+    right after the module where it calls it, the method where it calls it on an instance
+    held elsewhere (``self.session.get``)."""
+    parts = [p for p in re.split(r"[.()]", pattern) if p]
+    return set(parts[1:]) or {parts[0]}
+
+
+def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
+    """Non-empty string literals one condition requires: the file must contain one of them."""
+    for cond in conds:
+        if cond.predicate == "equals" and not cond.negate:
+            values = [v for _, v in cond.operand]
+            if values and all(isinstance(v, str) and v for v in values):
+                return values
+    return []
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+class Scope:
+    __slots__ = ("kind", "bindings", "parent", "self_name", "class_scope", "params")
+
+    def __init__(self, kind: str, parent: Scope | None) -> None:
+        self.kind = kind  # "module" | "class" | "function"
+        self.bindings: dict[str, str | None] = {}
+        self.params: frozenset[str] = frozenset()  # a function's parameters
+        self.parent = parent
+        self.self_name: str | None = None  # first parameter of a method
+        self.class_scope: Scope | None = None  # enclosing class of a method (attrs of self)
+
+
+def _dotted(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        left = _dotted(node.value)
+        return f"{left}.{node.attr.value}" if left else None
+    return None
+
+
+def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
+    """(True, value) for a literal constant, else (False, None)."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return True, {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        if isinstance(value, str):
+            return True, value
+        return False, None
+    if isinstance(node, cst.Integer):
+        return True, node.evaluated_value
+    if isinstance(node, cst.Float):
+        return True, node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        ok, v = literal(node.expression)
+        if ok and isinstance(v, (int, float)) and not isinstance(v, bool):
+            return True, -v
+    return False, None
+
+
+class Resolver:
+    """Scope chain + qualified-name resolution for one module."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module_scope = Scope("module", None)
+        self.stack: list[Scope] = [self.module_scope]
+        self.star_modules: list[str] = []
+        self._scopes: dict[int, Scope] = {}
+        self._collect(module.body, self.module_scope)
+
+    # ---- binding collection (statement level only: cheap)
+    def _bind(self, scope: Scope, name: str, value: str | None, strong: bool) -> None:
+        if name in scope.params and value is not None and not value.endswith("()"):
+            # `if cert_reqs is None: cert_reqs = ssl.CERT_NONE`: the caller's value in every other
+            # case, so no constant (an object built for it, `session = Session()`, keeps its type)
+            return
+        if name in scope.bindings:
+            old = scope.bindings[name]
+            if old == value:
+                return
+            if not strong and old is not None:
+                return  # `except ImportError: requests = None` keeps the import
+            if strong and old is not None and value is not None:
+                return  # two imports of one name: keep the first
+        scope.bindings[name] = value
+
+    def _collect(self, body: Sequence[cst.CSTNode], scope: Scope) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._collect_small(small, scope)
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                scope.bindings[stmt.name.value] = _UNKNOWN
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                if isinstance(stmt, (cst.For,)):
+                    self._bind_target(stmt.target, None, scope)
+                if isinstance(stmt, cst.With):
+                    for item in stmt.items:
+                        if item.asname is not None:
+                            self._bind_target(item.asname.name, item.item, scope)
+                for block in _blocks(stmt):
+                    self._collect(block, scope)
+
+    def _collect_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                full = _dotted(alias.name)
+                if not full:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self._bind(scope, alias.asname.name.value, full, True)
+                else:
+                    head = full.split(".")[0]
+                    self._bind(scope, head, head, True)
+        elif isinstance(small, cst.ImportFrom):
+            base = (_dotted(small.module) or "") if small.module is not None else ""
+            if small.relative:
+                base = "." * len(small.relative) + (base or "")
+            if not isinstance(small.names, Sequence):  # ImportStar
+                if base and not small.relative:
+                    self.star_modules.append(base)
+                return
+            for alias in small.names:
+                name = _dotted(alias.name)
+                if not name:
+                    continue
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                full = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
+                self._bind(scope, local, full, True)
+        elif isinstance(small, cst.Assign):
+            for target in small.targets:
+                self._bind_target(target.target, small.value, scope)
+        elif isinstance(small, cst.AnnAssign):
+            self._bind_target(small.target, small.value, scope)
+        elif isinstance(small, cst.AugAssign):
+            self._bind_target(small.target, None, scope)
+
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            typed = self._value_type(value, scope) if value is not None else None
+            strong = typed is not None
+            if value is not None and not strong and _is_none(value):
+                strong = False
+            self._bind(scope, target.value, typed, strong)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._bind_target(el.value, None, scope)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            if scope.self_name and target.value.value == scope.self_name and scope.class_scope is not None:
+                typed = self._value_type(value, scope) if value is not None else None
+                self._bind(scope.class_scope, "self." + target.attr.value, typed, typed is not None)
+
+    def _value_type(self, value: cst.BaseExpression, scope: Scope) -> str | None:
+        if isinstance(value, cst.Call):
+            module = _import_module_call(value, self, scope)
+            if module:
+                return module
+            callee = self.resolve(value.func, scope)
+            return f"{callee}()" if callee else None
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            return self.resolve(value, scope)
+        if isinstance(value, cst.Await):
+            return None
+        return None
+
+    # ---- scopes
+    def scope_for(self, node: cst.FunctionDef | cst.ClassDef, parent: Scope) -> Scope:
+        key = id(node)
+        found = self._scopes.get(key)
+        if found is not None:
+            return found
+        if isinstance(node, cst.ClassDef):
+            scope = Scope("class", parent)
+            self._scopes[key] = scope
+            self._collect(node.body.body if isinstance(node.body, cst.IndentedBlock) else (), scope)
+            # methods bind self.<attr>: collect them now so every method sees them
+            for stmt in _body(node.body):
+                if isinstance(stmt, cst.FunctionDef):
+                    self.scope_for(stmt, scope)
+            return scope
+        scope = Scope("function", parent)
+        self._scopes[key] = scope
+        params = node.params
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        for p in all_params:
+            scope.bindings[p.name.value] = _UNKNOWN
+        scope.params = frozenset(p.name.value for p in all_params)
+        if parent.kind == "class":
+            positional = [*params.posonly_params, *params.params]
+            is_static = any(_dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
+            if positional and not is_static:
+                scope.self_name = positional[0].name.value
+                scope.class_scope = parent
+        self._collect(_body(node.body), scope)
+        return scope
+
+    @property
+    def scope(self) -> Scope:
+        return self.stack[-1]
+
+    def lookup(self, name: str, scope: Scope | None = None) -> tuple[bool, str | None]:
+        s: Scope | None = scope or self.scope
+        first = True
+        while s is not None:
+            if (first or s.kind != "class") and name in s.bindings:
+                return True, s.bindings[name]
+            first = False
+            s = s.parent
+        return False, None
+
+    def resolve(self, node: cst.BaseExpression, scope: Scope | None = None) -> str | None:
+        """Qualified name of an expression, or None when it cannot be known."""
+        scope = scope or self.scope
+        if isinstance(node, cst.Name):
+            found, value = self.lookup(node.value, scope)
+            if found:
+                return value
+            if len(self.star_modules) == 1:
+                return f"{self.star_modules[0]}.{node.value}"
+            return node.value if node.value in _BUILTINS else None
+        if isinstance(node, cst.Attribute):
+            inner = node.value
+            if isinstance(inner, cst.Name):
+                s = _method_scope(scope)
+                if s is not None and s.self_name == inner.value and s.class_scope is not None:
+                    typed = s.class_scope.bindings.get("self." + node.attr.value)
+                    return typed
+            left = self.resolve(inner, scope)
+            return f"{left}.{node.attr.value}" if left else None
+        if isinstance(node, cst.Call):
+            module = _import_module_call(node, self, scope)
+            if module:
+                return module
+            left = self.resolve(node.func, scope)
+            return f"{left}()" if left else None
+        if isinstance(node, cst.Await):
+            return None
+        return None
+
+
+def _method_scope(scope: Scope) -> Scope | None:
+    s: Scope | None = scope
+    while s is not None and s.kind == "function":
+        if s.self_name is not None:
+            return s
+        s = s.parent
+    return None
+
+
+def _import_module_call(call: cst.Call, resolver: Resolver, scope: Scope) -> str | None:
+    """``importlib.import_module("ssl")`` / ``__import__("ssl")`` -> ``ssl``."""
+    if not call.args:
+        return None
+    func = call.func
+    if isinstance(func, cst.Name) and func.value == "__import__":
+        pass
+    else:
+        callee = resolver.resolve(func, scope) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if callee != "importlib.import_module":
+            return None
+    ok, value = literal(call.args[0].value)
+    return value if ok and isinstance(value, str) and value else None
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _body(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    return ()
+
+
+def _blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNode]]:
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        yield body.body
+    elif isinstance(body, cst.SimpleStatementSuite):
+        yield [cst.SimpleStatementLine(body=body.body)]
+    for attr in ("orelse", "finalbody"):
+        sub = getattr(stmt, attr, None)
+        if sub is not None:
+            if isinstance(sub, cst.If):
+                yield [sub]
+            else:
+                inner = getattr(sub, "body", None)
+                if isinstance(inner, cst.IndentedBlock):
+                    yield inner.body
+    for handler in getattr(stmt, "handlers", ()):
+        if isinstance(handler.body, cst.IndentedBlock):
+            yield handler.body.body
+    for case in getattr(stmt, "cases", ()):
+        if isinstance(case.body, cst.IndentedBlock):
+            yield case.body.body
+
+
+# --------------------------------------------------------------------------- visitors
+
+
+@dataclass(slots=True)
+class Report:
+    rule: Rule
+    node: cst.CSTNode
+    fmt: dict[str, str]
+    fix_kind: str | None = None
+    fix_node: cst.CSTNode | None = None  # the node the fix edits (call for add-kwarg, value for set-kwarg)
+    message: str | None = None
+    top: int = -1  # index of the module-level statement it was found in
+    member: int = -1  # in a module-level class: index of the class-body statement it was found in
+
+
+class Context:
+    """What a visitor sees: the resolver, the module and the report sink."""
+
+    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: Any = None) -> None:
+        self.module = module
+        self.resolver = resolver
+        self.path = path
+        self.reports: list[Report] = []
+        # the project's signature index (linter.python.index.ProjectIndex) when a visitor NEEDS_INDEX, else None
+        self.index = index
+        # where the walk is: module-level statement and class-body statement indexes (-1: none).
+        # A visitor that reports later than it sees a node (at the end of the module) keeps
+        # `where` with the node and passes it to `report(..., at=...)`.
+        self.where: tuple[int, int] = (-1, -1)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+class Visitor(cst.BatchableCSTVisitor):
+    """Escape hatch: a rule's ``visitor: module:Class`` is a subclass of this.
+
+    Implement ``visit_*``/``leave_*`` and call ``self.report(node, **fmt)``. ``self.resolve(expr)``
+    gives the qualified name of an expression through the file's imports. ``TRIGGERS`` lists the
+    words a file must contain for the visitor to be worth running (``None``: every file);
+    ``TRIGGER_REGEX`` is a regular expression (on the file's text) that may stand in for or add to
+    them. A file that matches neither is not handed to the visitor. ``NEEDS_INDEX``: the visitor
+    reads ``self.context.index``, the project-wide signature index the runner builds first.
+    """
+
+    TRIGGERS: ClassVar[tuple[str, ...] | None] = None
+    # True when every finding of the visitor lies in a statement whose own text holds one of its
+    # triggers (no module-wide evidence): the analyzer may then skip the file's other statements
+    LOCAL: ClassVar[bool] = False
+    TRIGGER_REGEX: ClassVar[str | None] = None
+    # for a LOCAL visitor whose TRIGGER_REGEX is about the whole file (lookaheads from \A): what
+    # the text of a definition must match to hold one of its findings, or any statement the
+    # visitor's module-wide evidence comes from
+    CHUNK_REGEX: ClassVar[str | None] = None
+    NEEDS_INDEX: ClassVar[bool] = False
+
+    def __init__(self, rule: Rule, context: Context) -> None:
+        super().__init__()
+        self.rule = rule
+        self.context = context
+
+    # shadows libcst's MetadataDependent.resolve(wrapper) on purpose: ``self.resolve(expr)`` is
+    # the visitors' documented API, and they are never run through a MetadataWrapper (which
+    # would call resolve(wrapper)); linter.python.analyzer runs them in its own batched walk
+    def resolve(self, node: cst.BaseExpression) -> str | None:  # type: ignore[override]
+        return self.context.resolver.resolve(node)
+
+    def report(self, node: cst.CSTNode, message: str | None = None, *, at: tuple[int, int] | None = None, **fmt: str) -> None:
+        """``at``: ``self.context.where`` as it was when the walk saw ``node`` (default: now)."""
+        top, member = at if at is not None else self.context.where
+        self.context.reports.append(Report(self.rule, node, dict(fmt), message=message, top=top, member=member))
+
+
+class _ScopeTracker(cst.BatchableCSTVisitor):
+    """Keeps the resolver's scope stack in step with the traversal; runs first in the batch."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        super().__init__()
+        self.resolver = resolver
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.resolver.stack.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.resolver.stack.pop()
+
+
+class _Declarative(cst.BatchableCSTVisitor):
+    """All declarative rules (call / assign / name) in one visitor."""
+
+    def __init__(self, rules: PythonRuleSet, context: Context) -> None:
+        super().__init__()
+        self.rules = rules
+        self.ctx = context
+        self.resolver = context.resolver
+        self._skip: set[int] = set()  # Name nodes that are not references
+        self._in_import = 0
+        # the names read by the tests of the enclosing `if`s; None marks a function's start
+        self._ifs: list[frozenset[str] | None] = []
+
+    # -- the `if`s around a node, within its function (`unless-inside-if`)
+    def visit_If(self, node: cst.If) -> None:
+        self._ifs.append(_names_in(node.test))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._ifs.pop()
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._ifs.pop()
+
+    def _guarded(self, pattern: re.Pattern[str]) -> bool:
+        for names in reversed(self._ifs):
+            if names is None:
+                return False
+            if any(pattern.search(name) for name in names):
+                return True
+        return False
+
+    # -- contexts where a Name is not a reference
+    def visit_Import(self, node: cst.Import) -> None:
+        self._in_import += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._in_import -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._in_import += 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._in_import -= 1
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._skip.add(id(node.name))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._skip.add(id(node.name))
+        self._ifs.append(None)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._skip.add(id(node.name))
+
+    # -- matchers
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        candidates: list[CompiledRule] = []
+        qual = self.resolver.resolve(func) if isinstance(func, (cst.Name, cst.Attribute, cst.Call)) else None
+        if qual is not None:
+            candidates.extend(self.rules.exact.get(("call", qual), ()))
+        if isinstance(func, cst.Attribute):
+            candidates.extend(self.rules.any_attr.get(("call", func.attr.value), ()))
+        for compiled in _once(candidates):
+            self._check(compiled, node, node, qual)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        """``decorator`` patterns: a bare ``@x`` (no parentheses) is a call of ``x`` with no arguments."""
+        expr = node.decorator
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return  # ``@x(...)`` is a call: ``call`` patterns see it
+        qual = self.resolver.resolve(expr)
+        candidates = list(self.rules.exact.get(("decorator", qual), ())) if qual else []
+        if isinstance(expr, cst.Attribute):
+            candidates.extend(self.rules.any_attr.get(("decorator", expr.attr.value), ()))
+        for compiled in _once(candidates):
+            self._check(compiled, expr, cst.Call(func=expr), qual, anchor=node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            t = target.target
+            if isinstance(t, cst.Name):
+                self._skip.add(id(t))  # the name being bound is no reference to what it is bound to
+            if not isinstance(t, cst.Attribute):
+                continue
+            self._skip.add(id(t))
+            candidates: list[CompiledRule] = []
+            qual = self.resolver.resolve(t)
+            if qual is not None:
+                candidates.extend(self.rules.exact.get(("assign", qual), ()))
+            candidates.extend(self.rules.any_attr.get(("assign", t.attr.value), ()))
+            for compiled in candidates:
+                self._check(compiled, t, node, qual)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.attr))
+        if self._in_import or id(node) in self._skip:
+            return
+        qual = self.resolver.resolve(node)
+        candidates = list(self.rules.exact.get(("name", qual), ())) if qual else []
+        candidates.extend(self.rules.any_attr.get(("name", node.attr.value), ()))
+        for compiled in _once(candidates):
+            self._check(compiled, node, node, qual)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._skip.add(id(node.target))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._in_import or id(node) in self._skip:
+            return
+        qual = self.resolver.resolve(node)
+        if qual and qual != node.value:
+            for compiled in self.rules.exact.get(("name", qual), ()):
+                self._check(compiled, node, node, qual)
+
+    # -- conditions
+    def _check(self, compiled: CompiledRule, node: cst.CSTNode, owner: cst.CSTNode, qual: str | None, anchor: cst.CSTNode | None = None) -> None:
+        report_node: cst.CSTNode = node
+        fix_node: cst.CSTNode | None = node
+        fmt: dict[str, str] = {"qualname": qual or ""}
+        for cond in compiled.conditions:
+            ok, found = self._holds(cond, owner)
+            if not ok:
+                return
+            if found is not None and cond.predicate not in ("missing", "unset"):
+                report_node = found
+                fix_node = found
+                fmt["value"] = self.ctx.code(found)
+            if isinstance(cond.arg, str):
+                fmt["arg"] = cond.arg
+            if cond.predicate == "above":
+                fmt["limit"] = f"{cond.operand:g}"
+        if compiled.unless is not None and isinstance(owner, cst.Call) and compiled.unless(owner, self.ctx):
+            return
+        if compiled.inside_if is not None and self._guarded(compiled.inside_if):
+            return
+        if isinstance(owner, cst.Call):
+            fmt["callee"] = self.ctx.code(owner.func)
+            if compiled.report == "callee":
+                report_node = owner.func
+            elif compiled.report == "node" and report_node is node:
+                report_node = owner
+        elif isinstance(owner, cst.Assign):
+            fmt["target"] = self.ctx.code(node)
+            fmt.setdefault("value", self.ctx.code(owner.value))
+            if compiled.report == "node":
+                report_node = owner
+        fix_kind = compiled.rule.fix.kind if compiled.rule.fix else None
+        if fix_kind == "add-kwarg":
+            fix_node = owner
+        if anchor is not None:  # a bare decorator: the call is synthetic, report and fix nothing else
+            if report_node is owner or report_node is node:
+                report_node = anchor
+            fix_node = None
+        message = None
+        if compiled.message:
+            try:
+                message = compiled.message.format_map(_Default(fmt))
+            except (ValueError, IndexError):
+                message = compiled.message
+        top, member = self.ctx.where
+        self.ctx.reports.append(Report(compiled.rule, report_node, fmt, fix_kind, fix_node, message, top, member))
+
+    def _holds(self, cond: Condition, owner: cst.CSTNode) -> tuple[bool, cst.BaseExpression | None]:
+        if cond.arg is None:
+            value = owner.value if isinstance(owner, cst.Assign) else None
+            status = "present" if value is not None else "missing"
+        elif isinstance(owner, cst.Call):
+            status, value = find_arg(owner, cond.arg, cond.position)
+        else:
+            return False, None
+        if status == "unknown":
+            return False, None
+        if value is not None and cond.item is not None:
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) > cond.item:
+                el = value.elements[cond.item]
+                if isinstance(el, cst.StarredElement):
+                    return False, None
+                value = el.value
+            else:
+                return False, None
+        result = self._predicate(cond, status, value)
+        if cond.negate:
+            if status != "present" and cond.predicate not in ("missing", "present", "unset"):
+                return False, None
+            result = not result
+        return result, value if status == "present" else None
+
+    def _predicate(self, cond: Condition, status: str, value: cst.BaseExpression | None) -> bool:
+        p = cond.predicate
+        if p == "missing":
+            return status == "missing"
+        if p == "present":
+            return status == "present"
+        if p == "unset":  # missing, or an explicit None
+            return status == "missing" or (value is not None and _is_none(value))
+        if value is None:
+            return False
+        if p == "none":
+            return _is_none(value)
+        if p == "refers-to":
+            if isinstance(value, (cst.Name, cst.Attribute)):
+                return self.resolver.resolve(value) in cond.operand
+            return False
+        if p == "calls":
+            if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+                return self.resolver.resolve(value.func) in cond.operand
+            return False
+        ok, lit = literal(value)
+        if not ok:
+            return False
+        if p == "equals":
+            return (type(lit), lit) in cond.operand
+        if p == "int-range":
+            return isinstance(lit, int) and not isinstance(lit, bool) and cond.operand[0] <= lit <= cond.operand[1]
+        if p == "regex":
+            return isinstance(lit, str) and cond.operand.search(lit) is not None
+        if p == "above":
+            return isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit > cond.operand
+        return False
+
+
+def _names_in(expr: cst.BaseExpression) -> frozenset[str]:
+    """The variable and attribute names an expression reads (``not self.verify_tls`` -> verify_tls, self)."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            names.add(node.attr.value)
+            stack.append(node.value)
+        else:
+            stack.extend(node.children)
+    return frozenset(names)
+
+
+def _once(candidates: list[CompiledRule]) -> Iterator[CompiledRule]:
+    """Each compiled alternative once: one that lists both ``ssl.wrap_socket`` and
+    ``*.wrap_socket`` is a candidate twice for ``ssl.wrap_socket(...)``."""
+    seen: set[int] = set()
+    for compiled in candidates:
+        if id(compiled) not in seen:
+            seen.add(id(compiled))
+            yield compiled
+
+
+def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str, cst.BaseExpression | None]:
+    """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it."""
+    positional: list[cst.BaseExpression] = []
+    star = False
+    double_star = False
+    for a in call.args:
+        if a.star == "**":
+            double_star = True
+        elif a.star == "*":
+            star = True
+        elif a.keyword is None:
+            if not star:
+                positional.append(a.value)
+        elif isinstance(arg, str) and a.keyword.value == arg:
+            return "present", a.value
+    index = arg if isinstance(arg, int) else position
+    if index is not None:
+        if index < len(positional):
+            return "present", positional[index]
+        if star:
+            return "unknown", None
+    if isinstance(arg, str) and double_star:
+        return "unknown", None
+    return "missing", None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+#: libcst's native parser recurses once per operand of a chain (`a and b and ...`, `"a" "b" ...`,
+#: `elif` after `elif`), in C: CPython accepts 10,000 operands that overflow an 8 MiB stack. The
+#: parse runs on a thread whose stack holds what the size cap admits (reserved, not committed).
+_PARSE_STACK = 1 << 30
+
+
+def parse_module(text: str) -> cst.Module:
+    """``libcst.parse_module`` on a thread with a stack deep enough for any file under the size cap."""
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append(cst.parse_module(text))
+        except BaseException as exc:  # handed to the caller as it is
+            outcome.append(exc)
+
+    previous = threading.stack_size(_PARSE_STACK)
+    try:
+        thread = threading.Thread(target=work, name="pitfall-parse", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+_NESTING_LIMIT = re.compile(r"too many|nested too deeply|too deeply nested|maximum recursion")
+
+
+def _parse_any_version(text: str) -> cst.Module | None:
+    """libcst's parse of a text the running interpreter rejected; None when it is no Python 3 either."""
+    try:
+        return parse_module(text)
+    except Exception:  # ParserSyntaxError, RecursionError...
+        return None
+
+
+class NotAnalysed(Exception):
+    """A file CPython parses but the analyzer cannot: a notice for the user, not a finding."""
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: Any = None) -> list[Finding]:
+    """All Python findings for one file. Raises ParseError when the file does not parse.
+
+    ``index``: the project's signature index (an input like the text; None: this file only).
+    """
+    data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # the text has no BOM either (decoded as utf-8-sig); line 1 is a line like any other
+    # CPython's own parser (in C, fast) first: it reports syntax errors for every file, and its
+    # nesting limits keep pathological input away from libcst's native parser, which would
+    # overflow its stack on it
+    tree: ast.Module | None
+    newer: cst.Module | None = None
+    try:
+        with warnings.catch_warnings():  # CPython's SyntaxWarnings are about the scanned code: not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, path)
+    except SyntaxError as exc:
+        # syntax newer than the running interpreter (PEP 695 `type X = ...`, PEP 701 f-strings,
+        # PEP 758 `except A, B:`): libcst's grammar covers Python 3.0 to 3.14 whatever runs it;
+        # input over CPython's nesting limits never reaches it
+        newer = None if _NESTING_LIMIT.search(exc.msg or "") else _parse_any_version(text)
+        if newer is None:
+            raise ParseError(f"syntax error: {exc.msg}", max(1, exc.lineno or 1), max(1, exc.offset or 1)) from None
+        tree = None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"cannot parse: {exc}", 1, 1) from None
+    if not ruleset.rules or not ruleset.wants(data):
+        return []
+    gates = ruleset._gates
+    active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data)]
+    dropped: set[int] = set()
+    if tree is not None and all(cls.LOCAL for _, cls in active):
+        text, dropped = _reduce(text, tree, ruleset, data)
+    try:
+        module = newer if newer is not None else parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError) as exc:
+        # CPython parsed it: valid Python that libcst cannot read (20,000 implicitly joined
+        # strings), a limit of the analyzer and no fault in the file
+        detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else "nesting too deep"
+        raise NotAnalysed(f"valid Python that the analyzer cannot parse ({detail})") from None
+    resolver = Resolver(module)
+    context = Context(module, resolver, path, index)
+    visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
+    if ruleset.names_used:
+        visitors.append(_Declarative(ruleset, context))
+    visitors.extend(cls(rule, context) for rule, cls in active)
+    batch = _Batch(visitors)
+    batch.enter(module)
+    for i, stmt in enumerate(module.body):
+        context.where = (i, -1)
+        if isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            _walk_class(batch, stmt, context)
+        else:
+            batch.walk(stmt)
+    context.where = (-1, -1)
+    batch.exit(module)
+    if not context.reports:
+        return []
+    wanted: dict[int, set[int] | None] = {}
+    for r in context.reports:
+        if r.member < 0:
+            wanted[r.top] = None
+        elif wanted.get(r.top, set()) is not None:
+            wanted.setdefault(r.top, set()).add(r.member)  # type: ignore[union-attr]
+    positions = _positions(module, tree, dropped, wanted)
+    if any(r.node not in positions or (r.fix_node is not None and r.fix_node not in positions) for r in context.reports):
+        positions = _positions(module)  # a visitor reported a node outside the statement it was in
+    return [_finding(path, r, positions, context) for r in context.reports]
+
+
+class _PositionSink:
+    __slots__ = ("_computed",)
+
+    def __init__(self) -> None:
+        self._computed: dict[cst.CSTNode, Any] = {}
+
+
+def _field_nodes(value: Any) -> Sequence[cst.CSTNode]:
+    """The nodes a node's field holds (a node, a sequence of them, or none)."""
+    if isinstance(value, cst.CSTNode):
+        return (value,)
+    if isinstance(value, (tuple, list)):
+        return [v for v in value if isinstance(v, cst.CSTNode)]
+    return ()
+
+
+def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
+    """``batch.walk(node)`` in the same order, keeping ``context.where`` on the class-body
+    statement being walked (positions are then generated for that statement only, not for
+    the whole class)."""
+    top = context.where[0]
+    block = node.body
+    batch.enter(node)
+    for field_name in _child_fields(cst.ClassDef):
+        value = getattr(node, field_name)
+        if value is not block:
+            for child in _field_nodes(value):
+                batch.walk(child)
+            continue
+        batch.enter(block)
+        for inner in _child_fields(type(block)):
+            for j, child in enumerate(_field_nodes(getattr(block, inner))):
+                context.where = (top, j if inner == "body" else -1)
+                batch.walk(child)
+        context.where = (top, -1)
+        batch.exit(block)
+    batch.exit(node)
+
+
+def _positions(module: cst.Module, tree: ast.Module | None = None, dropped: AbstractSet[int] = frozenset(), wanted: dict[int, set[int] | None] | None = None) -> Any:
+    """Syntactic positions of the nodes of the module-level statements in ``wanted`` (index ->
+    None for the whole statement, or the indexes of the class-body statements of a class).
+
+    ``MetadataWrapper.resolve(PositionProvider)`` generates the code of the whole module and
+    then rebuilds the tree in a full visit; here the provider's codegen state is driven
+    directly, and only over the statements that hold findings, each started at its own line
+    (taken from CPython's tree of the same text); in a class, only over the methods that hold
+    them. The wrapper is the fallback should libcst's internals change.
+    """
+    try:
+        from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+        sink = _PositionSink()
+
+        def state_at(line: int, indent: str | None = None) -> Any:
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
+            )
+            if indent is not None:
+                state.increase_indent(indent)
+            state.line = line
+            return state
+
+        firsts = _statement_starts(module.body, tree.body, dropped) if tree is not None and wanted is not None else None
+        if firsts is None:
+            state = PositionProvidingCodegenState(
+                default_indent=module.default_indent, default_newline=module.default_newline, provider=sink  # type: ignore[arg-type]
+            )
+            module._codegen(state)
+            return sink._computed
+        for i in sorted(t for t in (wanted or {}) if t >= 0):
+            stmt, (line, first) = module.body[i], firsts[i]
+            members = (wanted or {}).get(i)
+            if members and isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock) and isinstance(first, ast.ClassDef):
+                inner = _statement_starts(stmt.body.body, first.body, frozenset())
+                if inner is not None:
+                    indent = stmt.body.indent if stmt.body.indent is not None else module.default_indent
+                    for j in sorted(members):
+                        stmt.body.body[j]._codegen(state_at(inner[j][0], indent))
+                    continue
+            stmt._codegen(state_at(line))
+        return sink._computed
+    except (ImportError, TypeError, AttributeError, IndexError):  # pragma: no cover - a libcst without these internals
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _statement_starts(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt], dropped: AbstractSet[int]) -> list[tuple[int, ast.stmt]] | None:
+    """(first line of its code, leading lines included; CPython's first statement in it) for
+    each libcst statement of a body, matched with CPython's statements of the same body
+    (``dropped``: indexes of CPython statements libcst did not get, see ``_reduce``)."""
+    statements = [s for i, s in enumerate(tree_body) if i not in dropped]
+    starts: list[tuple[int, ast.stmt]] = []
+    k = 0
+    for stmt in body:
+        if k >= len(statements):
+            return None
+        first = statements[k]
+        line = first.lineno
+        for deco in getattr(first, "decorator_list", ()):
+            line = min(line, deco.lineno)
+        if isinstance(stmt, cst.SimpleStatementLine):
+            k += len(stmt.body)
+        else:
+            k += 1
+        # libcst's statements are simple lines or compound statements, both with leading_lines
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            raise AttributeError(f"{type(stmt).__name__} has no leading_lines")  # as before: _positions falls back
+        starts.append((line - len(stmt.leading_lines), first))
+    return starts if k == len(statements) else None
+
+
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _root_aliases(tree: ast.Module, ruleset: PythonRuleSet) -> set[str]:
+    """Module-level names bound to a rule root (``from urllib.request import urlopen as get``,
+    ``SESSION = requests.Session()``): a statement that uses one of them must be kept."""
+    roots = ruleset.root_names
+    names: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if a.name.split(".")[0] in roots:
+                    names.add(a.asname or a.name.split(".")[0])
+        elif isinstance(stmt, ast.ImportFrom):
+            if stmt.module and not stmt.level and stmt.module.split(".")[0] in roots:
+                names.update(a.asname or a.name for a in stmt.names)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            used = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            if used & names or used & roots:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, (ast.If, ast.Try, ast.With)) or type(stmt).__name__ == "TryStar":
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                for sub in getattr(stmt, field_name, ()):
+                    stack.extend(sub.body if isinstance(sub, ast.ExceptHandler) else [sub])
+    names.discard("*")
+    return names
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    start = node.lineno
+    for deco in getattr(node, "decorator_list", ()):
+        start = min(start, deco.lineno)
+    return start, node.end_lineno or node.lineno
+
+
+def _reduce(text: str, tree: ast.Module, ruleset: PythonRuleSet, data: bytes) -> tuple[str, set[int]]:
+    """Blank out the definitions no rule can fire in, before libcst parses the file.
+
+    libcst's parse is the dominant cost, and large files (test suites) mention a trigger in a
+    few functions only. A module-level ``def``/``class`` whose own text passes none of the
+    pre-filter's tests is replaced by empty lines (a method of a kept class by ``pass``), so
+    line and column numbers stay exact. Module-level statements that are not definitions
+    (imports, assignments, ``if``/``try`` blocks: name resolution needs them) are always
+    kept. Used only when every active visitor declares ``LOCAL`` (its findings depend on
+    statements that contain its triggers). Returns the text and the indexes (in
+    ``tree.body``) of the statements blanked out.
+    """
+    lines = text.splitlines(keepends=True)
+    dropped: set[int] = set()
+    if len(lines) < 200:
+        return text, dropped  # small files: not worth it
+    roots = ruleset.imported_name_patterns(data)
+    aliases = _root_aliases(tree, ruleset)
+    if aliases:
+        roots.append(re.compile(rb"\b(?:" + b"|".join(re.escape(a.encode()) for a in sorted(aliases)) + rb")\b"))
+    out = list(lines)
+    changed = False
+
+    def relevant(start: int, end: int) -> bool:
+        chunk = "".join(lines[start - 1 : end]).encode("utf-8", "surrogatepass")
+        return ruleset.relevant(chunk, roots)
+
+    def blank(start: int, end: int, keep_pass: bool) -> None:
+        for i in range(start - 1, min(end, len(out))):
+            line = lines[i]
+            out[i] = line[len(line.rstrip("\r\n")) :] or "\n"
+        if keep_pass:
+            first = lines[start - 1]
+            indent = first[: len(first) - len(first.lstrip())]
+            out[start - 1] = f"{indent}pass" + (first[len(first.rstrip("\r\n")) :] or "\n")
+
+    for index, stmt in enumerate(tree.body):
+        # only definitions are skipped: module-level `if`/`try` blocks hold imports and bindings
+        if not isinstance(stmt, _COMPOUND):
+            continue
+        start, end = _span(stmt)
+        if not relevant(start, end):
+            blank(start, end, False)
+            dropped.add(index)
+            changed = True
+        elif isinstance(stmt, ast.ClassDef):
+            for sub in stmt.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name != "__init__":
+                    s2, e2 = _span(sub)
+                    if not relevant(s2, e2):
+                        blank(s2, e2, True)
+                        changed = True
+    return ("".join(out) if changed else text), dropped
+
+
+# Fields that hold only whitespace and punctuation: never worth descending into.
+_SKIP_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
+        "trailing_whitespace", "colon", "equal", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
+        "whitespace", "whitespace_before", "whitespace_after", "whitespace_before_colon", "whitespace_after_colon",
+        "whitespace_before_params", "whitespace_after_def", "whitespace_after_name", "whitespace_before_indent",
+        "whitespace_after_star", "whitespace_after_param", "whitespace_after_func", "whitespace_before_args",
+        "whitespace_after_async", "whitespace_after_await", "whitespace_after_import", "whitespace_after_from",
+        "whitespace_before_import", "whitespace_after_class", "whitespace_after_lambda", "whitespace_before_from",
+        "whitespace_after_at", "whitespace_before_as", "whitespace_after_as", "whitespace_after_in",
+        "whitespace_before_in", "whitespace_after_for", "whitespace_after_if", "whitespace_before_if",
+        "whitespace_after_while", "whitespace_after_with", "whitespace_after_except", "whitespace_after_yield",
+        "whitespace_after_return", "whitespace_after_assert", "whitespace_after_raise", "whitespace_after_del",
+        "whitespace_after_global", "whitespace_after_nonlocal", "whitespace_after_else", "whitespace_after_elif",
+        "whitespace_after_try", "whitespace_after_finally", "whitespace_after_match", "whitespace_after_case",
+        "whitespace_after_type", "whitespace_after_cls", "whitespace_after_walrus", "whitespace_before_walrus",
+        "whitespace_before_value", "whitespace_after_indicator", "whitespace_before_indicator",
+        "whitespace_after_arg", "whitespace_before_expression", "whitespace_after_expression",
+        "whitespace_before_name", "whitespace_after_in_clause", "whitespace_before_else",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        import dataclasses
+
+        found = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace") and not f.name.startswith("_")
+        )
+        _CHILD_FIELDS[kind] = found
+    return found
+
+
+class _Batch:
+    """All visitors in one traversal of our own.
+
+    libcst's ``visit`` rebuilds every node on the way back (``_visit_and_replace_children``),
+    which costs more than parsing; a read-only walk over the dataclass fields does not. The
+    walk is iterative, so deep expressions (long implicit string concatenations) cannot
+    exhaust the stack. Visit order within a node is field order (a decorator may be seen
+    after its function's body); ``visit_*`` return values are ignored.
+    """
+
+    def __init__(self, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
+        self._visit: dict[str, list[Any]] = {}
+        self._leave: dict[str, list[Any]] = {}
+        for v in visitors:
+            names = _VISITOR_METHODS.get(type(v))
+            if names is None:  # inspect.getmembers is slow: once per class, not per file
+                names = _VISITOR_METHODS[type(v)] = tuple(sorted(v.get_visitors()))
+            for name in names:
+                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(getattr(v, name))
+        for leaves in self._leave.values():
+            leaves.reverse()
+
+    def enter(self, node: cst.CSTNode) -> None:
+        for fn in self._visit.get("visit_" + type(node).__name__, ()):
+            fn(node)
+
+    def exit(self, node: cst.CSTNode) -> None:
+        for fn in self._leave.get("leave_" + type(node).__name__, ()):
+            fn(node)
+
+    def walk(self, root: cst.CSTNode) -> None:
+        visit, leave = self._visit, self._leave
+        stack: list[tuple[bool, cst.CSTNode]] = [(False, root)]
+        pop, push = stack.pop, stack.append
+        base = cst.CSTNode
+        while stack:
+            leaving, node = pop()
+            name = type(node).__name__
+            if leaving:
+                for fn in leave.get("leave_" + name, ()):
+                    fn(node)
+                continue
+            for fn in visit.get("visit_" + name, ()):
+                fn(node)
+            push((True, node))
+            children: list[cst.CSTNode] = []
+            for field_name in _child_fields(type(node)):
+                value = getattr(node, field_name)
+                if isinstance(value, base):
+                    children.append(value)
+                elif isinstance(value, (tuple, list)):
+                    children.extend(v for v in value if isinstance(v, base))
+            for child in reversed(children):
+                push((False, child))
+
+
+def _region(positions: Any, node: cst.CSTNode) -> Region:
+    rng = positions[node]
+    return Region(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+
+def _finding(path: str, report: Report, positions: Any, context: Context) -> Finding:
+    rule = report.rule
+    region = _region(positions, report.node)
+    try:
+        message = report.message or rule.message.format_map(_Default(report.fmt))
+    except (ValueError, IndexError):
+        message = rule.message
+    fix = _fix(report, positions, context) if rule.fix else None
+    anchor = report.fmt.get("qualname") or type(report.node).__name__
+    return Finding(rule.id, path, region, message, rule.severity, fix=fix, fingerprint=anchor)
+
+
+class _Default(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+_KWARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.+)", re.S)
+
+
+def _position_of(matcher: Any, name: str) -> int | None:
+    """The ``position`` the rule's conditions give the argument ``name`` (it may be passed
+    positionally), when all of them agree on one; else None (look for the keyword only)."""
+    found: set[int | None] = set()
+    stack = [matcher]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("arg") == name:
+                pos = item.get("position")
+                found.add(pos if isinstance(pos, int) and not isinstance(pos, bool) else None)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found.pop() if len(found) == 1 else None
+
+
+def _fix(report: Report, positions: Any, context: Context) -> Fix | None:
+    spec = report.rule.fix
+    if spec is None or report.fix_node is None:
+        return None
+    node = report.fix_node
+    if spec.kind == "add-kwarg":
+        if not isinstance(node, cst.Call):
+            return None
+        m = _KWARG.fullmatch(spec.text.strip())
+        if m is not None:
+            # the argument may be there already (`max_tries=None` is unset too): set it, never add it twice
+            name, value = m.group(1), m.group(2).strip()
+            status, present = find_arg(node, name, _position_of(report.rule.matcher, name))
+            if status == "present":
+                if present is None or present not in positions:
+                    return None
+                return Fix(spec.title, spec.applicability, (Edit(_region(positions, present), value),))
+        last = node.args[-1] if node.args else None
+        if last is not None and isinstance(last.value, cst.GeneratorExp) and not last.value.lpar:
+            return None  # `f(x for x in y)`: an argument after it would be a syntax error
+        if node.args:
+            end = _region(positions, node.args[-1])  # the Arg: its value's parentheses included
+            edit = Edit(Region(end.end_line, end.end_column, end.end_line, end.end_column), ", " + spec.text)
+        else:
+            whole = _region(positions, node)
+            edit = Edit(Region(whole.end_line, whole.end_column - 1, whole.end_line, whole.end_column - 1), spec.text)
+    elif spec.kind in ("set-kwarg", "replace"):
+        edit = Edit(_region(positions, node if spec.kind == "set-kwarg" else report.node), spec.text)
+    else:
+        return None
+    return Fix(spec.title, spec.applicability, (edit,))

@@ -1,0 +1,1 @@
+"""Python rule hooks (``visitor:`` classes and ``unless:`` functions), one module per family."""

@@ -1,0 +1,677 @@
+"""Project-wide signature index: which functions accept ``timeout``/``deadline``/``context``/``ctx``.
+
+The context rules (``CTX102``) ask "does the function this call reaches accept the parameter the
+caller was given?", across modules of the scanned project. The answer comes from a first pass
+over the Python units, before the per-file analysis:
+
+- ``build_index(sources)`` is pure: from ``(path, source bytes)`` pairs it builds a small,
+  picklable ``ProjectIndex`` (module name -> function or ``Class.method`` name -> where it accepts
+  each watched parameter). Only functions that accept one of the watched names get an entry.
+  It never parses a whole file when it can help it: a substring check skips most files, the
+  ``def`` lines are found with a regular expression, and only their headers go through CPython's
+  ``ast``; text the line scan cannot place (``def`` inside strings, odd indentation) falls back
+  to ``ast.parse`` of that file. No libcst here.
+- ``index_units(units)`` is the I/O edge the runner calls: it reads the units, asks the disk which
+  folders are packages, and reads the modules that functions with a watched parameter import
+  when they are not units themselves (the pre-commit hook passes only the changed files).
+
+The index is an input of the pure core (``engine.lint_unit`` gets it through the rule set), never
+global state: an editor or an incremental run can rebuild it for the files that changed and pass
+the new value in. Without an index a rule sees the signatures of the file it analyses only.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+WATCHED = ("timeout", "deadline", "context", "ctx")
+
+# a `def` header that names a watched parameter: the header may span lines and hold calls in its
+# defaults (one level of parentheses); the literal `def` first keeps the search fast
+_DEF_HEADER = re.compile(
+    rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?\b(?:timeout|deadline|context|ctx)\b"
+)
+# ... that can be a caller CTX102 checks: a timeout or deadline, or a context it must be given
+# (`context=None` means "the ambient one": such a function is not asked to pass it on)
+CALLER_HEADER = re.compile(
+    rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?"
+    rb"(?:\b(?:timeout|deadline)\b|\b(?:context|ctx)\b(?![ \t]*(?::[^,)=]*)?=))"
+)
+
+# decorators that keep a function's call signature (matched on the last dotted component)
+_KEEPS_SIGNATURE = frozenset(
+    {"staticmethod", "classmethod", "abstractmethod", "cache", "lru_cache", "contextmanager", "asynccontextmanager", "override"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """Where one function accepts the watched parameters.
+
+    ``params`` holds ``(name, positional index or None when keyword-only, passable by keyword)``
+    for each watched parameter; the index counts ``self``/``cls``. ``kind`` is ``function``,
+    ``method``, ``classmethod`` or ``staticmethod``. ``bounded``: the watched parameters whose
+    default is a positive number (``timeout=5``): the function bounds itself when not given one.
+    """
+
+    kind: str
+    params: tuple[tuple[str, int | None, bool], ...]
+    bounded: frozenset[str] = frozenset()
+
+    def accepts(self, name: str, *, bound: bool) -> tuple[int | None, bool] | None:
+        """(positional index as the caller counts it, keyword allowed) or None.
+
+        ``bound``: the call goes through an instance (``obj.m()``, ``self.m()``, a constructor)
+        or a class method through its class, so the first parameter is filled implicitly.
+        """
+        for pname, index, keyword in self.params:
+            if pname != name:
+                continue
+            if index is not None and bound and self.kind in ("method", "classmethod"):
+                index -= 1
+            return index, keyword
+        return None
+
+
+def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -> Signature | None:
+    """The watched parameters of a ``def`` (None: it takes none, or a decorator may change it)."""
+    kind = "method" if in_class else "function"
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        name = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+        if name not in _KEEPS_SIGNATURE:
+            return None  # @overload stubs, @property, wrappers that may change the signature
+        if in_class and name in ("staticmethod", "classmethod"):
+            kind = name
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    params: list[tuple[str, int | None, bool]] = []
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    bounded: set[str] = set()
+    for i, a in enumerate(positional):
+        if a.arg in WATCHED:
+            params.append((a.arg, i, i >= len(args.posonlyargs)))
+            if _positive_number(defaults[i]):
+                bounded.add(a.arg)
+    for a, default in zip(args.kwonlyargs, args.kw_defaults):
+        if a.arg in WATCHED:
+            params.append((a.arg, None, True))
+            if _positive_number(default):
+                bounded.add(a.arg)
+    return Signature(kind, tuple(params), frozenset(bounded)) if params else None
+
+
+def _positive_number(node: ast.expr | None) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+        and node.value > 0
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectIndex:
+    """Signatures of the scanned project's functions that accept a watched parameter.
+
+    ``functions``: module name -> ``f`` / ``Class.method`` -> signature (a module name that two
+    files claim gets no entry). ``modules``: unit path -> module name. ``aliases``: package
+    module -> name re-exported from its ``__init__`` -> the absolute name it imports.
+    ``fallback``: other names a module may be imported under (namespace packages, src layouts).
+    """
+
+    functions: Mapping[str, Mapping[str, Signature]] = field(default_factory=dict)
+    modules: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    fallback: Mapping[str, str] = field(default_factory=dict)
+
+    def module_of(self, path: str) -> str:
+        found = self.modules.get(path)
+        return found if found is not None else dotted_path(path)
+
+    def lookup(self, qualname: str) -> tuple[str, Signature] | None:
+        """``pkg.mod.f`` / ``pkg.mod.Class.m`` -> (name inside the module, signature)."""
+        return self._lookup(qualname, 0)
+
+    def _lookup(self, qualname: str, depth: int) -> tuple[str, Signature] | None:
+        if depth > 4:
+            return None
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            inner = ".".join(parts[cut:])
+            funcs = self.functions.get(module)
+            if funcs is None and module in self.fallback:
+                funcs = self.functions.get(self.fallback[module])
+            if funcs is not None:
+                sig = funcs.get(inner)
+                if sig is not None:
+                    return inner, sig
+            alias = self.aliases.get(module, {}).get(parts[cut])
+            if alias is not None:
+                return self._lookup(".".join([alias, *parts[cut + 1 :]]), depth + 1)
+            if funcs is not None:
+                return None
+        return None
+
+
+def dotted_path(path: str) -> str:
+    """``pkg/mod.py`` -> ``pkg.mod``; ``pkg/__init__.py`` -> ``pkg`` (no package information)."""
+    stem = path.rsplit(".", 1)[0] if path.endswith((".py", ".pyi")) else path
+    parts = [p for p in stem.split("/") if p and p != "."]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def module_name(path: str, packages: frozenset[str] | set[str]) -> str:
+    """Import name of ``path``: the file's stem under the chain of enclosing package folders."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    if not parts:
+        return ""
+    stem = parts[-1].rsplit(".", 1)[0]
+    dirs = parts[:-1]
+    names = [] if stem == "__init__" else [stem]
+    while dirs and "/".join(dirs) in packages:
+        names.insert(0, dirs[-1])
+        dirs = dirs[:-1]
+    if not names:  # an __init__.py outside any package chain: the folder is the module
+        names = dirs[-1:] or [stem]
+    return ".".join(names)
+
+
+def absolute(name: str, current: str, is_package: bool) -> str | None:
+    """Resolve a relative name (``.mod.f``, ``..pkg.f``) against the module that imports it."""
+    if not name.startswith("."):
+        return name
+    level = len(name) - len(name.lstrip("."))
+    rest = name[level:]
+    base = current.split(".") if current else []
+    if not is_package:
+        base = base[:-1]
+    if level > 1:
+        if level - 1 > len(base):
+            return None
+        base = base[: len(base) - (level - 1)]
+    joined = ".".join([*base, rest] if rest else base)
+    return joined or None
+
+
+def _has_word(data: bytes) -> bool:
+    return b"timeout" in data or b"deadline" in data or b"ctx" in data or b"context" in data
+
+
+def wants(data: bytes) -> bool:
+    """Cheap check: could this file define a function that accepts a watched parameter?"""
+    return _has_word(data) and _DEF_HEADER.search(data) is not None
+
+
+def _scan(tree: ast.Module) -> dict[str, Signature]:
+    found: dict[str, Signature] = {}
+    clashes: set[str] = set()
+
+    def add(name: str, sig: Signature | None) -> None:
+        if sig is None:
+            return
+        old = found.get(name)
+        if old is not None and old != sig:
+            clashes.add(name)  # two definitions disagree (if/else variants): trust neither
+        found[name] = sig
+
+    def walk(body: Sequence[ast.stmt], prefix: str, in_class: bool) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                add(prefix + stmt.name, signature_of(stmt, in_class))
+            elif isinstance(stmt, ast.ClassDef):
+                walk(stmt.body, f"{prefix}{stmt.name}.", True)
+            elif isinstance(stmt, (ast.If, ast.Try)) or stmt.__class__.__name__ == "TryStar":
+                for block in ("body", "orelse", "finalbody"):
+                    walk(getattr(stmt, block, ()), prefix, in_class)
+                for handler in getattr(stmt, "handlers", ()):
+                    walk(handler.body, prefix, in_class)
+
+    walk(tree.body, "", False)
+    for name in clashes:
+        found.pop(name, None)
+    return found
+
+
+# ---- the fast path: `def` headers read from the text, no parse of the whole file
+
+_DEF_LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
+_DEF_LINES = re.compile(rb"def[ \t]+\w+[ \t]*\(")  # a literal first: the fast search
+_WORD = re.compile(rb"\b(?:timeout|deadline|context|ctx)\b")
+_TRIPLE = re.compile(rb'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
+_DECORATOR = re.compile(rb"@[ \t]*([\w.]+)")
+_TRANSPARENT = (b"if ", b"if(", b"elif ", b"else", b"try", b"except", b"finally", b"with ", b"for ", b"while ", b"async with ", b"async for ")
+
+
+class _Fallback(Exception):
+    """The text is too unusual for the line-based scan: parse the file instead."""
+
+
+def _indent(line: bytes) -> int:
+    if b"\t" in line:
+        line = line.expandtabs(8)
+    return len(line) - len(line.lstrip())
+
+
+def _code(line: bytes) -> bytes:
+    """The line without indentation; empty for blank and comment-only lines."""
+    stripped = line.strip()
+    return b"" if stripped.startswith(b"#") else stripped
+
+
+def _params_text(lines: list[bytes], row: int, col: int) -> bytes:
+    """Text between the parenthesis at ``lines[row][col]`` and its match (strings skipped)."""
+    depth = 0
+    out = bytearray()
+    quote = b""
+    for r in range(row, min(len(lines), row + 200)):
+        line = lines[r]
+        i = col if r == row else 0
+        while i < len(line):
+            if quote:
+                if line.startswith(b"\\", i):
+                    out += line[i : i + 2]
+                    i += 2
+                    continue
+                if line.startswith(quote, i):
+                    out += quote
+                    i += len(quote)
+                    quote = b""
+                    continue
+                out.append(line[i])
+                i += 1
+                continue
+            ch = line[i : i + 1]
+            if ch == b"#":
+                break
+            if ch in (b"'", b'"'):
+                quote = ch * 3 if line.startswith(ch * 3, i) else ch
+                out += quote
+                i += len(quote)
+                continue
+            if ch in (b"(", b"[", b"{"):
+                depth += 1
+                if depth == 1:
+                    i += 1
+                    continue
+            elif ch in (b")", b"]", b"}"):
+                depth -= 1
+                if depth == 0:
+                    return bytes(out)
+            out += ch
+            i += 1
+        if quote and len(quote) == 1:
+            raise _Fallback  # an unterminated one-line string: not a header we understand
+        out += b"\n"
+    raise _Fallback
+
+
+def _string_rows(data: bytes) -> set[int]:
+    """Rows that lie inside a triple-quoted string (after its first line): not code."""
+    rows: set[int] = set()
+    row = last = 0
+    for m in _TRIPLE.finditer(data):
+        row += data.count(b"\n", last, m.start())
+        n = data.count(b"\n", m.start(), m.end())
+        rows.update(range(row + 1, row + n + 1))
+        row += n
+        last = m.end()
+    return rows
+
+
+def _enclosing(lines: list[bytes], row: int, indent: int, strings: set[int]) -> list[bytes] | None:
+    """Class names around the ``def`` at ``row`` (outermost first); None inside a function."""
+    classes: list[bytes] = []
+    r = row - 1
+    prefix = b" " * indent
+    while indent > 0 and r >= 0:
+        line = lines[r]
+        if line.startswith(prefix) or r in strings:
+            r -= 1
+            continue  # at least as deep as the def (or string text): not an enclosing block
+        code = _code(line)
+        r -= 1
+        if not code:
+            continue
+        level = _indent(lines[r + 1])
+        if level >= indent:
+            continue
+        indent = level
+        prefix = b" " * indent
+        if code.startswith(b"class ") or code.startswith(b"class\t"):
+            m = re.match(rb"class[ \t]+(\w+)", code)
+            if m is None:
+                raise _Fallback
+            classes.insert(0, m.group(1))
+        elif code.startswith((b"def ", b"async def ")):
+            return None
+        elif not code.startswith(_TRANSPARENT):
+            raise _Fallback  # a continuation line or text at a lower indentation
+    return classes
+
+
+def _decorators(lines: list[bytes], row: int, indent: int, strings: set[int]) -> list[bytes]:
+    """Decorator names of the ``def`` at ``row``: the ``@`` lines right above it at its
+    indentation (a decorator's arguments may span deeper lines and closing brackets)."""
+    names: list[bytes] = []
+    r = row - 1
+    while r >= 0:
+        code = _code(lines[r]) if r not in strings else b""
+        level = _indent(lines[r]) if code else indent + 1
+        r -= 1
+        if not code or level > indent:
+            continue  # blank, comment, or inside a bracket that spans lines
+        if level < indent:
+            break
+        if code.startswith(b"@"):
+            m = _DECORATOR.match(code)
+            if m is None:
+                raise _Fallback
+            names.append(m.group(1).rsplit(b".", 1)[-1])
+            continue
+        if code[:1] in (b")", b"]", b"}"):
+            continue  # the closing line of a decorator's (or a statement's) arguments
+        break
+    return names
+
+
+def _scan_text(data: bytes) -> dict[str, Signature]:
+    """``_scan`` from the ``def`` lines alone; raises ``_Fallback`` on text it cannot place."""
+    found: dict[str, Signature] = {}
+    clashes: set[str] = set()
+    lines: list[bytes] = []
+    strings: set[int] = set()
+    row = 0
+    last = 0
+    for hit in _DEF_LINES.finditer(data):
+        start = data.rfind(b"\n", 0, hit.start()) + 1
+        end = data.find(b"\n", hit.start())
+        line = data[start : end if end >= 0 else len(data)]
+        if (
+            (b"):" in line or b")->" in line or b") ->" in line)
+            and not _WORD.search(line)
+            and b'"' not in line
+            and b"'" not in line
+            and b"#" not in line
+        ):
+            continue  # a one-line header without a watched name (most of them)
+        m = _DEF_LINE.match(line)
+        if m is None:
+            continue  # `def` inside a line (a string, a comment)
+        if not lines:
+            lines = data.split(b"\n")
+            strings = _string_rows(data)
+        row += data.count(b"\n", last, start)
+        last = start
+        if row in strings:
+            continue  # `def` text inside a docstring
+        params = _params_text(lines, row, m.end() - 1)
+        if not _WORD.search(params):
+            continue
+        indent = _indent(line)
+        classes = _enclosing(lines, row, indent, strings)
+        if classes is None:
+            continue  # a nested function: not reachable by name
+        try:
+            tree = ast.parse(b"def _(" + params + b"): pass")
+        except (SyntaxError, ValueError):
+            raise _Fallback from None
+        fn = tree.body[0]
+        assert isinstance(fn, ast.FunctionDef)
+        fn.decorator_list = [ast.Name(d.decode()) for d in _decorators(lines, row, indent, strings)]
+        sig = signature_of(fn, bool(classes))
+        if sig is None:
+            continue
+        name = ".".join([*(c.decode() for c in classes), m.group(2).decode()])
+        old = found.get(name)
+        if old is not None and old != sig:
+            clashes.add(name)
+        found[name] = sig
+    for name in clashes:
+        found.pop(name, None)
+    return found
+
+
+_FROM_IMPORT = re.compile(rb"^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n\\]|\\[\s\S])*)", re.M)
+
+
+def _reexports_text(data: bytes, current: str) -> dict[str, str]:
+    """Top-level ``from x import a, b as c`` lines of a package ``__init__`` (text, no parse)."""
+    out: dict[str, str] = {}
+    for m in _FROM_IMPORT.finditer(data):
+        base = m.group(1).decode("ascii", "replace")
+        if base == "__future__":
+            continue
+        target = absolute(base, current, True) if base.startswith(".") else base
+        if not target:
+            continue
+        names = re.sub(rb"#[^\n]*", b"", m.group(2)).strip(b"()").replace(b"\\", b" ")
+        for item in names.split(b","):
+            parts = item.split()
+            if len(parts) == 1 and parts[0] != b"*":
+                local = parts[0]
+            elif len(parts) == 3 and parts[1] == b"as":
+                local = parts[2]
+            else:
+                continue
+            out[local.decode("ascii", "replace")] = f"{target}.{parts[0].decode('ascii', 'replace')}"
+    return out
+
+
+Scan = Callable[[bytes, Callable[[], "dict[str, Signature] | None"]], "dict[str, Signature] | None"]
+
+
+def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
+    """The signatures one file's bytes define (``{}``: none), None when it does not parse."""
+    try:
+        return _scan_text(data)
+    except _Fallback:
+        if not wants(data):
+            return {}
+        try:
+            return _scan(ast.parse(data, path))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None, *, scan: Scan | None = None) -> ProjectIndex:
+    """The index of a project from its Python files (posix paths relative to the scan root).
+
+    ``packages``: the folders that hold an ``__init__.py`` (default: those among ``sources``).
+    Pure: the same input gives the same index. Files that do not parse are skipped (the analysis
+    reports them). ``scan(data, compute)``: answers one file's :func:`file_signatures` (the
+    results cache memoises it by content); by default ``compute()``.
+    """
+    items = [(p, d) for p, d in sources if p.endswith(".py")]
+    if packages is None:
+        packages = {p.rsplit("/", 1)[0] for p, _ in items if p.rsplit("/", 1)[-1] == "__init__.py" and "/" in p}
+    else:
+        packages = set(packages)
+    modules: dict[str, str] = {}
+    claims: dict[str, list[str]] = {}
+    suffixes: dict[str, set[str]] = {}
+    for path, _ in items:
+        name = module_name(path, packages)
+        modules[path] = name
+        claims.setdefault(name, []).append(path)
+        full = dotted_path(path).split(".")
+        for i in range(len(full)):
+            suffix = ".".join(full[i:])
+            if suffix:
+                suffixes.setdefault(suffix, set()).add(name)
+    ambiguous = {n for n, paths in claims.items() if len(paths) > 1}
+    functions: dict[str, dict[str, Signature]] = {}
+    aliases: dict[str, dict[str, str]] = {}
+    for path, data in items:
+        name = modules[path]
+        if name in ambiguous or not name:
+            continue
+        if path.rsplit("/", 1)[-1] == "__init__.py" and b"import" in data:
+            found = _reexports_text(data, name)
+            if found:
+                aliases[name] = found
+        if not _has_word(data):
+            continue
+        compute = functools.partial(file_signatures, data, path)
+        sigs = scan(data, compute) if scan is not None else compute()
+        if sigs:
+            functions[name] = sigs
+    targets = functions.keys() | aliases.keys()
+    fallback = {
+        s: next(iter(names))
+        for s, names in suffixes.items()
+        if len(names) == 1 and s not in claims and next(iter(names)) in targets
+    }
+    return ProjectIndex(functions, modules, aliases, fallback)
+
+
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n\\]|\\[\s\S])*)|import[ \t]+((?:[^\n\\;]|\\[\s\S])*))",
+    re.M,
+)
+
+
+def imported_modules(data: bytes, current: str, is_package: bool) -> set[str]:
+    """Absolute names a file may import modules under: ``from m import a`` gives ``m`` and
+    ``m.a`` (``a`` may be a submodule), ``import a.b as c`` gives ``a.b``."""
+    out: set[str] = set()
+    for m in _IMPORT.finditer(data):
+        if m.group(3) is not None:
+            for item in m.group(3).replace(b"\\", b" ").split(b","):
+                parts = item.split()
+                if parts:
+                    out.add(parts[0].decode("ascii", "replace"))
+            continue
+        base = m.group(1).decode("ascii", "replace")
+        target = absolute(base, current, is_package) if base.startswith(".") else base
+        if not target:
+            continue
+        out.add(target)
+        names = re.sub(rb"#[^\n]*", b"", m.group(2)).strip(b"()").replace(b"\\", b" ")
+        for item in names.split(b","):
+            parts = item.split()
+            if parts and parts[0] != b"*":
+                out.add(f"{target}.{parts[0].decode('ascii', 'replace')}")
+    return out
+
+
+def index_units(units: Iterable[object], *, max_file_size: int | None = None, scan: Scan | None = None) -> ProjectIndex:
+    """Read the Python units of a run and index them (the runner's I/O edge).
+
+    Package folders are those with an ``__init__.py`` on disk, units or not. A module that a
+    function with a watched parameter imports but that is not among the units (the pre-commit
+    hook passes only the changed files) is read from disk when it lies in the importing file's
+    source tree, so a run over a few files resolves the same callees as a run over the project.
+    Such a module is never read from outside the scanned tree: a symbolic link (to a module or a
+    package folder) that leads out of it is not followed.
+    """
+    import os
+
+    def inside(path: str, top: str) -> bool:
+        real = os.path.realpath(path)
+        return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+    def tree_of(display: str, abspath: str) -> str | None:
+        """The scan root ``display`` is relative to (resolved), when it is relative."""
+        abspath = abspath.rstrip("/")
+        if display and not os.path.isabs(display) and not display.startswith("../") and abspath.endswith("/" + display):
+            return os.path.realpath(abspath[: -len(display) - 1] or "/")
+        return None
+
+    from linter.core.discover import Unreadable, read_file
+
+    def read(abspath: str) -> bytes | None:
+        try:
+            data = read_file(abspath, max_file_size if max_file_size is not None else 1 << 62)
+        except Unreadable:
+            return None
+        return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+    sources: dict[str, bytes] = {}
+    where: dict[str, str] = {}  # display path -> absolute path
+    trees: dict[str, str | None] = {}  # display path -> the scanned tree it was found in
+    for unit in units:
+        if getattr(unit, "kind", None) != "python":
+            continue
+        path, abspath = unit.path, unit.abspath  # type: ignore[attr-defined]
+        data = read(abspath)
+        if data is not None and path.endswith(".py"):
+            sources[path] = data
+            where[path] = abspath
+            trees[path] = tree_of(path, abspath)
+
+    packages: set[str] = set()
+    checked: set[str] = set()
+
+    def find_packages(path: str) -> None:
+        disp, real = path, where[path]
+        while "/" in disp.strip("/"):
+            disp, real = disp.rsplit("/", 1)[0], os.path.dirname(real)
+            if disp in checked:
+                return
+            checked.add(disp)
+            if not os.path.isfile(os.path.join(real, "__init__.py")):
+                return
+            packages.add(disp)
+
+    for path in list(sources):
+        find_packages(path)
+    index = build_index(sources.items(), packages, scan=scan)
+    frontier = list(sources)
+    for _ in range(3):  # a caller's import, a package re-export, the module it names
+        known = set(index.modules.values())
+        found: dict[str, str] = {}
+        found_tree: dict[str, str] = {}
+        for path in frontier:
+            data = sources[path]
+            name = index.module_of(path)
+            init = path.endswith("__init__.py")
+            wanted: set[str] = set()
+            if CALLER_HEADER.search(data):
+                wanted |= imported_modules(data, name, init)
+            if init:
+                wanted |= {t.rsplit(".", 1)[0] for t in index.aliases.get(name, {}).values()}
+            # the source root: the folder the module's dotted name starts from
+            depth = name.count(".") + 1 + (1 if init else 0)
+            parts = path.split("/")
+            if not name or depth > len(parts):
+                continue
+            disp_root = "/".join(parts[: len(parts) - depth])
+            real_root = where[path]
+            for _ in range(depth):
+                real_root = os.path.dirname(real_root)
+            # the tree modules may come from: the scan root, else the importing file's source root
+            tree = trees.get(path) or os.path.realpath(real_root)
+            for module in wanted - known:
+                rel = module.replace(".", "/")
+                for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
+                    disp = f"{disp_root}/{candidate}" if disp_root else candidate
+                    if disp in sources or disp in found:
+                        break
+                    real = os.path.join(real_root, *candidate.split("/"))
+                    if os.path.isfile(real):
+                        if inside(real, tree):
+                            found[disp] = real
+                            found_tree[disp] = tree
+                        break  # a module (or package folder) linked to outside the tree is not read
+        added = []
+        for disp, real in sorted(found.items()):
+            data = read(real)
+            if data is not None:
+                sources[disp] = data
+                where[disp] = real
+                trees[disp] = found_tree[disp]
+                find_packages(disp)
+                added.append(disp)
+        if not added:
+            break
+        index = build_index(sources.items(), packages, scan=scan)
+        frontier = added
+    return index

@@ -1,0 +1,2 @@
+"""Output: the report formats (text, JSON, GitHub, SARIF), rule documentation, rule feedback,
+the quality dashboard and release attestations."""
