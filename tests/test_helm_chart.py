@@ -214,3 +214,26 @@ def test_long_chart_problem_keeps_a_short_message_and_the_full_text_in_propertie
     [res] = doc["runs"][0]["results"]
     assert len(res["message"]["text"]) <= 600 and res["message"]["text"].endswith("…")
     assert "x" * 2000 in res["properties"]["pitfall/detail"]
+
+
+def test_random_names_render_the_same_on_every_run(proj, capsys):
+    """A chart that names its objects with Sprig's random functions (`randAlphaNum 5`, as the
+    test pods of many charts do) gets the same findings, messages and fingerprints on every run,
+    and one object under every value set (not one per random name)."""
+    write(proj, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        "c/values.yaml": "ingress:\n  enabled: false\n",
+        "c/templates/test.yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n"
+            "  name: \"{{ .Release.Name }}-{{ randAlphaNum 5 | lower }}-test\"\n"
+            "  annotations:\n    run-id: {{ uuidv4 | quote }}\n    n: \"{{ randNumeric 3 }}\"\n"
+            "spec:\n  containers:\n    - name: t\n      image: busybox:1.36\n"
+        ),
+    })
+    runs = []
+    for _ in range(2):
+        code, out, err = run(capsys, "check", "c", "--select", "PSA219", "--format", "sarif")
+        runs.append(json.loads(out))
+    assert runs[0] == runs[1]
+    results = runs[0]["runs"][0]["results"]
+    assert results and all("release-name-xxxxx-test" in r["message"]["text"] for r in results)

@@ -36,6 +36,27 @@ _KEY_OR_ITEM = re.compile(_KEY_LINE.pattern + "|" + _ITEM_LINE.pattern)
 _ASSIGN = re.compile(r"^\$[\w]*\s*:?=")
 
 
+_ACTION = re.compile(r"\{\{(?:[^}]|\}(?!\}))*\}\}")
+_RAND = re.compile(r"\brand(AlphaNum|Alpha|Numeric|Ascii)[ \t]+(\d+|\$[\w.]*|\.[\w.]+|\([^(){}]*\))")
+_UUID = re.compile(r"\buuidv4\b")
+
+
+def determinize(text: str) -> str:
+    """``text`` (a template) with Sprig's random strings made fixed, so a chart that names an
+    object ``{{ randAlphaNum 5 }}`` renders the same on every run (the findings, their messages
+    and fingerprints stay stable): ``randAlphaNum N`` (and ``randAlpha``, ``randAscii``)
+    writes ``N`` times ``x``, ``randNumeric N`` ``N`` times ``1``, ``uuidv4`` a fixed UUID. Only
+    the action text changes; a form it does not know (``5 | randAlpha``) stays random."""
+    if "rand" not in text and "uuidv4" not in text:
+        return text
+
+    def action(m: re.Match[str]) -> str:
+        inner = _RAND.sub(lambda r: f'repeat {r.group(2)} "{"1" if r.group(1) == "Numeric" else "x"}"', m.group())
+        return _UUID.sub('(print "00000000-0000-4000-8000-000000000000")', inner)
+
+    return _ACTION.sub(action, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """A template line: ``file`` is an index into the render's source table."""

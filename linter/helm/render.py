@@ -2483,7 +2483,7 @@ def _instrument(staged: Path, placed: dict[Path, Path], nonce: str) -> dict[int,
             source = next(((src, path.relative_to(p)) for p, src in roots if within(path, p)), None)
             shown = str(source[0] / source[1]) if source else path.relative_to(staged).as_posix()
             index = len(sources)
-            marked = helmorigin.instrument_cached(text, index, nonce)
+            marked = helmorigin.instrument_cached(helmorigin.determinize(text), index, nonce)
             if marked == text:
                 continue
             sources[index] = shown
