@@ -298,3 +298,31 @@ def test_rules_test_runs_a_built_in_pack_named_by_its_folder(capsys):
     passed = int(out.strip().splitlines()[-1].split()[0])
     retries = next(p for p in load_packs() if p.name == "retries")
     assert passed == sum(len(r.valid) + len(r.invalid) for r in retries.rules)
+
+
+@pytest.mark.parametrize(
+    "hook, message",
+    [
+        ("visitor: linter.python.hooks.ports:NoSuchVisitor", "cannot be loaded: AttributeError"),
+        ("visitor: no_such_module_of_pitfall:Thing", "cannot be loaded: ModuleNotFoundError"),
+        ("visitor: linter.python.hooks.timeouts:timeout_set_elsewhere", "is not a subclass of linter.python.analyzer.Visitor"),
+        ("match:\n  call: [requests.get]\n  unless: linter.python.analyzer:Visitor", "is not a function"),
+    ],
+    ids=["missing-name", "missing-module", "visitor-is-a-function", "unless-is-a-class"],
+)
+def test_a_trusted_packs_hooks_are_checked_when_it_loads(proj, capsys, tmp_path, hook, message):
+    """A wrong hook stops the run at once, naming file, line and key, even where no file would
+    have reached it (here: the project has no Python file at all)."""
+    pack = tmp_path / "hooked"
+    write(pack, {
+        "pack.yaml": "name: hooked\nprefix: HKD\nversion: 0.1.0\ndescription: d\n",
+        "HKD101-thing.yaml": (
+            "id: HKD101\nname: thing\ntarget: python\nseverity: warning\narea: config\nsummary: s\nrationale: r\nmessage: m\n"
+            f"{hook}\nexamples:\n  valid: ['x = 1']\n  invalid: ['x = 1  # error']\n"
+        ),
+    })
+    write(proj, {"deploy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    code, _, err = run(capsys, "check", "--packs", str(pack), "--trust-pack-code")
+    line = 9 + hook.count("\n")  # the key's own line
+    assert code == 2 and f"HKD101-thing.yaml:{line}" in err and message in err, err
+    assert "Traceback" not in err

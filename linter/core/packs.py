@@ -251,6 +251,8 @@ def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, h
             raise validation_error(path, node, error)
     if not hooks:
         _refuse_hooks(path, data, node)
+    elif validate:
+        _check_hooks(path, data, node)
     rid, name = data["id"], data["name"]
     if path.name != f"{rid}-{name}.yaml":
         raise PackError(path, node_line(node, ["id"]), "id", f"file must be named {rid}-{name}.yaml")
@@ -306,20 +308,49 @@ def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, h
     )
 
 
-def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
-    """A pack that is not trusted may use the YAML vocabulary only: no key that imports code."""
-    found: list[tuple[str | int, ...]] = [(key,) for key in ("visitor", "check") if key in data]
+def _hook_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """(key path, ``module:name``) of every Python hook a rule names."""
+    found: list[tuple[tuple[str | int, ...], str]] = [((key,), data[key]) for key in ("visitor", "check") if key in data]
     matches = data.get("match")
     for i, item in enumerate(matches if isinstance(matches, list) else [matches] if matches else []):
         if isinstance(item, dict) and "unless" in item:
-            found.append(("match", i, "unless") if isinstance(matches, list) else ("match", "unless"))
+            found.append((("match", i, "unless") if isinstance(matches, list) else ("match", "unless"), item["unless"]))
+    return found
+
+
+def _check_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
+    """Resolve every hook when the pack loads, and check it follows its target's protocol: a
+    ``visitor`` is a ``linter.python.analyzer.Visitor`` class, a ``check`` or ``unless`` a
+    function. A wrong name stops the run naming the file, line and key, not the first file it
+    would have run on."""
+    from .model import load_reference
+
+    for where, ref in _hook_references(data):
+        key = ".".join(str(k) for k in where)
+        try:
+            hook = load_reference(ref)
+        except Exception as exc:  # ImportError, AttributeError, or the module's own error
+            raise PackError(path, node_line(node, list(where)), key, f"`{ref}` cannot be loaded: {type(exc).__name__}: {exc}") from None
+        if where == ("visitor",):
+            from linter.python.analyzer import Visitor
+
+            ok, want = isinstance(hook, type) and issubclass(hook, Visitor), "a subclass of linter.python.analyzer.Visitor"
+        else:
+            ok, want = callable(hook) and not isinstance(hook, type), "a function"
+        if not ok:
+            raise PackError(path, node_line(node, list(where)), key, f"`{ref}` is not {want}")
+
+
+def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
+    """A pack that is not trusted may use the YAML vocabulary only: no key that imports code."""
+    found = _hook_references(data)
     if found:
-        where = found[0]
+        where, ref = found[0]
         raise PackError(
             path,
             node_line(node, list(where)),
             ".".join(str(k) for k in where),
-            f"a pack that is not built in may not run Python code (`{data.get(str(where[0])) if len(where) == 1 else 'unless'}`); "
+            f"a pack that is not built in may not run Python code (`{ref if len(where) == 1 else 'unless'}`); "
             f"pass {TRUST_FLAG} on the command line to allow it",
         )
 

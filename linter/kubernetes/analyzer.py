@@ -230,7 +230,7 @@ class KubeRuleSet:
                     m.get("scope", "object"),
                     Draft202012Validator(m["if"]) if "if" in m else None,
                     Draft202012Validator(m["must"]) if "must" in m else None,
-                    load_reference(m["check"]) if "check" in m else None,
+                    load_reference(m["check"]) if "check" in m else pss.rule_hits if rule.pss_check else None,
                 )
             )
 

@@ -1157,7 +1157,9 @@ class CancellationSwallowed(Visitor):
 
     TRIGGERS = ()
     # an `async def`, and after it a handler that can catch cancellation
-    TRIGGER_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)"
+    # both somewhere in the file, each found by one linear scan (an `async def` followed by the
+    # handler would rescan the rest of the file from every `async def`)
+    TRIGGER_REGEX = r"\A(?=(?s:.*?)async[ \t]+def\b)(?=(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:))"
     # definitions that hold findings, and those the module-wide evidence comes from: the tasks the
     # module starts and cancels itself
     CHUNK_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)|create_task|ensure_future|\.cancel\b"
