@@ -326,3 +326,37 @@ def test_a_trusted_packs_hooks_are_checked_when_it_loads(proj, capsys, tmp_path,
     line = 9 + hook.count("\n")  # the key's own line
     assert code == 2 and f"HKD101-thing.yaml:{line}" in err and message in err, err
     assert "Traceback" not in err
+
+
+def test_a_trusted_file_rule_check_gets_the_certificate_analysis(proj, capsys, tmp_path, monkeypatch):
+    """A file rule of a trusted pack may name its own check, ``(Analysis) -> Iterable[CertIssue]``,
+    beside the built-in ``certificate`` blocks: it runs on every certificate file."""
+    hooks = tmp_path / "hookmods"
+    write(hooks, {"pem_hooks.py": (
+        "from linter.certs.analyzer import CertIssue\n"
+        "def any_certificate(a):\n"
+        "    return [CertIssue('custom', 'a certificate is committed', 1, 'warning')] if a.looks_like_pem_or_der_cert else []\n"
+    )})
+    monkeypatch.syspath_prepend(str(hooks))
+    pack = tmp_path / "pems"
+    write(pack, {
+        "pack.yaml": "name: pems\nprefix: PEM\nversion: 0.1.0\ndescription: d\n",
+        "PEM101-committed-certificate.yaml": (
+            "id: PEM101\nname: committed-certificate\ntarget: file\nseverity: warning\narea: cert\nsummary: s\nrationale: r\n"
+            "message: m\ncheck: pem_hooks:any_certificate\nexamples:\n  valid: ['x']\n  invalid: ['x']\n"
+        ),
+    })
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from datetime import datetime, timedelta, timezone
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "example.com")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365)).sign(key, hashes.SHA256()))
+    write(proj, {"tls/server.crt": cert.public_bytes(serialization.Encoding.PEM).decode()})
+    code, out, err = run(capsys, "check", "--packs", str(pack), "--trust-pack-code", "--select", "PEM", "--format", "json")
+    assert [(f["code"], f["filename"], f["message"]) for f in json.loads(out)["findings"]] == [("PEM101", "tls/server.crt", "a certificate is committed")], err

@@ -232,7 +232,7 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
             notes.append(Notification(note or message, "error", path, PARSE_ERROR))
 
     if kind == "cert":
-        from linter.certs.hooks.certfiles import analyze as analyze_cert
+        from linter.certs.files import analyze as analyze_cert
 
         if analyzed:
             findings.extend(analyze_cert(path, data, ruleset, siblings=siblings or {}))
@@ -560,7 +560,7 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {exc.reason}")
         return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
     if unit.kind == "cert":
-        from linter.certs.hooks.certfiles import read_siblings
+        from linter.certs.files import read_siblings
 
         return lint_unit(unit.kind, unit.path, data, ruleset, siblings=read_siblings(unit.abspath, settings.max_file_size))
     if cache is not None:  # stored under the hash of the very bytes analysed

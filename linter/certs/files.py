@@ -4,9 +4,9 @@ Discovery hands over ``.pem .crt .cer .key .der`` files as ``cert`` units; what 
 decided here by its content (``linter.certs.analyzer.looks_like_cert_or_key``), not by its name: a
 ``.pem`` holding something else is skipped, a ``.key`` holding a certificate is checked as one.
 
-Each rule names one of the functions below as its ``check``; the file is analysed once
-(``linter.certs.analyzer.check_certificates`` + ``check_private_keys``) and every rule keeps the issues of
-its own codes. Findings sit on the line of the offending block's BEGIN marker (line 1 for DER).
+Each rule's ``certificate`` block names the issue codes it reports; the file is analysed once
+(``linter.certs.analyzer.check_certificates`` + ``check_private_keys``) and every rule keeps the
+issues of its own codes. Findings sit on the line of the offending block's BEGIN marker (line 1 for DER).
 Messages name subjects, serials, fingerprints, algorithms and dates -- never key material.
 
 The key pairing check (CRT106) needs the private key stored beside the certificate
@@ -129,49 +129,25 @@ class Analysis:
 Check = Callable[[Analysis], Iterable[certs.CertIssue]]
 
 
-def expired(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("expired")
+def _keeping(codes: tuple[str, ...]) -> Check:
+    def check(a: Analysis) -> list[certs.CertIssue]:
+        return a.issues(*codes)
 
-
-def expiring(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("expiring")
-
-
-def weak_signature(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("weak-signature")
-
-
-def weak_key(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("weak-key")
-
-
-def no_san(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("no-san")
-
-
-def key_mismatch(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("key-mismatch")
-
-
-def unencrypted_key(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("unencrypted-private-key")
-
-
-def malformed(a: Analysis) -> list[certs.CertIssue]:
-    return a.issues("unparsable")
-
-
-_OWN = __name__ + ":"
+    return check
 
 
 def _rules(ruleset: Any) -> list[tuple[Rule, Check]]:
+    """The selected file rules with what each keeps: the issues its ``certificate`` block names,
+    or what its ``check`` function (``(Analysis) -> Iterable[CertIssue]``) returns."""
     from linter.core.model import load_reference
 
-    out = []
+    out: list[tuple[Rule, Check]] = []
     for rule in ruleset.of("file"):
-        ref = (rule.matcher or {}).get("check", "")
-        if ref.startswith(_OWN):
-            out.append((rule, load_reference(ref)))
+        matcher = rule.matcher or {}
+        if "certificate" in matcher:
+            out.append((rule, _keeping(tuple(matcher["certificate"]))))
+        elif "check" in matcher:
+            out.append((rule, load_reference(matcher["check"])))
     return out
 
 

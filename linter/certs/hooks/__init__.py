@@ -1,1 +1,0 @@
-"""Certificate-file rule hooks."""
