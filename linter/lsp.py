@@ -27,7 +27,6 @@ parse error (pygls would log these and leave the client waiting).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import re

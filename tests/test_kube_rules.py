@@ -968,3 +968,72 @@ def test_a_rule_that_raises_is_an_internal_error_naming_it_and_the_rest_is_repor
     code, out, err = run_cli(capsys, "check", "pod.yaml", "--select", "PSA201,PRB202", "--no-cache")
     assert "pod.yaml:1: internal error in rule PSA201 on Deployment `web`: TypeError: boom" in err, (out, err)
     assert "PRB202" in out and "PSA201" not in out
+
+
+_VOCABULARY_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  initContainers:
+    - name: migrate
+      image: app:1
+    - name: proxy
+      image: envoy:1
+      restartPolicy: Always
+  containers:
+    - name: app
+      image: app:1
+      resources: null
+  ephemeralContainers:
+    - name: debug
+      image: busybox:1
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a}
+spec: {host: a}
+---
+apiVersion: example.com/v1
+kind: DestinationRule
+metadata: {name: b}
+spec: {host: b}
+"""
+
+
+def _vocabulary_rule(rid: str, body: str) -> str:
+    return (
+        f"id: {rid}\nname: r-{rid.lower()}\ntarget: kubernetes\nseverity: warning\narea: config\nsummary: s\nrationale: r\n"
+        f"message: \"{{kind}} {{name}} {{container}}\"\n{body}"
+        "examples:\n  valid: ['apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n']\n  invalid: ['x: 1  # error']\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body, reported",
+    [
+        ("kinds: [Pod]\nscope: container\nmust: {required: [resources]}\n", ["migrate", "proxy", "app", "debug"]),
+        ("kinds: [Pod]\nscope: container\ncontainers: [regular]\nmust: {required: [resources]}\n", ["app"]),
+        ("kinds: [Pod]\nscope: container\ncontainers: [sidecar]\nmust: {required: [resources]}\n", ["proxy"]),
+        ("kinds: [Pod]\nscope: container\ncontainers: [init, ephemeral]\nmust: {required: [resources]}\n", ["migrate", "debug"]),
+        # a default for an absent key is checked like a written one (restartPolicy: Always for Pods)
+        ("kinds: [Pod]\nscope: pod\ndefaults: {restartPolicy: Always}\nmust: {properties: {restartPolicy: {const: Never}}}\n", ["web"]),
+        ("kinds: [DestinationRule]\napi-groups: [networking.istio.io]\nmust: {properties: {spec: {required: [trafficPolicy]}}}\n", ["a"]),
+    ],
+    ids=["every-container", "regular", "sidecar", "init-and-ephemeral", "defaults", "api-group"],
+)
+def test_vocabulary_container_kinds_api_groups_defaults_and_null(tmp_path, capsys, body, reported):
+    """The YAML vocabulary says which containers a rule looks at, which API groups it applies to
+    and what an absent key defaults to; a key written as null is absent, as the API server reads it."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: voc\nprefix: VOC\nversion: 0.1.0\ndescription: d\n")
+    (pack / "VOC201-r-voc201.yaml").write_text(_vocabulary_rule("VOC201", body))
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pod.yaml").write_text(_VOCABULARY_POD)
+    code = main(["check", str(proj / "pod.yaml"), "--packs", str(pack), "--select", "VOC", "--format", "json"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    # the message ends with the container (container scope) or the object's name
+    assert [f["message"].split()[-1] for f in found] == reported, [f["message"] for f in found]
+    assert code == 1

@@ -117,7 +117,31 @@ def display_name(obj: dict[str, Any]) -> str:
     return "?"
 
 
-def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
+def api_group(obj: dict[str, Any]) -> str:
+    """``cert-manager.io`` for ``cert-manager.io/v1``; ``""`` for the core group."""
+    api = obj.get("apiVersion")
+    if not isinstance(api, str) or "/" not in api:
+        return ""
+    return api.split("/", 1)[0]
+
+
+#: the container kinds a rule's ``containers`` may name
+CONTAINER_KINDS = ("regular", "init", "sidecar", "ephemeral")
+
+
+def container_kind(key: str, container: dict[str, Any]) -> str:
+    """``regular``, ``init``, ``sidecar`` (an init container with ``restartPolicy: Always``, a
+    native sidecar) or ``ephemeral``."""
+    if key == "containers":
+        return "regular"
+    if key == "ephemeralContainers":
+        return "ephemeral"
+    return "sidecar" if container.get("restartPolicy") == "Always" else "init"
+
+
+def scoped(obj: dict[str, Any], scope: str, containers: frozenset[str] | None = None) -> list[Target]:
+    """The nodes a rule of ``scope`` looks at; for ``container``, only the kinds in
+    ``containers`` (None: every container)."""
     if scope == "object":
         return [Target((), obj)]
     paths = pod_paths(obj)
@@ -135,7 +159,7 @@ def scoped(obj: dict[str, Any], scope: str) -> list[Target]:
         if not isinstance(items, list):
             continue
         for i, c in enumerate(items):
-            if isinstance(c, dict):
+            if isinstance(c, dict) and (containers is None or container_kind(key, c) in containers):
                 out.append(Target(spec_path + (key, i), c, str(c.get("name", f"{key}[{i}]"))))
     return out
 
@@ -187,6 +211,9 @@ class _Compiled:
     when: Draft202012Validator | None
     must: Draft202012Validator | None
     check: Callable[[CheckContext], Iterable[Hit]] | None
+    containers: frozenset[str] | None = None  # container scope: the kinds of container looked at
+    api_groups: frozenset[str] | None = None  # only objects of these API groups ("" = core)
+    defaults: tuple[tuple[str, Any], ...] = ()  # values of absent keys, as the API server defaults them
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +258,9 @@ class KubeRuleSet:
                     Draft202012Validator(m["if"]) if "if" in m else None,
                     Draft202012Validator(m["must"]) if "must" in m else None,
                     load_reference(m["check"]) if "check" in m else pss.rule_hits if rule.pss_check else None,
+                    frozenset(m["containers"]) if "containers" in m else None,
+                    frozenset(m["api-groups"]) if "api-groups" in m else None,
+                    tuple(sorted((m.get("defaults") or {}).items())),
                 )
             )
 
@@ -308,12 +338,15 @@ class KubeRuleSet:
                     yield hit
             return
         assert c.must is not None
+        if c.api_groups is not None and api_group(obj) not in c.api_groups:
+            return
         meta = _meta(obj)
-        for target in scoped(obj, c.scope):
-            if c.when is not None and not c.when.is_valid(target.node):
+        for target in scoped(obj, c.scope, c.containers):
+            node = _as_read(target.node, c.defaults)
+            if c.when is not None and not c.when.is_valid(node):
                 continue
             seen_paths: set[Path_] = set()
-            for error in c.must.iter_errors(target.node):
+            for error in c.must.iter_errors(node):
                 rel = tuple(error.absolute_path)
                 missing = error.validator == "required"
                 full = target.path + rel
@@ -333,6 +366,17 @@ class KubeRuleSet:
                 except (ValueError, IndexError):
                     message = c.rule.message
                 yield Hit(full, message, missing)
+
+
+def _as_read(node: Any, defaults: tuple[tuple[str, Any], ...]) -> Any:
+    """A scoped node as the API server reads it: a key whose value is null is absent, and an
+    absent key with a default (the rule's ``defaults``) has it."""
+    if not isinstance(node, dict) or not (defaults or any(v is None for v in node.values())):
+        return node
+    view = {k: v for k, v in node.items() if v is not None}
+    for key, value in defaults:
+        view.setdefault(key, value)
+    return view
 
 
 class _Default(dict[str, Any]):

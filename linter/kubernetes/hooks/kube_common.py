@@ -64,14 +64,6 @@ def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def api_group(obj: dict[str, Any]) -> str:
-    """``cert-manager.io`` for ``cert-manager.io/v1``; ``""`` for the core group."""
-    api = obj.get("apiVersion")
-    if not isinstance(api, str) or "/" not in api:
-        return ""
-    return api.split("/", 1)[0]
-
-
 def labels_of(obj: dict[str, Any], meta_path: Path_ = ("metadata",)) -> dict[Any, Any]:
     return as_dict(get_path(obj, meta_path + ("labels",)))
 

@@ -5,31 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit, get_path, pod_paths
-from linter.kubernetes.hooks.kube_common import PROBES, api_group, as_dict, as_list, containers, is_int, message
+from linter.kubernetes.analyzer import CheckContext, Hit, api_group, get_path, pod_paths
+from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, message
 
 # Kubernetes API defaults (0 or absent means the default)
 DEFAULT_TIMEOUT_SECONDS = 1
 DEFAULT_PERIOD_SECONDS = 10
-
-
-def _regular(ctx: CheckContext) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], str]]:
-    """Regular containers only: init (sidecars included) and ephemeral containers are exempt."""
-    yield from containers(ctx.obj, sidecars=False)
-
-
-def without_readiness(ctx: CheckContext) -> Iterator[Hit]:
-    """PRB201: a serving container (one that declares a port) without readinessProbe."""
-    for cpath, c, cname in _regular(ctx):
-        if c.get("readinessProbe") is None and any(is_int(as_dict(p).get("containerPort")) for p in as_list(c.get("ports"))):
-            yield Hit(cpath, message(ctx, container=cname), True)
-
-
-def without_liveness(ctx: CheckContext) -> Iterator[Hit]:
-    """PRB202: a regular container without livenessProbe."""
-    for cpath, c, cname in _regular(ctx):
-        if c.get("livenessProbe") is None:
-            yield Hit(cpath, message(ctx, container=cname), True)
 
 
 def _seconds(probe: dict[str, Any], key: str, default: int) -> int | None:

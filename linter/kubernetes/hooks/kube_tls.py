@@ -9,8 +9,8 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit
-from linter.kubernetes.hooks.kube_common import api_group, as_dict, as_list, containers, is_int, message
+from linter.kubernetes.analyzer import CheckContext, Hit, api_group
+from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, is_int, message
 
 Path_ = tuple[Any, ...]
 
