@@ -17,6 +17,7 @@ from typing import Any
 import libcst as cst
 
 from linter.python.analyzer import Visitor, literal
+from linter.python.hooks.statements import module_statements, top_statements
 
 _CELERY_CLASSES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
 _TASK_DECORATORS = frozenset({"celery.shared_task", "celery.app.shared_task", "celery.task"})
@@ -31,38 +32,6 @@ _LIMIT_TEXT = re.compile(
 # methods that read the configuration from somewhere this file does not show
 _CONFIG_LOADERS = frozenset({"config_from_object", "config_from_envvar", "config_from_cmdline", "add_defaults"})
 _OPAQUE_CELERY_ARGS = frozenset({"config_source", "changes", "loader"})
-
-
-def _top_statements(body: Any) -> Iterator[cst.CSTNode]:
-    """Small statements of a block and of its ``if``/``try``/``with``/loop blocks."""
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
-        elif isinstance(stmt, cst.If):
-            yield from _top_statements(_block(stmt.body))
-            if stmt.orelse is not None:
-                yield from _top_statements([stmt.orelse] if isinstance(stmt.orelse, cst.If) else _block(stmt.orelse.body))
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            yield from _top_statements(_block(stmt.body))
-            for handler in stmt.handlers:
-                yield from _top_statements(_block(handler.body))
-            for extra in (stmt.orelse, stmt.finalbody):
-                if extra is not None:
-                    yield from _top_statements(_block(extra.body))
-        elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-            yield from _top_statements(_block(stmt.body))
-
-
-def _block(suite: cst.BaseSuite) -> Any:
-    if isinstance(suite, cst.IndentedBlock):
-        return suite.body
-    return [cst.SimpleStatementLine(body=suite.body)] if isinstance(suite, cst.SimpleStatementSuite) else []
-
-
-def _module_statements(module: cst.Module) -> Iterator[tuple[int, cst.CSTNode]]:
-    for i, stmt in enumerate(module.body):
-        for small in _top_statements([stmt]):
-            yield i, small
 
 
 def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
@@ -92,7 +61,7 @@ def _local_definitions(module: cst.Module) -> dict[str, cst.CSTNode]:
     for stmt in module.body:
         if isinstance(stmt, cst.ClassDef):
             found[stmt.name.value] = stmt
-    for _, small in _module_statements(module):
+    for _, small in module_statements(module):
         if isinstance(small, cst.Assign) and isinstance(small.value, cst.Dict):
             for target in small.targets:
                 if isinstance(target.target, cst.Name):
@@ -138,7 +107,7 @@ class TimeLimitNotConfigured(Visitor):
 
     # -- an application whose whole configuration is in this file
     def _apps(self, module: cst.Module) -> Iterator[tuple[int, cst.Call]]:
-        for i, small in _module_statements(module):
+        for i, small in module_statements(module):
             value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
             if isinstance(value, cst.Call) and self.resolve(value.func) in _CELERY_CLASSES:
                 yield i, value
@@ -163,7 +132,7 @@ class TimeLimitNotConfigured(Visitor):
                 for arg in call.args:
                     if arg.star or (arg.keyword is None and not isinstance(arg.value, cst.Dict)):
                         return True  # `app.conf.update(settings)`: the limit may be in there
-        for _, small in _module_statements(module):
+        for _, small in module_statements(module):
             if isinstance(small, cst.Assign):
                 for target in small.targets:
                     t = target.target
@@ -173,8 +142,8 @@ class TimeLimitNotConfigured(Visitor):
 
     # -- a settings module (Django `CELERY_*` names, or a `celeryconfig` module)
     def _settings(self, module: cst.Module) -> None:
-        config_module = _looks_like_celeryconfig(small for _, small in _module_statements(module))
-        for i, small in _module_statements(module):
+        config_module = _looks_like_celeryconfig(small for _, small in module_statements(module))
+        for i, small in module_statements(module):
             if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
                 break  # settings built on a base module (`from .base import *`) may inherit the limit
             target = self._anchor(small)
@@ -190,8 +159,8 @@ class TimeLimitNotConfigured(Visitor):
             if any(not (isinstance(b.value, cst.Name) and (b.value.value in local or b.value.value == "object")) for b in stmt.bases):
                 continue
             body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
-            config_class = _looks_like_celeryconfig(_top_statements(body))
-            for small in _top_statements(body):
+            config_class = _looks_like_celeryconfig(top_statements(body))
+            for small in top_statements(body):
                 target = self._anchor(small)
                 if target is not None and (config_class or _name(target) != "broker_url"):
                     self.report(target, self._message(target), at=(i, -1))
@@ -380,7 +349,7 @@ class TaskRetriesForever(Visitor):
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         limit = None
         autoretry = None
-        for small in _top_statements(body):
+        for small in top_statements(body):
             if isinstance(small, cst.Assign):
                 for t in small.targets:
                     if isinstance(t.target, cst.Name) and t.target.value == "max_retries":

@@ -18,53 +18,12 @@ from typing import Any
 import libcst as cst
 
 from linter.python.analyzer import Visitor, literal
+from linter.python.hooks.statements import module_statements, top_statements
 
 # --------------------------------------------------------------------------- module-level statements
 
 _MISSING = object()  # a key the dict literal does not have
 _OPAQUE = object()  # a value that cannot be seen statically
-
-
-def _top_statements(body: Any) -> Iterator[cst.CSTNode]:
-    """Small statements of a block and of its module-level ``if``/``try``/``with`` blocks."""
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
-        elif isinstance(stmt, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
-            yield from _compound(stmt)
-
-
-def _compound(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    if isinstance(stmt, cst.If):
-        yield from _top_statements(_block(stmt.body))
-        if stmt.orelse is not None:
-            if isinstance(stmt.orelse, cst.If):
-                yield from _compound(stmt.orelse)
-            else:
-                yield from _top_statements(_block(stmt.orelse.body))
-    elif isinstance(stmt, (cst.Try, cst.TryStar)):
-        yield from _top_statements(_block(stmt.body))
-        for handler in stmt.handlers:
-            yield from _top_statements(_block(handler.body))
-        if stmt.orelse is not None:
-            yield from _top_statements(_block(stmt.orelse.body))
-        if stmt.finalbody is not None:
-            yield from _top_statements(_block(stmt.finalbody.body))
-    elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-        yield from _top_statements(_block(stmt.body))
-
-
-def _block(suite: cst.BaseSuite) -> Any:
-    if isinstance(suite, cst.IndentedBlock):
-        return suite.body
-    return [cst.SimpleStatementLine(body=suite.body)] if isinstance(suite, cst.SimpleStatementSuite) else []
-
-
-def _indexed(module: cst.Module) -> Iterator[tuple[int, cst.CSTNode]]:
-    """(index of the module-level statement, small statement) for the whole module."""
-    for i, stmt in enumerate(module.body):
-        for small in _top_statements([stmt]):
-            yield i, small
 
 
 def _root_name(node: cst.BaseExpression) -> str | None:
@@ -83,7 +42,7 @@ class _Settings:
         # entries added one by one: `DATABASES["replica"] = {...}`
         self.added: dict[str, list[tuple[int, cst.BaseExpression, cst.BaseExpression]]] = {}
         self.star_import = False
-        for i, small in _indexed(module):
+        for i, small in module_statements(module):
             if isinstance(small, cst.Assign):
                 for target in small.targets:
                     self._target(i, target.target, small.value, target.target)
@@ -125,7 +84,7 @@ class _Settings:
         class Scan(cst.CSTVisitor):
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
                 for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-                    for small in _top_statements([stmt]):
+                    for small in top_statements([stmt]):
                         if isinstance(small, cst.Assign):
                             for t in small.targets:
                                 if not isinstance(t.target, cst.Name):
