@@ -209,6 +209,8 @@ def _toml_line(path: Path, key: str | None) -> int | None:
 
 
 def _validate(data: dict[str, Any], origin: Path | str) -> None:
+    if not data:  # nothing to check (and no JSON Schema machinery to load for it)
+        return
     validator = schema_validator("config")
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
@@ -265,7 +267,8 @@ def load_settings(
         except PackError as exc:
             raise PackError("--config", None, exc.key, f"{exc.detail} in `{text}`") from None
         data = _merge(data, one)
-    _validate(data, path or "--config")
+    if overrides:  # the file and each override were checked alone; now together
+        _validate(data, path or "--config")
     root = path.parent if path is not None else cwd
     return from_dict(data, root=root, config_path=path)
 
