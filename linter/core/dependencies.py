@@ -23,6 +23,7 @@ import configparser
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,8 +186,10 @@ def _from_setup_py(path: Path, rel: str) -> Iterator[Declared]:
     if text is None or "setup" not in text:
         return
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+        with warnings.catch_warnings():  # about the project's setup.py: not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):

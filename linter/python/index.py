@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -476,7 +477,10 @@ def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
         if not wants(data):
             return {}
         try:
-            return _scan(ast.parse(data, path))
+            with warnings.catch_warnings():  # SyntaxWarnings are about the scanned code: not ours to print
+                warnings.simplefilter("ignore")
+                tree = ast.parse(data, path)
+            return _scan(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
