@@ -478,17 +478,6 @@ def _sync_folder(folder: str) -> None:
         os.close(dfd)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, line breaks as given) over ``path`` keeping its metadata; raises
-    :class:`NotWritten` when that cannot be done safely."""
-    p = Path(path)
-    try:
-        current = p.read_bytes()
-    except OSError as exc:
-        raise NotWritten(f"cannot read it ({exc.strerror or exc})") from None
-    write_fixed(p, current, text.encode("utf-8", "surrogatepass"))
-
-
 # --------------------------------------------------------------------------- one unit
 
 

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from linter.core.model import Finding, Notification
 
@@ -163,7 +162,3 @@ def render(stats: dict[str, RuleStats], policy: Policy, fmt: str = "text") -> st
     if not body:
         lines.append("no findings")
     return "\n".join(lines) + "\n"
-
-
-def policy_of(settings: Any) -> Policy:
-    return settings.feedback if isinstance(getattr(settings, "feedback", None), Policy) else Policy()
