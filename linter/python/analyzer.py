@@ -627,8 +627,9 @@ class Report:
 class Context:
     """What a visitor sees: the resolver, the module and the report sink."""
 
-    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: Any = None) -> None:
+    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: Any = None, source: str | None = None) -> None:
         self.module = module
+        self._source = source
         self.resolver = resolver
         self.path = path
         self.reports: list[Report] = []
@@ -638,6 +639,14 @@ class Context:
         # A visitor that reports later than it sees a node (at the end of the module) keeps
         # `where` with the node and passes it to `report(..., at=...)`.
         self.where: tuple[int, int] = (-1, -1)
+
+    @property
+    def source(self) -> str:
+        """The text the module was parsed from (``module.code``, which libcst would regenerate
+        at the cost of a walk over the whole tree)."""
+        if self._source is None:
+            self._source = self.module.code
+        return self._source
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -1076,7 +1085,7 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
         detail = exc.message if isinstance(exc, cst.ParserSyntaxError) else "nesting too deep"
         raise NotAnalysed(f"valid Python that the analyzer cannot parse ({detail})") from None
     resolver = Resolver(module)
-    context = Context(module, resolver, path, index)
+    context = Context(module, resolver, path, index, text)
     visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
     if ruleset.names_used:
         visitors.append(_Declarative(ruleset, context))

@@ -50,26 +50,22 @@ class _MountScan(cst.BatchableCSTVisitor):
                     self.found.add(key)
 
 
+# text every module with a mounted adapter or a replaced ``request``/``send`` holds (a superset)
+_MAY_MOUNT = re.compile(r"\.\s*mount\b|\.\s*(?:request|send)\b[\s\\]*=(?!=)")
+
+
 def _sessions_with_default_timeout(ctx: Context) -> frozenset[str]:
     """Receivers (as written) whose requests are given a timeout somewhere else in the module:
     a custom adapter mounted on them (``s.mount("https://", TimeoutHTTPAdapter(timeout=5))``) or
-    ``s.request``/``s.send`` replaced (``s.request = functools.partial(s.request, timeout=5)``)."""
-    cached = getattr(ctx, "_tmo_sessions", None)
+    ``s.request``/``s.send`` replaced (``s.request = functools.partial(s.request, timeout=5)``).
+    One read-only walk of the module, only when its text can hold either."""
+    cached: frozenset[str] | None = getattr(ctx, "_tmo_sessions", None)
     if cached is None:
-        _scan_module(ctx)
-        cached = ctx._tmo_sessions  # type: ignore[attr-defined]
+        mounts = _MountScan(ctx)
+        if _MAY_MOUNT.search(ctx.source):
+            _Batch([mounts]).walk(ctx.module)
+        cached = ctx._tmo_sessions = frozenset(mounts.found)  # type: ignore[attr-defined]
     return cached
-
-
-def _scan_module(ctx: Context) -> None:
-    """One read-only walk of the module (libcst's visit rebuilds every node) for both hooks:
-    the receivers with a default timeout and the calls of each function."""
-    mounts, calls = _MountScan(ctx), _CallsByFunction()
-    _Batch([mounts, calls]).walk(ctx.module)
-    calls.close(calls.stack[0])
-    ctx._tmo_sessions = frozenset(mounts.found)  # type: ignore[attr-defined]
-    ctx._tmo_module_calls = calls.stack[0]  # type: ignore[attr-defined]
-    ctx._tmo_siblings = calls.groups  # type: ignore[attr-defined]
 
 
 def session_has_default_timeout(call: cst.Call, ctx: Context) -> bool:
@@ -102,12 +98,18 @@ class _CallsByFunction(cst.BatchableCSTVisitor):
 
 
 def _calls_by_function(ctx: Context) -> dict[int, list[cst.Call]]:
-    """id(call) -> every call in the same function (or at module level), computed once per file."""
-    cached = getattr(ctx, "_tmo_siblings", None)
-    if cached is None:
-        _scan_module(ctx)
-        cached = ctx._tmo_siblings  # type: ignore[attr-defined]
-    return cached
+    """id(call) -> every call in the same function, for the calls of the module-level statement
+    the walk is in (walked once per statement; the calls of a function are all inside the
+    statement that defines it). Calls outside any function are not in it."""
+    top = ctx.where[0]
+    cache: dict[int, dict[int, list[cst.Call]]] = ctx.__dict__.setdefault("_tmo_siblings", {})
+    if top not in cache:
+        calls = _CallsByFunction()
+        statements = [ctx.module.body[top]] if 0 <= top < len(ctx.module.body) else list(ctx.module.body)
+        for stmt in statements:
+            _Batch([calls]).walk(stmt)
+        cache[top] = calls.groups  # the module-level group (calls.stack[0]) is never closed
+    return cache[top]
 
 
 def _positional(call: cst.Call) -> list[cst.BaseExpression]:
@@ -119,7 +121,7 @@ def timeout_given_elsewhere(call: cst.Call, ctx: Context) -> bool:
     purpose (``if timeout is not None: create_connection(a, timeout)`` then
     ``create_connection(a)``). Module-level code and literal timeouts do not count."""
     group = _calls_by_function(ctx).get(id(call))
-    if group is None or getattr(ctx, "_tmo_module_calls", None) is group:
+    if group is None:  # module-level code, or not in sight
         return False
     callee = ctx.code(call.func)
     mine = len(_positional(call))
@@ -453,10 +455,7 @@ def _module_text(ctx: Context) -> str:
     no rule's names may have been blanked: a veto that reads this text can miss evidence there
     (``params.blocked_connection_timeout = 300`` in an unrelated helper), and the call is then
     reported."""
-    cached = getattr(ctx, "_tmo_text", None)
-    if cached is None:
-        cached = ctx._tmo_text = ctx.module.code  # type: ignore[attr-defined]
-    return cached
+    return ctx.source
 
 
 _MONGO_OPTION = re.compile(r"(?i)\b(?:socket)?timeoutms\b")
