@@ -15,7 +15,7 @@ from linter import __version__
 from linter.core.config import Settings, load_settings, with_cli
 from linter.report.feedback import apply_policy
 from linter.core.model import SEVERITY_RANK, Finding, Notification
-from linter.core.dependencies import declared_dependencies, satisfied
+from linter.core.dependencies import declared_dependencies, satisfied, wanted_by
 from linter.core.packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -583,7 +583,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _packs(args: argparse.Namespace) -> int:
     settings = _settings(args)
     packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
-    declared = declared_dependencies(Path(settings.root)) if any(p.applies_to for p in packs) else []
+    declared = declared_dependencies(Path(settings.root), wanted_by(packs)) if any(p.applies_to for p in packs) else []
     if args.action == "lock":
         from linter.core.packs import LOCK_NAME, lock_document
 

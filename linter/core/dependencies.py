@@ -24,9 +24,10 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -221,8 +222,31 @@ def _from_pipfile(path: Path, rel: str) -> Iterator[Declared]:
                 yield d
 
 
-def _from_lock(path: Path, rel: str) -> Iterator[Declared]:
-    packages = _toml(path).get("package")
+_PACKAGE_TABLE = re.compile(r"^\[\[package\]\][ \t]*\r?$", re.M)
+
+
+def _lock_packages(path: Path, wanted: Collection[str] | None) -> object:
+    """The ``[[package]]`` array of a lock file. With ``wanted``, only the entries whose text
+    names one of them are parsed (each entry, with its sub-tables, is TOML on its own; a lock of
+    a large project is megabytes); should one not parse alone, the whole file is."""
+    if wanted is None:
+        return _toml(path).get("package")
+    text = _read_text(path)
+    if text is None:
+        return None
+    from linter.core.config import tomllib
+
+    forms = {form for name in wanted for form in (name, name.replace("-", "_"), name.replace("-", "."))}
+    starts = [m.start() for m in _PACKAGE_TABLE.finditer(text)]
+    entries = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
+    try:
+        return [tomllib.loads(e)["package"][0] for e in entries if any(f in e.lower() for f in forms)]
+    except (tomllib.TOMLDecodeError, KeyError, IndexError, TypeError):
+        return _toml(path).get("package")
+
+
+def _from_lock(path: Path, rel: str, wanted: Collection[str] | None = None) -> Iterator[Declared]:
+    packages = _lock_packages(path, wanted)
     for package in packages if isinstance(packages, list) else ():
         if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
             name = canonicalize_name(package["name"])
@@ -243,57 +267,96 @@ def _from_pipfile_lock(path: Path, rel: str) -> Iterator[Declared]:
                 yield Declared(canonicalize_name(name), canonicalize_name(name), rel, pinned=version[2:])
 
 
-def _manifests(folder: Path, rel: str) -> Iterator[Declared]:
+def _mentions(path: Path, wanted: Collection[str] | None) -> bool:
+    """Whether a lock file can pin one of ``wanted`` (canonical names; None: any): a lock file of
+    a large project is megabytes of TOML, parsed only when it names a distribution asked about."""
+    if wanted is None:
+        return True
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            return False
+        text = path.read_bytes().lower()
+    except OSError:
+        return False
+    return any(form.encode() in text for name in wanted for form in {name, name.replace("-", "_"), name.replace("-", ".")})
+
+
+def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozenset[str], wanted: Collection[str] | None) -> Iterator[Declared]:
+    """The declarations of one folder, whose file names are ``names`` (only the manifests there
+    are opened)."""
+
     def at(name: str) -> tuple[Path, str]:
         return folder / name, f"{rel}/{name}" if rel else name
 
-    yield from _from_pyproject(*at("pyproject.toml"))
-    yield from _from_setup_cfg(*at("setup.cfg"))
-    yield from _from_setup_py(*at("setup.py"))
-    yield from _from_pipfile(*at("Pipfile"))
-    yield from _from_pipfile_lock(*at("Pipfile.lock"))
+    readers: tuple[tuple[str, Callable[[Path, str], Iterator[Declared]]], ...] = (
+        ("pyproject.toml", _from_pyproject),
+        ("setup.cfg", _from_setup_cfg),
+        ("setup.py", _from_setup_py),
+        ("Pipfile", _from_pipfile),
+    )
+    for name, read in readers:
+        if name in names:
+            yield from read(*at(name))
+    if "Pipfile.lock" in names and _mentions(folder / "Pipfile.lock", wanted):
+        yield from _from_pipfile_lock(*at("Pipfile.lock"))
     for name in LOCK_FILES:
-        yield from _from_lock(*at(name))
-    requirement_files = sorted([*folder.glob("requirements*.txt"), *folder.glob("requirements*.in")])
-    if (folder / "requirements").is_dir():
-        requirement_files += sorted([*(folder / "requirements").glob("*.txt"), *(folder / "requirements").glob("*.in")])
-    for path in requirement_files:
-        yield from _from_requirements(path, path.relative_to(folder).as_posix() if not rel else f"{rel}/{path.relative_to(folder).as_posix()}")
+        if name in names and _mentions(folder / name, wanted):
+            yield from _from_lock(*at(name), wanted)
+    for name in sorted(n for n in names if n.startswith("requirements") and n.endswith((".txt", ".in"))):
+        yield from _from_requirements(*at(name))
+    if "requirements" in subfolders:
+        inner = folder / "requirements"
+        for path in sorted([*inner.glob("*.txt"), *inner.glob("*.in")]):
+            yield from _from_requirements(path, f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}")
 
 
-def _project_folders(root: Path) -> Iterator[tuple[Path, str]]:
-    """The scan root and its sub-folders down to MAX_DEPTH (hidden, virtual-environment and
-    build folders left out; symbolic links not followed, so nothing outside the root is read)."""
+def _project_folders(root: Path) -> Iterator[tuple[Path, str, frozenset[str], frozenset[str]]]:
+    """The scan root and its sub-folders down to MAX_DEPTH, each with the names of its files and
+    of its sub-folders, listed once (hidden, virtual-environment and build folders left out;
+    symbolic links not followed, so nothing outside the root is read)."""
     pending: list[tuple[Path, str, int]] = [(root, "", 0)]
     while pending:
         folder, rel, depth = pending.pop(0)
-        yield folder, rel
-        if depth >= MAX_DEPTH:
-            continue
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
+        files: set[str] = set()
+        folders: set[str] = set()
         for entry in entries:
-            if entry.name.startswith(".") or entry.name in SKIP_DIRS:
-                continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((Path(entry.path), f"{rel}/{entry.name}" if rel else entry.name, depth + 1))
+                if entry.is_file(follow_symlinks=False):
+                    files.add(entry.name)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.add(entry.name)
             except OSError:
                 continue
+        yield folder, rel, frozenset(files), frozenset(folders)
+        if depth >= MAX_DEPTH:
+            continue
+        for name in sorted(folders):
+            if not name.startswith(".") and name not in SKIP_DIRS:
+                pending.append((folder / name, f"{rel}/{name}" if rel else name, depth + 1))
 
 
-def declared_dependencies(root: Path) -> list[Declared]:
+def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> list[Declared]:
     """Every dependency declared by the project at ``root`` and its sub-projects (a folder that
-    cannot be read declares nothing; the scan reports it where it matters)."""
+    cannot be read declares nothing; the scan reports it where it matters). ``wanted``: the
+    distributions the caller asks about (canonical names); lock files that name none of them
+    are not parsed, and only their declarations are kept."""
+    want = None if wanted is None else frozenset(canonicalize_name(n) for n in wanted)
     out: list[Declared] = []
-    for folder, rel in _project_folders(root):
+    for folder, rel, names, subfolders in _project_folders(root):
         try:
-            out.extend(_manifests(folder, rel))
+            out.extend(d for d in _manifests(folder, rel, names, subfolders, want) if want is None or d.name in want)
         except OSError:
             continue
     return out
+
+
+def wanted_by(packs: Iterable[Any]) -> frozenset[str]:
+    """The distributions the ``applies-to`` of ``packs`` name."""
+    return frozenset(canonicalize_name(Requirement(spec).name) for p in packs for spec in p.applies_to)
 
 
 def satisfied(spec: str, declared: Sequence[Declared]) -> tuple[bool, list[Declared]]:

@@ -21,7 +21,7 @@ from linter.core import suppress
 from linter.core.config import Settings
 from linter.core.discover import Unit
 from linter.core.model import Finding, Notification, Pack, Region, Rule, UnitResult
-from linter.core.dependencies import declared_dependencies
+from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
 
 PARSE_ERROR = "LNT001"
@@ -115,7 +115,7 @@ def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, projec
     if packs is None:
         packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
     root = project_root or Path(settings.root)
-    declared = declared_dependencies(root) if any(p.applies_to for p in packs) else []
+    declared = declared_dependencies(root, wanted_by(packs)) if any(p.applies_to for p in packs) else []
     active = [p for p in packs if pack_applies(p, declared)]
     lock = root / LOCK_NAME
     if lock.is_file():
