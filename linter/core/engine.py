@@ -437,27 +437,36 @@ def _budgeted(budget: float, memory: int = 0) -> Iterator[_Watchdog | None]:
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
-def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
-    """``read_and_lint`` of each unit, each within its time budget where this thread can
-    enforce one: a unit over it becomes an LNT001 finding and the rest goes on."""
+@contextlib.contextmanager
+def budgeted_runner(ruleset: RuleSet) -> Iterator[Callable[[Unit, Callable[[], UnitResult]], UnitResult]]:
+    """``within(unit, work)``: ``work()``, the analysis of ``unit``, under the unit budgets of
+    ``ruleset`` (``unit-timeout``, ``unit-memory``) where this thread can enforce them; a unit
+    over one becomes an LNT001 finding instead of its result."""
     budget = _budget(ruleset.settings)
-    out: list[UnitResult] = []
     with _budgeted(budget, _memory_budget(ruleset.settings)) as watchdog:
-        for unit in units:
+
+        def within(unit: Unit, work: Callable[[], UnitResult]) -> UnitResult:
             if watchdog is None:
-                out.append(read_and_lint(unit, ruleset))
-                if progress is not None:
-                    progress(1)
-                continue
+                return work()
             try:
                 watchdog.arm()
                 try:
-                    result = read_and_lint(unit, ruleset)
+                    return work()
                 finally:
                     watchdog.disarm()
             except OverBudget:
-                result = _over_budget_result(unit, ruleset, budget, memory=watchdog.over_memory)
-            out.append(result)
+                return _over_budget_result(unit, ruleset, budget, memory=watchdog.over_memory)
+
+        yield within
+
+
+def _lint_within(units: Sequence[Unit], ruleset: RuleSet, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    """``read_and_lint`` of each unit, each within its budgets: a unit over one becomes an
+    LNT001 finding and the rest goes on."""
+    out: list[UnitResult] = []
+    with budgeted_runner(ruleset) as within:
+        for unit in units:
+            out.append(within(unit, lambda: read_and_lint(unit, ruleset)))  # called at once, with this unit
             if progress is not None:
                 progress(1)
     return out

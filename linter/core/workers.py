@@ -51,41 +51,37 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
     import signal
 
     from linter.core import engine
-    from linter.helm.render import OVERRIDES, _die_with_parent
+    from linter.helm.render import _die_with_parent
 
     _die_with_parent(parent, False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ruleset = engine.build_ruleset(settings)
     conn.send("ready")
-    budget = engine._budget(settings)
-    memory = engine._memory_budget(settings)
-    with engine._budgeted(budget, memory) as watchdog:
+    with engine.budgeted_runner(ruleset) as within:
         while True:
             try:
                 request: Request = conn.recv()
             except (EOFError, OSError):
                 return
             unit = Unit("chart" if request.kind == "chart" else "python", request.path, request.payload)
-            try:
-                if watchdog is not None:
-                    watchdog.arm()
-                token = OVERRIDES.set(request.overrides) if request.kind == "chart" else None
-                try:
-                    if request.kind == "chart":
-                        result = engine.read_and_lint(unit, ruleset)
-                    else:
-                        result = engine.lint_text(request.path, request.payload, ruleset)
-                finally:
-                    if token is not None:
-                        OVERRIDES.reset(token)
-                    if watchdog is not None:
-                        watchdog.disarm()
-            except engine.OverBudget:
-                result = engine._over_budget_result(unit, ruleset, budget, memory=watchdog is not None and watchdog.over_memory)
+            result = within(unit, lambda: _answer(request, unit, ruleset))  # called at once, with this unit
             try:
                 conn.send(result)
             except (OSError, ValueError):
                 return
+
+
+def _answer(request: Request, unit: Unit, ruleset: RuleSet) -> UnitResult:
+    from linter.core import engine
+    from linter.helm.render import OVERRIDES
+
+    if request.kind != "chart":
+        return engine.lint_text(request.path, request.payload, ruleset)
+    token = OVERRIDES.set(request.overrides)
+    try:
+        return engine.read_and_lint(unit, ruleset)
+    finally:
+        OVERRIDES.reset(token)
 
 
 class _Process:
