@@ -251,7 +251,14 @@ def _check(args: argparse.Namespace) -> int:
     if not args.show_settings:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
-    packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code)
+    memo = None
+    if settings.cache:
+        from linter.core.cache import startup_memo
+
+        memo = startup_memo(settings)
+    packs = load_packs(
+        [Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code, memo=memo
+    )
     _check_selectors(args, settings, packs)
     ruleset = engine.build_ruleset(settings, packs=packs)
     if args.show_settings:

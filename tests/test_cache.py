@@ -243,8 +243,9 @@ def test_clean_all_removes_every_project(project, capsys, tmp_path, monkeypatch)
     check(capsys, "--format", "json")
     assert len(list((tmp_path / "cache" / "projects").iterdir())) == 2
     code, out, _ = run(capsys, "clean", "--all")
-    assert code == 0 and out.count("removed ") == 2
+    assert code == 0 and out.count("removed ") == 3  # the two projects and the start-up memo
     assert list((tmp_path / "cache" / "projects").iterdir()) == []
+    assert not (tmp_path / "cache" / "startup").exists()
 
 
 def test_the_default_cache_is_outside_the_project(project, monkeypatch, tmp_path):
@@ -464,3 +465,42 @@ def test_an_unusable_cache_folder_never_fails_the_run(project, capsys, monkeypat
     assert check(capsys, "--format", "json") == reference
     code, out, err = run(capsys, "clean")
     assert code == 0 and "Traceback" not in err
+
+
+@pytest.fixture
+def builtin_copy(tmp_path, monkeypatch):
+    """The built-in packs, copied where a test may edit them."""
+    import shutil
+
+    from linter.core import packs as packsmod
+
+    copies = []
+    for folder in packsmod.builtin_pack_dirs():
+        copies.append(tmp_path / "builtin" / folder.name)
+        shutil.copytree(folder, copies[-1])
+    monkeypatch.setattr(packsmod, "builtin_pack_dirs", lambda: list(copies))
+    return tmp_path / "builtin"
+
+
+def test_the_built_in_packs_are_read_again_when_one_of_their_files_changes(project, capsys, builtin_copy):
+    first = check(capsys, "--format", "json")[1]
+    assert ("TMO101", "svc/bad.py", 5) in codes(first)
+    assert (builtin_copy.parent / "cache" / "startup" / "builtin-packs.json").is_file()
+    rule = next((builtin_copy / "timeouts").glob("TMO101-*.yaml"))
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("it can wait forever", "EDITED", 1), encoding="utf-8")
+    out = check(capsys, "--format", "json")[1]
+    assert "EDITED" in out and out == check(capsys, "--format", "json", "--no-cache")[1]
+
+
+def test_a_forged_startup_memo_is_not_trusted(project, capsys, tmp_path):
+    first = check(capsys, "--format", "json")[1]
+    assert ("TMO101", "svc/bad.py", 5) in codes(first)
+    memo = tmp_path / "cache" / "startup" / "builtin-packs.json"
+    mac, _, body = memo.read_bytes().partition(b"\n")
+    value = json.loads(body)
+    for data in value["data"].values():
+        if isinstance(data, dict) and data.get("id") == "TMO101":
+            data["match"] = [{"call": ["nothing.at.all"]}]  # a rule made to report nothing
+    memo.write_bytes(mac + b"\n" + json.dumps(value).encode())  # under the old signature
+    assert check(capsys, "--format", "json")[1] == first

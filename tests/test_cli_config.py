@@ -157,8 +157,12 @@ def test_applies_to_reads_requirements_txt(proj, capsys, tmp_path):
         ({"requirements.txt": "requests\n", "poetry.lock": '[[package]]\nname = "requests"\nversion = "1.0.0"\n'}, False),
         ({"requirements.txt": "requests\n", "uv.lock": '[[package]]\nname = "Requests"\nversion = "2.32.3"\n'}, True),
         ({"requirements.txt": "requests\n", "poetry.lock": "[[package]\nbroken"}, True),
+        # names compare as PEP 503 says, whatever the case, separators, extras and markers
+        ({"requirements.txt": "  Requests[socks] >= 2.31 ; python_version >= '3.8'\n"}, True),
+        ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["requests-oauthlib>=1", "requests_toolbelt"]\n'}, False),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\nREQUESTS = "^2.31"\n'}, True),
     ],
-    ids=["poetry", "poetry-too-old", "dependency-groups", "setup.cfg", "setup.py-literal", "Pipfile", "requirements-folder-hashes", "sub-project", "node_modules-ignored", "lock-too-old", "uv-lock", "broken-lock-ignored"],
+    ids=["poetry", "poetry-too-old", "dependency-groups", "setup.cfg", "setup.py-literal", "Pipfile", "requirements-folder-hashes", "sub-project", "node_modules-ignored", "lock-too-old", "uv-lock", "broken-lock-ignored", "name-with-extras-and-marker", "similar-names-are-others", "poetry-upper-case"],
 )
 def test_applies_to_reads_every_manifest_kind(proj, capsys, tmp_path, files, active):
     _pack(tmp_path / "p", '"requests>=2.0"')

@@ -200,12 +200,17 @@ def test_an_installed_plugin_pack_is_active_locked_and_shown_with_its_origin(bui
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False, clear=True).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-    proc = run([bindir / "python", "-m", "pip", "install", "--quiet", wheel, src / "examples" / "plugin-pack"], cwd=env_dir, timeout=600)
+    proc = run([bindir / "python", "-m", "pip", "install", "--quiet", wheel], cwd=env_dir, timeout=600)
     assert proc.returncode == 0, _show(proc)
     project = tmp_path / "project"
     project.mkdir()
     (project / "app.py").write_text("import time\nasync def handler():\n    time.sleep(1)\n", encoding="utf-8")
     pitfall = bindir / "pitfall"
+    # a run before the plugin is installed keeps what it found in the cache: the install must
+    # still be seen by the next run
+    assert run([pitfall, "check", "--select", "SLP"], cwd=project).returncode == 2  # no such rule yet
+    proc = run([bindir / "python", "-m", "pip", "install", "--quiet", src / "examples" / "plugin-pack"], cwd=env_dir, timeout=600)
+    assert proc.returncode == 0, _show(proc)
 
     proc = run([pitfall, "packs"], cwd=project)
     assert re.search(r"^sleeps 0\.1\.0  SLP  1 rules  active \(always\)  \[plugin pitfall-pack-example\]$", proc.stdout, re.M), _show(proc)

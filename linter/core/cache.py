@@ -48,6 +48,10 @@ partial entry, and no lock is taken.
 The signature index is cached per file: the scan of a file's ``def`` headers is keyed by the
 sha256 of its bytes, so only changed files are scanned again (the ``scan`` hook of
 ``linter.python.index.index_units``).
+
+The start-up memo (``startup_memo``, ``<user cache>/startup/``, signed the same way) keeps what
+every run reads before any file: the built-in packs' YAML as data and the installed plugin packs'
+folders (``linter.core.packs.builtin_data`` and ``plugin_pack_dirs`` say what keys them).
 """
 
 from __future__ import annotations
@@ -186,11 +190,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 class Store:
     """Files of one project folder: ``<mac hex>\\n<canonical JSON>``."""
 
-    def __init__(self, folder: Path, secret: bytes, root: str = "") -> None:
+    def __init__(self, folder: Path, secret: bytes, root: str | None = "") -> None:
         self.folder = folder
         self.secret = secret
         self.root = root  # the project root, written beside the entries for `pitfall clean`
-        self._described = False
+        self._described = root is None  # a folder of no project (``startup_memo``)
 
     def _path(self, name: str) -> Path:
         return self.folder / name
@@ -706,6 +710,19 @@ class _NoSigs:
 _NO_SIGS = _NoSigs()
 
 
+def startup_memo(settings: Any) -> Store | None:
+    """What every run reads before any file (``linter.core.packs.Memo``): kept in the user's
+    cache folder, signed like the results, for runs that use the cache."""
+    if not getattr(settings, "cache", True):
+        return None
+    try:
+        secret = _secret()
+        folder = user_cache_base() / "startup"
+    except OSError:
+        return None
+    return Store(folder, secret, None) if secret is not None else None
+
+
 def open_cache(settings: Any) -> RunCache | None:
     """The cache of a run with ``settings`` (None: disabled, or no usable cache folder)."""
     if not getattr(settings, "cache", True):
@@ -825,6 +842,9 @@ def clean(settings: Any, *, every: bool = False) -> tuple[list[tuple[Path, str]]
         top = projects_folder(settings)
         if top.is_dir() and not top.is_symlink():
             targets = sorted(p for p in top.iterdir() if p.is_dir() and not p.is_symlink())
+        startup = user_cache_base() / "startup"
+        if startup.is_dir() and not startup.is_symlink():
+            targets.append(startup)
     else:
         folder = project_folder(settings)
         if folder.is_dir() and not folder.is_symlink():

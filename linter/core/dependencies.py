@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 MAX_DEPTH = 3
@@ -57,6 +55,8 @@ class Declared:
                 return [Version(self.pinned)]
             except InvalidVersion:
                 return []
+        from packaging.requirements import InvalidRequirement, Requirement
+
         out = []
         try:
             spec = Requirement(self.requirement).specifier
@@ -71,12 +71,33 @@ class Declared:
         return out
 
 
-def _requirement(text: str, source: str) -> Declared | None:
+# PEP 508 names a distribution first; PEP 503 makes the name canonical. Requirements are parsed
+# (packaging.requirements, slow to import) only for the distributions a caller asks about.
+_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)", re.ASCII)
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonical_name(name: str) -> str:
+    """A distribution name as PEP 503 compares it (``Django_Redis`` -> ``django-redis``)."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+def requirement_name(spec: str) -> str | None:
+    """The canonical name of the distribution a PEP 508 requirement names, None if it names none."""
+    m = _NAME.match(spec)
+    return canonical_name(m.group(1)) if m is not None else None
+
+
+def _requirement(text: str, source: str, want: Collection[str] | None) -> Declared | None:
+    if want is not None and requirement_name(text) not in want:
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text.strip())
     except (InvalidRequirement, TypeError):
         return None
-    return Declared(canonicalize_name(req.name), str(req), source)
+    return Declared(canonical_name(req.name), str(req), source)
 
 
 def _read_text(path: Path) -> str | None:
@@ -115,7 +136,7 @@ def _poetry_spec(name: str, value: object) -> str:
     return f"{name}{version}"
 
 
-def _from_pyproject(path: Path, rel: str) -> Iterator[Declared]:
+def _from_pyproject(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
     data = _toml(path)
     project = data.get("project")
     specs: list[object] = []
@@ -127,7 +148,7 @@ def _from_pyproject(path: Path, rel: str) -> Iterator[Declared]:
     for group in groups.values() if isinstance(groups, dict) else ():
         specs.extend(g for g in group or [] if isinstance(g, str))
     for spec in specs:
-        if isinstance(spec, str) and (d := _requirement(spec, rel)):
+        if isinstance(spec, str) and (d := _requirement(spec, rel, want)):
             yield d
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
@@ -140,16 +161,16 @@ def _from_pyproject(path: Path, rel: str) -> Iterator[Declared]:
             if not isinstance(table, dict):
                 continue
             for name, value in table.items():
-                if canonicalize_name(name) == "python":
+                if canonical_name(name) == "python":
                     continue
-                if d := _requirement(_poetry_spec(name, value), rel):
+                if d := _requirement(_poetry_spec(name, value), rel, want):
                     yield d
 
 
 _CONTINUATION = re.compile(r"\\\s*$")
 
 
-def _from_requirements(path: Path, rel: str) -> Iterator[Declared]:
+def _from_requirements(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
     text = _read_text(path)
     if text is None:
         return
@@ -158,11 +179,11 @@ def _from_requirements(path: Path, rel: str) -> Iterator[Declared]:
         if not line or line.startswith(("#", "-", "--")) or "://" in line:
             continue
         line = line.split(" --", 1)[0]  # per-requirement options: --hash=...
-        if d := _requirement(line, rel):
+        if d := _requirement(line, rel, want):
             yield d
 
 
-def _from_setup_cfg(path: Path, rel: str) -> Iterator[Declared]:
+def _from_setup_cfg(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
     text = _read_text(path)
     if text is None:
         return
@@ -178,11 +199,11 @@ def _from_setup_cfg(path: Path, rel: str) -> Iterator[Declared]:
         values.extend(v for _, v in parser.items("options.extras_require"))
     for value in values:
         for line in value.splitlines():
-            if (line := line.split("#", 1)[0].strip()) and (d := _requirement(line, rel)):
+            if (line := line.split("#", 1)[0].strip()) and (d := _requirement(line, rel, want)):
                 yield d
 
 
-def _from_setup_py(path: Path, rel: str) -> Iterator[Declared]:
+def _from_setup_py(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
     text = _read_text(path)
     if text is None or "setup" not in text:
         return
@@ -205,11 +226,11 @@ def _from_setup_py(path: Path, rel: str) -> Iterator[Declared]:
             groups = value.values() if isinstance(value, dict) else [value]
             for group in groups:
                 for spec in group if isinstance(group, (list, tuple)) else ():
-                    if isinstance(spec, str) and (d := _requirement(spec, rel)):
+                    if isinstance(spec, str) and (d := _requirement(spec, rel, want)):
                         yield d
 
 
-def _from_pipfile(path: Path, rel: str) -> Iterator[Declared]:
+def _from_pipfile(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
     data = _toml(path)
     for section in ("packages", "dev-packages"):
         table = data.get(section)
@@ -218,7 +239,7 @@ def _from_pipfile(path: Path, rel: str) -> Iterator[Declared]:
         for name, value in table.items():
             version = value.get("version") if isinstance(value, dict) else value
             spec = name if not isinstance(version, str) or version.strip() == "*" else f"{name}{version.strip()}"
-            if d := _requirement(spec, rel):
+            if d := _requirement(spec, rel, want):
                 yield d
 
 
@@ -249,7 +270,7 @@ def _from_lock(path: Path, rel: str, wanted: Collection[str] | None = None) -> I
     packages = _lock_packages(path, wanted)
     for package in packages if isinstance(packages, list) else ():
         if isinstance(package, dict) and isinstance(package.get("name"), str) and isinstance(package.get("version"), str):
-            name = canonicalize_name(package["name"])
+            name = canonical_name(package["name"])
             yield Declared(name, name, rel, pinned=package["version"])
 
 
@@ -264,7 +285,7 @@ def _from_pipfile_lock(path: Path, rel: str) -> Iterator[Declared]:
         for name, value in (table or {}).items():
             version = value.get("version") if isinstance(value, dict) else None
             if isinstance(version, str) and version.startswith("=="):
-                yield Declared(canonicalize_name(name), canonicalize_name(name), rel, pinned=version[2:])
+                yield Declared(canonical_name(name), canonical_name(name), rel, pinned=version[2:])
 
 
 def _mentions(path: Path, wanted: Collection[str] | None) -> bool:
@@ -288,7 +309,7 @@ def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozen
     def at(name: str) -> tuple[Path, str]:
         return folder / name, f"{rel}/{name}" if rel else name
 
-    readers: tuple[tuple[str, Callable[[Path, str], Iterator[Declared]]], ...] = (
+    readers: tuple[tuple[str, Callable[[Path, str, Collection[str] | None], Iterator[Declared]]], ...] = (
         ("pyproject.toml", _from_pyproject),
         ("setup.cfg", _from_setup_cfg),
         ("setup.py", _from_setup_py),
@@ -296,18 +317,18 @@ def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozen
     )
     for name, read in readers:
         if name in names:
-            yield from read(*at(name))
+            yield from read(*at(name), wanted)
     if "Pipfile.lock" in names and _mentions(folder / "Pipfile.lock", wanted):
         yield from _from_pipfile_lock(*at("Pipfile.lock"))
     for name in LOCK_FILES:
         if name in names and _mentions(folder / name, wanted):
             yield from _from_lock(*at(name), wanted)
     for name in sorted(n for n in names if n.startswith("requirements") and n.endswith((".txt", ".in"))):
-        yield from _from_requirements(*at(name))
+        yield from _from_requirements(*at(name), wanted)
     if "requirements" in subfolders:
         inner = folder / "requirements"
         for path in sorted([*inner.glob("*.txt"), *inner.glob("*.in")]):
-            yield from _from_requirements(path, f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}")
+            yield from _from_requirements(path, f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}", wanted)
 
 
 def _project_folders(root: Path) -> Iterator[tuple[Path, str, frozenset[str], frozenset[str]]]:
@@ -344,7 +365,7 @@ def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> 
     cannot be read declares nothing; the scan reports it where it matters). ``wanted``: the
     distributions the caller asks about (canonical names); lock files that name none of them
     are not parsed, and only their declarations are kept."""
-    want = None if wanted is None else frozenset(canonicalize_name(n) for n in wanted)
+    want = None if wanted is None else frozenset(canonical_name(n) for n in wanted)
     out: list[Declared] = []
     for folder, rel, names, subfolders in _project_folders(root):
         try:
@@ -356,17 +377,19 @@ def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> 
 
 def wanted_by(packs: Iterable[Any]) -> frozenset[str]:
     """The distributions the ``applies-to`` of ``packs`` name."""
-    return frozenset(canonicalize_name(Requirement(spec).name) for p in packs for spec in p.applies_to)
+    return frozenset(name for p in packs for spec in p.applies_to if (name := requirement_name(spec)) is not None)
 
 
 def satisfied(spec: str, declared: Sequence[Declared]) -> tuple[bool, list[Declared]]:
     """Whether the project declares ``spec`` (a PEP 508 requirement) and the declarations that
     decide it. A declaration without a version (``fastapi``) counts as any version; a lock file's
     pin decides over the specifiers beside it."""
-    need = Requirement(spec)
-    mine = [d for d in declared if d.name == canonicalize_name(need.name)]
+    mine = [d for d in declared if d.name == requirement_name(spec)]
     if not mine:
         return False, []
+    from packaging.requirements import Requirement
+
+    need = Requirement(spec)
     pinned = [d for d in mine if d.pinned is not None]
     evidence = pinned or mine
     versions = [v for d in evidence for v in d.versions()]

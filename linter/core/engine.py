@@ -11,11 +11,9 @@ import gc
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.core import suppress
 from linter.core.config import Settings
@@ -23,6 +21,9 @@ from linter.core.discover import Unit
 from linter.core.model import Finding, Notification, Pack, Region, Rule, UnitResult
 from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
+
+if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
+    from concurrent.futures import ProcessPoolExecutor
 
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"
@@ -736,6 +737,8 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Call
     _PARENT = os.getpid()
     _WORKER = ruleset  # inherited by forked workers; spawned ones rebuild it in the initializer
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)

@@ -4,13 +4,17 @@ A pack is a folder with ``pack.yaml`` and one ``<ID>-<name>.yaml`` file per rule
 of a user's pack is validated against the JSON Schemas in ``schemas/``; an invalid pack stops
 the run with a ``PackError`` that names the file, the line and the key. The built-in packs ship
 with pitfall and are validated by its test suite (``tests/test_packs.py``), not on every run:
-that validation was half of the start-up time.
+that validation was half of the start-up time. What every run reads before any file is kept
+between runs in a ``Memo`` (the signed cache, ``linter.core.cache.startup_memo``) when the run
+uses the cache: the built-in packs' YAML as data, keyed by the files' sizes and modification
+times, and the folders of the installed plugin packs, keyed by those of the import path.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -19,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from linter.core.dependencies import Declared, satisfied
@@ -31,6 +33,14 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Memo(Protocol):
+    """Named JSON values kept between runs (``linter.core.cache.Store``)."""
+
+    def read(self, name: str) -> Any: ...
+
+    def write(self, name: str, value: Any) -> None: ...
 
 
 class PackError(Exception):
@@ -155,20 +165,68 @@ def builtin_pack_dirs() -> list[Path]:
 PLUGIN_GROUP = "pitfall.packs"
 
 
-def plugin_pack_dirs() -> list[tuple[Path, str]]:
+def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     """Packs of installed distributions: an entry point in the ``pitfall.packs`` group names a
-    package whose folder holds pack folders (or is one). ``(pack folder, distribution)``."""
-    from importlib import metadata
+    package whose folder holds pack folders (or is one). ``(pack folder, distribution)``.
 
-    found: list[tuple[Path, str]] = []
-    for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
-        dist = ep.dist.name if ep.dist is not None else ep.name
+    The entry points are read from the installed distributions' metadata; with a ``memo``, the
+    folders found are kept under the modification times of the import path's folders (an
+    install or removal creates or deletes a ``.dist-info`` folder there, which changes them)."""
+    import sys
+
+    stamp: list[Any] = []
+    for entry in sys.path:
         try:
-            folder = Path(str(resources.files(ep.module)))
-        except (ImportError, TypeError, ValueError) as exc:
-            raise PackError(f"entry point {ep.name} = {ep.value}", None, PLUGIN_GROUP, f"cannot locate the pack of {dist}: {exc}") from None
-        found.extend((d, dist) for d in pack_dirs(folder))
-    return found
+            stamp.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            stamp.append([entry, None])
+    kept = memo.read("plugins.json") if memo is not None else None
+    folders: list[tuple[str, str]] | None = None
+    if isinstance(kept, dict) and kept.get("stamp") == stamp and isinstance(kept.get("folders"), list):
+        folders = [(str(f), str(d)) for f, d in kept["folders"]]
+    if folders is None:
+        from importlib import metadata
+
+        folders = []
+        for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist is not None else ep.name
+            try:
+                folders.append((str(resources.files(ep.module)), dist))
+            except (ImportError, TypeError, ValueError) as exc:
+                raise PackError(f"entry point {ep.name} = {ep.value}", None, PLUGIN_GROUP, f"cannot locate the pack of {dist}: {exc}") from None
+        if memo is not None:
+            memo.write("plugins.json", {"stamp": stamp, "folders": [list(f) for f in folders]})
+    return [(d, dist) for folder, dist in folders for d in pack_dirs(Path(folder))]
+
+
+def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
+    """The data of every YAML file of the built-in packs ``dirs`` by path, from ``memo`` when
+    no file changed since it was kept (same names, sizes and modification times, same pitfall
+    and PyYAML). Only data that JSON keeps exactly is kept; other files are read each time."""
+    from linter import __version__
+
+    import time
+
+    files = sorted(f for d in dirs for f in d.glob("*.yaml"))
+    stamp: list[Any] = [__version__, yaml.__version__]
+    newest = 0
+    for f in files:
+        st = f.stat()
+        stamp.append([str(f), st.st_size, st.st_mtime_ns])
+        newest = max(newest, st.st_mtime_ns)
+    if time.time_ns() - newest < 2_000_000_000:
+        memo = None  # a file changed within the clock's granularity of now: a later change could keep its stamp
+    kept = memo.read("builtin-packs.json") if memo is not None else None
+    if isinstance(kept, dict) and kept.get("stamp") == stamp and isinstance(kept.get("data"), dict):
+        return kept["data"]
+    data: dict[str, Any] = {}
+    for f in files:
+        value = load_yaml_with_marks(f, marks=False)[0]
+        if json.loads(json.dumps(value)) == value:  # no dates, no non-string keys
+            data[str(f)] = value
+    if memo is not None:
+        memo.write("builtin-packs.json", {"stamp": stamp, "data": data})
+    return data
 
 
 def pack_dirs(path: Path) -> list[Path]:
@@ -185,20 +243,30 @@ def pack_dirs(path: Path) -> list[Path]:
 TRUST_FLAG = "--trust-pack-code"
 
 
-def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trust_code: bool = False, origin: str | None = None) -> Pack:
+def load_pack(
+    folder: Path, *, builtin: bool, validate: bool | None = None, trust_code: bool = False, origin: str | None = None,
+    preloaded: dict[str, Any] | None = None,
+) -> Pack:
     """``validate``: check every file against the schemas (default: for packs that are not built in).
+    ``preloaded``: the data of files already read, by path (``builtin_data``).
 
     ``trust_code``: a pack that is not built in may name Python hooks (``visitor``, ``check``,
     ``unless``); without it such a pack is an error, so a pack in a scanned repository can never
     make pitfall import code."""
     validate = not builtin if validate is None else validate
     meta_path = folder / "pack.yaml"
-    meta, meta_node = load_yaml_with_marks(meta_path, marks=validate)
+    preloaded = preloaded or {}
+    if str(meta_path) in preloaded:
+        meta, meta_node = preloaded[str(meta_path)], None
+    else:
+        meta, meta_node = load_yaml_with_marks(meta_path, marks=validate)
     if validate:
         error = _best_error(schema_validator("pack"), meta)
         if error is not None:
             raise validation_error(meta_path, meta_node, error)
-    for i, spec in enumerate(meta.get("applies-to", ())):
+    for i, spec in enumerate(meta.get("applies-to", ()) if validate else ()):
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             Requirement(spec)
         except InvalidRequirement as exc:
@@ -207,7 +275,7 @@ def load_pack(folder: Path, *, builtin: bool, validate: bool | None = None, trus
     for rule_path in sorted(folder.glob("*.yaml")):
         if rule_path.name == "pack.yaml":
             continue
-        rules.append(load_rule(rule_path, meta, validate=validate, hooks=builtin or trust_code))
+        rules.append(load_rule(rule_path, meta, validate=validate, hooks=builtin or trust_code, data=preloaded.get(str(rule_path))))
     pack_version = Version(meta["version"])
     for rule in rules:
         if Version(rule.since) > pack_version:
@@ -243,8 +311,10 @@ def _examples(items: Iterable[Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, hooks: bool = True) -> Rule:
-    data, node = load_yaml_with_marks(path, marks=validate)
+def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, hooks: bool = True, data: Any = None) -> Rule:
+    node = None
+    if data is None:
+        data, node = load_yaml_with_marks(path, marks=validate)
     if validate:
         error = _best_error(schema_validator("rule"), data)
         if error is not None:
@@ -356,13 +426,16 @@ def _refuse_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
 
 
 def load_packs(
-    extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None, trust_code: bool = False
+    extra: Sequence[Path] = (), versions: dict[str, str] | None = None, *, config_path: str | None = None, trust_code: bool = False,
+    memo: Memo | None = None,
 ) -> list[Pack]:
     builtin = list(builtin_pack_dirs())
-    packs = [load_pack(d, builtin=True) for d in builtin]
+    # with a memo, the built-in packs' YAML is read only when a file of theirs changed
+    preloaded = builtin_data(builtin, memo) if memo is not None else None
+    packs = [load_pack(d, builtin=True, preloaded=preloaded) for d in builtin]
     builtin_paths = {Path(d).resolve() for d in builtin}
     # installed plugins were chosen by whoever installed them: their hooks may run
-    packs.extend(load_pack(d, builtin=False, trust_code=True, origin=f"plugin {dist}") for d, dist in plugin_pack_dirs())
+    packs.extend(load_pack(d, builtin=False, trust_code=True, origin=f"plugin {dist}") for d, dist in plugin_pack_dirs(memo))
     for folder in extra:
         for d in pack_dirs(folder):
             if Path(d).resolve() in builtin_paths:  # a built-in pack's own folder (`pitfall rules test rules/tls`)
@@ -380,6 +453,8 @@ def load_packs(
                     raise PackError(rule.source, 1, "id" if ident == rule.id else "name", f"`{ident}` is already defined in {seen[ident]}")
                 seen[ident] = rule.source
     for name, spec in (versions or {}).items():
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         pinned = next((p for p in packs if p.name == name), None)
         where = config_path or "configuration"
         if pinned is None:
