@@ -274,7 +274,7 @@ class PitfallServer(LanguageServer):
         # own (a clone of self.ruleset, compiled on first use and kept for the next lint), so a
         # long lint never holds up another document. Manifests and charts still go one at a
         # time: the Kubernetes checks keep module-level one-object caches
-        # (kubernetes/pss.py, kubernetes/hooks/kube_certs.py) that are not safe across threads.
+        # (kubernetes/pss.py, kubernetes/certificates.py) that are not safe across threads.
         self.state_lock = threading.Lock()
         self.idle: list[tuple[RuleSet, RuleSet]] = []  # (source, clone) ready for a lint
         self.kube_lock = threading.Lock()

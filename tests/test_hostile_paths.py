@@ -277,7 +277,9 @@ def test_jobs_is_capped_by_the_units_and_the_cores(tmp_path, monkeypatch):
             assert max_workers <= 10, f"a pool of {max_workers} workers for 10 files"  # stop before forking them
             super().__init__(max_workers, **kw)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", Recording)
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)  # the engine imports it when a pool runs
     results = engine.run(units, ruleset, jobs=1000)
     assert sizes == [2]
     assert [[f.rule_id for f in r.findings] for r in results] == [["TMO101"]] * 10

@@ -1,4 +1,4 @@
-"""Kubernetes rules PSA220-PSA224, TLS201-TLS215, PRT201-PRT205 and PRB201-PRB206 through the real CLI.
+"""Kubernetes rules PSA220-PSA224, TLS201-TLS215, PRT201-PRT205 and PRB201-PRB206 through the real CLI, and the Kubernetes rule vocabulary.
 
 The rule examples run in tests/test_rule_examples.py; these tests cover what examples cannot:
 several documents of one file working together, ``kind: List``, JSON manifests, settings
@@ -1037,3 +1037,67 @@ def test_vocabulary_container_kinds_api_groups_defaults_and_null(tmp_path, capsy
     # the message ends with the container (container scope) or the object's name
     assert [f["message"].split()[-1] for f in found] == reported, [f["message"] for f in found]
     assert code == 1
+
+
+def _pack(tmp_path: Path, rules: dict[str, str]) -> Path:
+    """A pack that is not built in (so it may not name Python hooks), one rule a body."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: voc\nprefix: VOC\nversion: 0.1.0\ndescription: d\n")
+    for rid, body in rules.items():
+        (pack / f"{rid}-r-{rid.lower()}.yaml").write_text(
+            f"id: {rid}\nname: r-{rid.lower()}\ntarget: kubernetes\nseverity: warning\narea: config\nsummary: s\n"
+            f"rationale: r\n{body}"
+            "examples:\n  valid: ['apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n']\n  invalid: ['x: 1  # error']\n"
+        )
+    return pack
+
+
+def test_vocabulary_item_placeholder_and_defers_to(tmp_path, capsys):
+    """`{item}` names the list item a finding is in (its name, else its index); `defers-to` keeps
+    a rule silent while a rule reporting the same key is selected."""
+    items = 'message: "route {item}"\nkinds: [Pod]\nscope: pod\nmust: {properties: {containers: {items: {required: [resources]}}}}\n'
+    pack = _pack(tmp_path, {"VOC201": items + "defers-to: [VOC202]\n", "VOC202": items})
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: app\n    - image: x\n"
+        "    - name: ok\n      resources: {}\n"
+    )
+    for select, reported in (("VOC201", "VOC201"), ("VOC", "VOC202")):
+        main(["check", str(proj / "pod.yaml"), "--packs", str(pack), "--select", select, "--format", "json", "--no-cache"])
+        found = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["code"], f["location"]["row"], f["message"]) for f in found] == [
+            (reported, 6, "route `app`"),
+            (reported, 7, "route #1"),
+        ]
+
+
+def test_namespace_labels_and_tls_secrets_need_no_python(tmp_path, capsys):
+    """A pack that is not built in writes Pod Security Namespace rules and certificate rules of
+    TLS Secrets in YAML alone: the `pss: {namespace: ...}` and `certificate` blocks."""
+    pack = _pack(
+        tmp_path,
+        {
+            "VOC201": 'message: "{name} lacks {label}"\nkinds: [Namespace]\npss: {namespace: missing-enforce}\n',
+            "VOC202": 'message: "{kind} {name}: {detail} ({code})"\nkinds: [Secret]\ncertificate: [expired]\n',
+        },
+    )
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    key = ec_key()
+    (proj / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n" + tls_secret(pem(make_cert(key, days_left=-1)), data=True))
+    code = main(["check", str(proj), "--packs", str(pack), "--select", "VOC", "--format", "json", "--no-cache"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    assert [(f["code"], f["location"]["row"]) for f in found] == [("VOC201", 3), ("VOC202", 12)]
+    assert found[0]["message"] == "shop lacks pod-security.kubernetes.io/enforce"
+    assert found[1]["message"].startswith("Secret shop-tls: certificate ") and found[1]["message"].endswith("(expired)")
+
+
+def test_a_kubernetes_certificate_block_cannot_name_a_key_file_issue(tmp_path, capsys):
+    pack = _pack(tmp_path, {"VOC201": 'message: "m"\nkinds: [Secret]\ncertificate: [unencrypted-private-key]\n'})
+    code = main(["check", str(tmp_path), "--packs", str(pack), "--select", "VOC", "--format", "json", "--no-cache"])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert "VOC201-r-voc201.yaml" in captured.err

@@ -461,16 +461,16 @@ def _plain(value: Any) -> Any:
 
 
 def _clock_reset() -> None:
-    module = sys.modules.get("linter.kubernetes.hooks.kube_certs")
+    module = sys.modules.get("linter.kubernetes.certificates")
     if module is not None:
         module._last = None  # type: ignore[attr-defined]
 
 
 def _clock_used() -> bool:
     """Whether the unit just analysed had a TLS Secret's certificate checked (against the
-    clock). ``kube_certs`` keeps the last Secret it checked: reset before each unit, set means
+    clock). ``linter.kubernetes.certificates`` keeps the last Secret it checked: reset before each unit, set means
     one was checked. ``tests/test_cache.py`` holds this to account."""
-    module = sys.modules.get("linter.kubernetes.hooks.kube_certs")
+    module = sys.modules.get("linter.kubernetes.certificates")
     return module is not None and getattr(module, "_last", None) is not None
 
 

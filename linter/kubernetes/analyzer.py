@@ -3,8 +3,12 @@
 Rules select objects by kind (or kind group) and a scope (``object``, ``pod``,
 ``container`` = init + regular + ephemeral containers) and state what must hold as a JSON
 Schema fragment. Each validation error is walked back through the YAML node tree to the
-exact key; a missing key points at the mapping that lacks it. Rules the vocabulary cannot
-say are ``check: module:function`` (cross-object rules among them).
+exact key; a missing key points at the mapping that lacks it. Two analyzers are matchers of
+their own blocks: ``pss`` (:mod:`linter.kubernetes.pss`: a Pod Security check of workloads,
+or what Pod Security Admission reads on Namespaces) and ``certificate`` (certificates of
+``kubernetes.io/tls`` Secrets, :mod:`linter.kubernetes.certificates`). ``defers-to`` turns a
+rule off while a rule that reports the same key is selected. Rules the vocabulary cannot say
+are ``check: module:function`` (cross-object rules among them).
 """
 
 from __future__ import annotations
@@ -97,6 +101,20 @@ class CheckContext:
 
     def targets(self, scope: str) -> list[Target]:
         return scoped(self.obj, scope)
+
+    def format(self, **extra: Any) -> str:
+        """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in (an
+        unknown placeholder stays as written)."""
+        fields: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.display_name,
+            "namespace": self.namespace if isinstance(self.namespace, str) else "",
+        }
+        fields.update(extra)
+        try:
+            return self.rule.message.format_map(_Default(fields))
+        except (ValueError, IndexError, AttributeError):
+            return self.rule.message
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -243,10 +261,13 @@ class KubeRuleSet:
 
         self.settings = settings
         self.rules: list[_Compiled] = []
+        selected = {rule.id for rule in rules}
         for rule in rules:
             if rule.target != "kubernetes":
                 continue
             m = rule.matcher
+            if any(other in selected for other in m.get("defers-to", ())):
+                continue  # that rule reports the same key: one problem, one finding
             kinds: set[str] = set()
             for k in m.get("kinds", ()):
                 kinds.update(KIND_GROUPS.get(k, (k,)))
@@ -257,7 +278,7 @@ class KubeRuleSet:
                     m.get("scope", "object"),
                     Draft202012Validator(m["if"]) if "if" in m else None,
                     Draft202012Validator(m["must"]) if "must" in m else None,
-                    load_reference(m["check"]) if "check" in m else pss.rule_hits if rule.pss_check else None,
+                    _matcher(rule, load_reference),
                     frozenset(m["containers"]) if "containers" in m else None,
                     frozenset(m["api-groups"]) if "api-groups" in m else None,
                     tuple(sorted((m.get("defaults") or {}).items())),
@@ -361,11 +382,39 @@ class KubeRuleSet:
                     "detail": error.message,
                     "value": _short(error.instance) if not missing else "",
                 }
+                if "{item}" in c.rule.message:
+                    fmt["item"] = _item(obj, full)
                 try:
                     message = c.rule.message.format_map(_Default(fmt))
                 except (ValueError, IndexError):
                     message = c.rule.message
                 yield Hit(full, message, missing)
+
+
+def _matcher(rule: Rule, load_reference: Callable[[str], Any]) -> Callable[[CheckContext], Iterable[Hit]] | None:
+    """The function that finds a rule's hits, for a rule that is not a ``must`` schema."""
+    m = rule.matcher
+    if "check" in m:
+        return load_reference(m["check"])
+    if rule.pss_check:
+        return pss.rule_hits
+    if "namespace" in (m.get("pss") or {}):
+        return pss.namespace_hits
+    if "certificate" in m:
+        from linter.kubernetes import certificates
+
+        return certificates.rule_hits
+    return None
+
+
+def _item(obj: dict[str, Any], path: Path_) -> str:
+    """The innermost list item on ``path``: its ``name`` in backticks, else ``#<index>``."""
+    for n in range(len(path) - 1, -1, -1):
+        if isinstance(path[n], int):
+            item = get_path(obj, path[: n + 1])
+            name = item.get("name") if isinstance(item, dict) else None
+            return f"`{name}`" if isinstance(name, str) else f"#{path[n]}"
+    return ""
 
 
 def _as_read(node: Any, defaults: tuple[tuple[str, Any], ...]) -> Any:

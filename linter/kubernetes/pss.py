@@ -94,7 +94,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeGuard
 
 if TYPE_CHECKING:
     from linter.kubernetes.analyzer import CheckContext, Hit
@@ -1043,3 +1043,156 @@ def _per_pod(check: str | None, found: list[PssViolation], obj: dict[str, Any]) 
         message = _msg("restricted volume types", f"{volumes} {_plural('uses', 'use', len(names))} {kinds} {_quote(sorted(types))}")
     first = found[0]
     return [PssViolation(first.check, first.path, first.missing, message)]
+
+
+# --------------------------------------------------------------------------- Namespaces
+#
+# Pod Security Admission reads six labels on a Namespace: ``pod-security.kubernetes.io/<mode>``
+# (a level) and ``pod-security.kubernetes.io/<mode>-version`` (a policy version) for the modes
+# ``enforce``, ``audit`` and ``warn``. The API server refuses to create or update a Namespace
+# whose labels do not parse (``PolicyToEvaluate`` in ``k8s.io/pod-security-admission/api``).
+# Namespaces listed in the ``exempt-namespaces`` setting are exempt from evaluation and need no
+# labels. A rule's ``pss: {namespace: <check>}`` names one of ``NAMESPACE_CHECKS``.
+
+LABEL_PREFIX = "pod-security.kubernetes.io/"
+MODES = ("enforce", "audit", "warn")
+RANK = {level: i for i, level in enumerate(_LEVELS)}
+ENFORCE = LABEL_PREFIX + "enforce"
+_LABELS = ("metadata", "labels")
+
+
+def _labels(obj: dict[str, Any]) -> dict[Any, Any]:
+    return _dict(_at(obj, _LABELS)) or {}
+
+
+def valid_level(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and value in _LEVELS
+
+
+def valid_version(value: Any) -> TypeGuard[str]:  # parse_version takes only a str
+    try:
+        parse_version(value)
+    except ValueError:
+        return False
+    return True
+
+
+def enforce_policy(labels: dict[Any, Any]) -> tuple[str, str] | None:
+    """(level, version text) that PSA enforces, or None when the labels leave it to the
+    cluster default (no enforce label) or do not parse (the Namespace itself is refused)."""
+    level = labels.get(ENFORCE)
+    version = labels.get(ENFORCE + "-version", "latest")
+    if not valid_level(level) or not valid_version(version):
+        return None
+    return level, version
+
+
+def _missing_enforce(ctx: CheckContext) -> Iterator[Hit]:
+    from linter.kubernetes.analyzer import Hit
+
+    meta = ctx.obj.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if isinstance(labels, dict) and ENFORCE in labels:
+        return
+    path: Path = _LABELS if isinstance(labels, dict) else ("metadata",) if isinstance(meta, dict) else ()
+    yield Hit(path, ctx.format(label=ENFORCE), True)
+
+
+def _invalid_labels(ctx: CheckContext) -> Iterator[Hit]:
+    from linter.kubernetes.analyzer import Hit
+
+    for key, value in _labels(ctx.obj).items():
+        if not isinstance(key, str) or not key.startswith(LABEL_PREFIX):
+            continue
+        mode = key[len(LABEL_PREFIX) :]
+        shown = value if isinstance(value, str) else repr(value)
+        if mode in MODES:
+            if valid_level(value):
+                continue
+            hint = ""
+            if isinstance(value, str) and value.lower() in _LEVELS:
+                hint = f" (levels are lowercase: `{value.lower()}`)"
+            detail = f"`{key}: {shown}` is not a Pod Security level: use privileged, baseline or restricted{hint}"
+        elif mode.endswith("-version") and mode[: -len("-version")] in MODES:
+            if valid_version(value):
+                continue
+            hint = ""
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                hint = " (a YAML number: write a quoted string such as `\"v1.30\"`)"
+            detail = f"`{key}: {shown}` is not a policy version: use `latest` or `v1.N`{hint}"
+        else:
+            detail = (
+                f"`{key}` is not a Pod Security Admission label (enforce, audit, warn and their "
+                "-version labels): it is ignored"
+            )
+            yield Hit(_LABELS + (key,), ctx.format(detail=detail, label=key))
+            continue
+        yield Hit(_LABELS + (key,), ctx.format(detail=detail + "; the API server refuses the Namespace", label=key))
+
+
+def _enforces_privileged(ctx: CheckContext) -> Iterator[Hit]:
+    from linter.kubernetes.analyzer import Hit
+
+    if _labels(ctx.obj).get(ENFORCE) == "privileged":
+        yield Hit(_LABELS + (ENFORCE,), ctx.format(label=ENFORCE))
+
+
+def _weaker_than_enforce(ctx: CheckContext) -> Iterator[Hit]:
+    from linter.kubernetes.analyzer import Hit
+
+    labels = _labels(ctx.obj)
+    enforce = labels.get(ENFORCE)
+    if not valid_level(enforce):
+        return
+    for mode in ("warn", "audit"):
+        key = LABEL_PREFIX + mode
+        value = labels.get(key)
+        if valid_level(value) and RANK[value] < RANK[enforce]:
+            yield Hit(_LABELS + (key,), ctx.format(mode=mode, level=value, enforce=enforce, label=key))
+
+
+def _rejected(ctx: CheckContext) -> Iterator[Hit]:
+    from linter.kubernetes.analyzer import Hit, is_object
+
+    ns = ctx.namespace
+    if not isinstance(ns, str) or ns in tuple(ctx.settings.exempt_namespaces):
+        return
+    namespace = None
+    for doc in ctx.docs:
+        obj = doc.data
+        if is_object(obj) and obj.get("kind") == "Namespace" and _at(obj, ("metadata", "name")) == ns:
+            namespace = obj  # the last one wins, as it would when applied in order
+    if namespace is None:
+        return
+    policy = enforce_policy(_labels(namespace))
+    if policy is None or policy[0] == "privileged":
+        return
+    level, version = policy
+    for v in evaluate_all(ctx.obj, level, parse_version(version)):
+        yield Hit(v.path, ctx.format(namespace=ns, level=level, version=version, detail=v.message, check=v.check), v.missing)
+
+
+#: what a rule's ``pss: {namespace: ...}`` may name: the Namespace label checks (on Namespaces)
+#: and ``rejected`` (on workloads: the level their Namespace, among the same documents, enforces)
+NAMESPACE_CHECKS: dict[str, Callable[[CheckContext], Iterator[Hit]]] = {
+    "missing-enforce": _missing_enforce,
+    "invalid-labels": _invalid_labels,
+    "enforces-privileged": _enforces_privileged,
+    "weaker-than-enforce": _weaker_than_enforce,
+    "rejected": _rejected,
+}
+
+
+def namespace_hits(ctx: CheckContext) -> Iterator[Hit]:
+    """The matcher of a rule's ``pss: {namespace: <check>}`` block. A Namespace listed in the
+    ``exempt-namespaces`` setting is not evaluated (nor, for ``rejected``, its workloads);
+    ``invalid-labels`` checks it all the same: the API server refuses its labels whatever PSA
+    exempts."""
+    check = ctx.rule.matcher["pss"]["namespace"]
+    if check not in ("invalid-labels", "rejected"):
+        name = ctx.name
+        if check == "missing-enforce" and not isinstance(name, str):
+            return
+        if isinstance(name, str) and name in tuple(ctx.settings.exempt_namespaces):
+            return
+    yield from NAMESPACE_CHECKS[check](ctx)

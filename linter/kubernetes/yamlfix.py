@@ -490,7 +490,7 @@ def fix_for(finding: Finding, hit_path: Path_, doc: Any, text: str, settings: An
         return build(owner, _set_in(owner, ("securityContext", "seccompProfile", "type"), "RuntimeDefault", only=frozenset({"type"})),
                      f"Set `securityContext.seccompProfile.type: RuntimeDefault` on {label}")
     if rule == "PSA220":
-        from linter.kubernetes.hooks.kube_namespaces import ENFORCE, PREFIX, RANK
+        from linter.kubernetes.pss import ENFORCE, LABEL_PREFIX as PREFIX, RANK
 
         level = getattr(settings, "pss_level", "restricted")
         if level not in ("baseline", "restricted"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, TypeGuard
 
 from linter.kubernetes.analyzer import CheckContext, get_path, is_object, pod_paths
 from linter.kubernetes.yamldocs import Document
@@ -13,43 +13,9 @@ Path_ = tuple[Any, ...]
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
-class _Default(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def message(ctx: CheckContext, **extra: Any) -> str:
     """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in."""
-    fields: dict[str, Any] = {
-        "kind": ctx.kind,
-        "name": ctx.display_name,
-        "namespace": ctx.namespace if isinstance(ctx.namespace, str) else "",
-    }
-    fields.update(extra)
-    try:
-        return ctx.rule.message.format_map(_Default(fields))
-    except (ValueError, IndexError, AttributeError):
-        return ctx.rule.message
-
-
-class _RuleName(NamedTuple):
-    id: str
-    name: str
-
-
-def rule_active(settings: Any, rule_id: str, name: str) -> bool:
-    """Whether the run's `select`/`ignore` settings pick the built-in rule ``rule_id`` (named
-    ``name``), with the selection's own semantics (the most specific selector wins, ties go to
-    ignore; ``linter.core.packs.select_rules``). For a rule that defers to another rule reporting the
-    same key, so one problem is one finding."""
-    from linter.core.packs import _matches
-
-    rule = _RuleName(rule_id, name)
-    on = (*getattr(settings, "select", ("ALL",)), *getattr(settings, "extend_select", ()))
-    off = (*getattr(settings, "ignore", ()), *getattr(settings, "extend_ignore", ()))
-    best_on = max((_matches(s, rule) for s in on), default=0)
-    best_off = max((_matches(s, rule) for s in off), default=0)
-    return best_on > best_off
+    return ctx.format(**extra)
 
 
 def as_dict(value: Any) -> dict[Any, Any]:

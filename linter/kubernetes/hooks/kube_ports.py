@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from linter.kubernetes.analyzer import CheckContext, Hit, display_name, pod_paths
-from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, rule_active, same_namespace
+from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, same_namespace
 
 Path_ = tuple[Any, ...]
 
@@ -78,18 +78,6 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
             declared = ", ".join(str(n) for n in sorted(all_numbers))
             yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
                                     detail=f"no container declares containerPort {target} (declared: {declared})"))
-
-
-def container_host_port(ctx: CheckContext) -> Iterator[Hit]:
-    """PRT201: a container port bound to a port of the node. While the Pod Security rule PSA204
-    (host-port, a baseline check) runs, it reports the same key and this rule stays silent."""
-    if rule_active(ctx.settings, "PSA204", "host-port"):
-        return
-    for cpath, c, cname in containers(ctx.obj, init=True):
-        for j, port in enumerate(as_list(c.get("ports"))):
-            value = as_dict(port).get("hostPort")
-            if is_int(value) and value >= 1:
-                yield Hit(cpath + ("ports", j, "hostPort"), message(ctx, container=cname, value=value))
 
 
 def probe_port_name(ctx: CheckContext) -> Iterator[Hit]:

@@ -1,12 +1,12 @@
-"""Probes and timeouts: missing or self-defeating probes, Jobs and routes that can wait forever."""
+"""Probes and timeouts: self-defeating probes and Jobs that can run forever."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit, api_group, get_path, pod_paths
-from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, message
+from linter.kubernetes.analyzer import CheckContext, Hit, get_path, pod_paths
+from linter.kubernetes.hooks.kube_common import PROBES, as_dict, containers, is_int, message
 
 # Kubernetes API defaults (0 or absent means the default)
 DEFAULT_TIMEOUT_SECONDS = 1
@@ -58,16 +58,3 @@ def job_without_deadline(ctx: CheckContext) -> Iterator[Hit]:
     if paths is not None and as_dict(get_path(ctx.obj, paths[1])).get("activeDeadlineSeconds") is not None:
         return  # every pod is bounded, and backoffLimit bounds the retries
     yield Hit(job_path, message(ctx, where="spec.jobTemplate.spec" if ctx.kind == "CronJob" else "spec"), True)
-
-
-def route_without_timeout(ctx: CheckContext) -> Iterator[Hit]:
-    """PRB206: an Istio VirtualService HTTP route without timeout."""
-    if api_group(ctx.obj) != "networking.istio.io":
-        return
-    for i, route in enumerate(as_list(as_dict(ctx.obj.get("spec")).get("http"))):
-        if not isinstance(route, dict) or "timeout" in route:
-            continue
-        if any(k in route for k in ("redirect", "directResponse", "delegate")):
-            continue  # no upstream request (or the delegate's routes carry the timeout)
-        label = route.get("name")
-        yield Hit(("spec", "http", i), message(ctx, route=f"`{label}`" if isinstance(label, str) else f"#{i}"), True)

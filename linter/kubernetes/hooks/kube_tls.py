@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from linter.kubernetes.analyzer import CheckContext, Hit, api_group
-from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, is_int, message
+from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, message
 
 Path_ = tuple[Any, ...]
 
@@ -413,15 +413,3 @@ def renew_before_not_below_duration(ctx: CheckContext) -> Iterator[Hit]:
         return
     shown = duration_text if "duration" in spec else f"{CERT_MANAGER_DEFAULT_DURATION} (cert-manager's default)"
     yield Hit(("spec", "renewBefore"), message(ctx, renew_before=spec.get("renewBefore"), duration=shown))
-
-
-def rsa_key_too_small(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS209: cert-manager Certificate with an RSA private key under 2048 bits."""
-    spec = _cert_manager_certificate(ctx.obj)
-    if spec is None:
-        return
-    key = as_dict(spec.get("privateKey"))
-    algorithm = key.get("algorithm", "RSA")
-    size = key.get("size")
-    if algorithm in ("RSA", None) and is_int(size) and 0 < size < 2048:
-        yield Hit(("spec", "privateKey", "size"), message(ctx, size=size))
