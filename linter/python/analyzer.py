@@ -13,16 +13,18 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import sys
 import threading
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+import linter.python as python_package
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
 
 _BUILTINS = frozenset(dir(builtins))
@@ -111,16 +113,22 @@ class CompiledRule:
 def _requirements(pattern: str) -> list[frozenset[bytes]]:
     """What every match of ``pattern`` needs in the text, as a conjunction of disjunctions:
     each set holds strings one of which must occur (lookaheads count: they look at the text
-    too). Derived from the parsed pattern; empty when nothing is certain."""
+    too). Derived from the pattern as the ``re`` module's own parser reads it (a fast path of
+    the pre-filter: a file missing them is not searched); empty when nothing is certain, or
+    when that parser is not what this code knows (the pattern is then always searched)."""
+    try:
+        return _parsed_requirements(pattern)
+    except Exception:  # pragma: no cover - a Python whose re internals differ
+        return []
+
+
+def _parsed_requirements(pattern: str) -> list[frozenset[bytes]]:
     try:
         from re import _constants as c, _parser as sre  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - Python 3.10
         import sre_constants as c  # type: ignore[no-redef]
         import sre_parse as sre  # type: ignore[no-redef]
-    try:
-        parsed = sre.parse(pattern)
-    except Exception:  # pragma: no cover - every pattern here compiles
-        return []
+    parsed = sre.parse(pattern)
     if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
         return []
 
@@ -681,7 +689,8 @@ class Visitor(cst.BatchableCSTVisitor):
 
     # shadows libcst's MetadataDependent.resolve(wrapper) on purpose: ``self.resolve(expr)`` is
     # the visitors' documented API, and they are never run through a MetadataWrapper (which
-    # would call resolve(wrapper)); linter.python.analyzer runs them in its own batched walk
+    # would call resolve(wrapper)); the analyzer runs them through ``libcst.visit_batched`` or
+    # its own walk, and computes positions after the walk
     def resolve(self, node: cst.BaseExpression) -> str | None:  # type: ignore[override]
         return self.context.resolver.resolve(node)
 
@@ -997,28 +1006,45 @@ def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str,
 #: `elif` after `elif`), in C: CPython accepts 10,000 operands that overflow an 8 MiB stack. The
 #: parse runs on a thread whose stack holds what the size cap admits (reserved, not committed).
 _PARSE_STACK = 1 << 30
+#: libcst's own visit and code generation recurse in Python, a few frames per level of a chain:
+#: what they need for such a chain, on the same thread (the plain implementation only)
+_PLAIN_RECURSION = 1 << 17
+
+_T = TypeVar("_T")
 
 
-def parse_module(text: str) -> cst.Module:
-    """``libcst.parse_module`` on a thread with a stack deep enough for any file under the size cap."""
+def _on_deep_stack(work: Callable[[], _T], recursion: int = 0) -> _T:
+    """``work()`` on a thread with a stack deep enough for any file under the size cap
+    (``recursion``: the interpreter's recursion limit while it runs, when that is higher)."""
     outcome: list[Any] = []
 
-    def work() -> None:
+    def run() -> None:
         try:
-            outcome.append(cst.parse_module(text))
+            outcome.append(work())
         except BaseException as exc:  # handed to the caller as it is
             outcome.append(exc)
 
     previous = threading.stack_size(_PARSE_STACK)
+    limit = sys.getrecursionlimit()
     try:
-        thread = threading.Thread(target=work, name="pitfall-parse", daemon=True)
+        thread = threading.Thread(target=run, name="pitfall-parse", daemon=True)
+        if recursion > limit:
+            sys.setrecursionlimit(recursion)  # the calling thread waits for it
         thread.start()
     finally:
         threading.stack_size(previous)
-    thread.join()
+    try:
+        thread.join()
+    finally:
+        sys.setrecursionlimit(limit)
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    return outcome[0]
+    return outcome[0]  # type: ignore[no-any-return]
+
+
+def parse_module(text: str) -> cst.Module:
+    """``libcst.parse_module`` on a thread with a stack deep enough for any file under the size cap."""
+    return _on_deep_stack(lambda: cst.parse_module(text))
 
 
 _NESTING_LIMIT = re.compile(r"too many|nested too deeply|too deeply nested|maximum recursion")
@@ -1070,12 +1096,13 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
         tree = None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
-    if not ruleset.rules or not ruleset.wants(data):
+    fast = python_package.FAST_PATHS
+    if not ruleset.rules or (fast and not ruleset.wants(data)):
         return []
     gates = ruleset._gates
-    active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if gate is None or gate.search(data)]
+    active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if not fast or gate is None or gate.search(data)]
     dropped: set[int] = set()
-    if tree is not None and all(cls.LOCAL for _, cls in active):
+    if fast and tree is not None and all(cls.LOCAL for _, cls in active):
         text, dropped = _reduce(text, tree, ruleset, data)
     try:
         module = newer if newer is not None else parse_module(text)
@@ -1086,11 +1113,14 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
         raise NotAnalysed(f"valid Python that the analyzer cannot parse ({detail})") from None
     resolver = Resolver(module)
     context = Context(module, resolver, path, index, text)
-    visitors: list[cst.BatchableCSTVisitor] = [_ScopeTracker(resolver)]
+    visitors: list[cst.BatchableCSTVisitor] = []
     if ruleset.names_used:
         visitors.append(_Declarative(ruleset, context))
     visitors.extend(cls(rule, context) for rule, cls in active)
-    batch = _Batch(visitors)
+    if not fast:
+        positions = _on_deep_stack(lambda: _walk_plain(module, visitors, context), _PLAIN_RECURSION)
+        return [_finding(path, r, positions, context) for r in context.reports]
+    batch = _Batch([_ScopeTracker(resolver), *visitors])
     batch.enter(module)
     for i, stmt in enumerate(module.body):
         context.where = (i, -1)
@@ -1112,6 +1142,48 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     if any(r.node not in positions or (r.fix_node is not None and r.fix_node not in positions) for r in context.reports):
         positions = _positions(module)  # a visitor reported a node outside the statement it was in
     return [_finding(path, r, positions, context) for r in context.reports]
+
+
+def _walk_plain(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor], context: Context) -> Mapping[cst.CSTNode, CodeRange]:
+    """The walk without shortcuts: libcst's own batched visit of the whole module, then the
+    positions of the whole module from its ``PositionProvider`` when there are reports. Before
+    any visitor sees a node, the resolver enters its scope and ``context.where`` moves to it;
+    both are restored after every visitor has left it."""
+    resolver = context.resolver
+    where: dict[int, tuple[int, int]] = {}
+    for i, stmt in enumerate(module.body):
+        where[id(stmt)] = (i, -1)
+        if isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            for j, member in enumerate(stmt.body.body):
+                where[id(member)] = (i, j)
+
+    def before(node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            resolver.stack.append(resolver.scope_for(node, resolver.scope))
+        at = where.get(id(node))
+        if at is not None:
+            context.where = at
+
+    def after(node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            resolver.stack.pop()
+        at = where.get(id(node))
+        if at is not None:
+            context.where = (at[0], -1) if at[1] >= 0 else (-1, -1)
+
+    cst.visit_batched(module, visitors, before_visit=before, after_leave=after)
+    if not context.reports:
+        return {}
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def walk(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
+    """Run ``visitors`` over ``node`` and everything below it, read-only (a hook's own scan of
+    the module): the analyzer's walk, or libcst's batched visit under ``PITFALL_NO_FAST_PATHS``."""
+    if python_package.FAST_PATHS:
+        _Batch(visitors).walk(node)
+    else:
+        cst.visit_batched(node, visitors)
 
 
 class _PositionSink:

@@ -7,10 +7,9 @@ over the Python units, before the per-file analysis:
 - ``build_index(sources)`` is pure: from ``(path, source bytes)`` pairs it builds a small,
   picklable ``ProjectIndex`` (module name -> function or ``Class.method`` name -> where it accepts
   each watched parameter). Only functions that accept one of the watched names get an entry.
-  It never parses a whole file when it can help it: a substring check skips most files, the
-  ``def`` lines are found with a regular expression, and only their headers go through CPython's
-  ``ast``; text the line scan cannot place (``def`` inside strings, odd indentation) falls back
-  to ``ast.parse`` of that file. No libcst here.
+  A file whose text holds none of the watched names as a word is skipped (``may_define``); the
+  others are parsed by CPython's ``ast`` and only their module and class levels are walked. No
+  libcst here, and no second reading of ``def`` headers from the text.
 - ``index_units(units)`` is the I/O edge the runner calls: it reads the units, asks the disk which
   folders are packages, and reads the modules that functions with a watched parameter import
   when they are not units themselves (the pre-commit hook passes only the changed files).
@@ -25,19 +24,18 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import linter.python as python_package
+
 WATCHED = ("timeout", "deadline", "context", "ctx")
 
-# a `def` header that names a watched parameter: the header may span lines and hold calls in its
-# defaults (one level of parentheses); the literal `def` first keeps the search fast
-_DEF_HEADER = re.compile(
-    rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?\b(?:timeout|deadline|context|ctx)\b"
-)
-# ... that can be a caller CTX102 checks: a timeout or deadline, or a context it must be given
-# (`context=None` means "the ambient one": such a function is not asked to pass it on)
+# a `def` header that can be a caller CTX102 checks: a timeout or deadline, or a context it must
+# be given (`context=None` means "the ambient one": such a function is not asked to pass it on);
+# the imports of a file that holds one are followed to modules that are not units of the run
 CALLER_HEADER = re.compile(
     rb"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?"
     rb"(?:\b(?:timeout|deadline)\b|\b(?:context|ctx)\b(?![ \t]*(?::[^,)=]*)?=))"
@@ -202,13 +200,29 @@ def absolute(name: str, current: str, is_package: bool) -> str | None:
     return joined or None
 
 
-def _has_word(data: bytes) -> bool:
-    return b"timeout" in data or b"deadline" in data or b"ctx" in data or b"context" in data
+_WATCHED_WORD = re.compile(rb"\b(?:timeout|deadline|context|ctx)\b")
 
 
-def wants(data: bytes) -> bool:
-    """Cheap check: could this file define a function that accepts a watched parameter?"""
-    return _has_word(data) and _DEF_HEADER.search(data) is not None
+def may_define(data: bytes) -> bool:
+    """Whether a file can define a function with a watched parameter: the parameter's name is a
+    word of its text as Python reads identifiers (NFKC: ``ｔimeout`` is ``timeout``; a file in
+    another encoding than UTF-8 may be anything). A file that cannot is not parsed, unless
+    ``PITFALL_NO_FAST_PATHS`` is set."""
+    if _WATCHED_WORD.search(data) is not None or not python_package.FAST_PATHS:
+        return True
+    if data.isascii():
+        return False
+    if b"coding" in data:
+        return True  # an encoding declaration (or the word in a comment): maybe not UTF-8
+    try:
+        text = unicodedata.normalize("NFKC", data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return True
+    return _WATCHED_WORD.search(text.encode("utf-8", "surrogatepass")) is not None
+
+
+# statements whose blocks define names at the level they are in (a `def` inside them is reached by name)
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
 
 
 def _scan(tree: ast.Module) -> dict[str, Signature]:
@@ -229,212 +243,13 @@ def _scan(tree: ast.Module) -> dict[str, Signature]:
                 add(prefix + stmt.name, signature_of(stmt, in_class))
             elif isinstance(stmt, ast.ClassDef):
                 walk(stmt.body, f"{prefix}{stmt.name}.", True)
-            elif isinstance(stmt, (ast.If, ast.Try)) or stmt.__class__.__name__ == "TryStar":
+            elif isinstance(stmt, _BLOCKS) or stmt.__class__.__name__ == "TryStar":
                 for block in ("body", "orelse", "finalbody"):
                     walk(getattr(stmt, block, ()), prefix, in_class)
                 for handler in getattr(stmt, "handlers", ()):
                     walk(handler.body, prefix, in_class)
 
     walk(tree.body, "", False)
-    for name in clashes:
-        found.pop(name, None)
-    return found
-
-
-# ---- the fast path: `def` headers read from the text, no parse of the whole file
-
-_DEF_LINE = re.compile(rb"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
-_DEF_LINES = re.compile(rb"def[ \t]+\w+[ \t]*\(")  # a literal first: the fast search
-_WORD = re.compile(rb"\b(?:timeout|deadline|context|ctx)\b")
-_TRIPLE = re.compile(rb'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-_DECORATOR = re.compile(rb"@[ \t]*([\w.]+)")
-_TRANSPARENT = (b"if ", b"if(", b"elif ", b"else", b"try", b"except", b"finally", b"with ", b"for ", b"while ", b"async with ", b"async for ")
-
-
-class _Fallback(Exception):
-    """The text is too unusual for the line-based scan: parse the file instead."""
-
-
-def _indent(line: bytes) -> int:
-    if b"\t" in line:
-        line = line.expandtabs(8)
-    return len(line) - len(line.lstrip())
-
-
-def _code(line: bytes) -> bytes:
-    """The line without indentation; empty for blank and comment-only lines."""
-    stripped = line.strip()
-    return b"" if stripped.startswith(b"#") else stripped
-
-
-def _params_text(lines: list[bytes], row: int, col: int) -> bytes:
-    """Text between the parenthesis at ``lines[row][col]`` and its match (strings skipped)."""
-    depth = 0
-    out = bytearray()
-    quote = b""
-    for r in range(row, min(len(lines), row + 200)):
-        line = lines[r]
-        i = col if r == row else 0
-        while i < len(line):
-            if quote:
-                if line.startswith(b"\\", i):
-                    out += line[i : i + 2]
-                    i += 2
-                    continue
-                if line.startswith(quote, i):
-                    out += quote
-                    i += len(quote)
-                    quote = b""
-                    continue
-                out.append(line[i])
-                i += 1
-                continue
-            ch = line[i : i + 1]
-            if ch == b"#":
-                break
-            if ch in (b"'", b'"'):
-                quote = ch * 3 if line.startswith(ch * 3, i) else ch
-                out += quote
-                i += len(quote)
-                continue
-            if ch in (b"(", b"[", b"{"):
-                depth += 1
-                if depth == 1:
-                    i += 1
-                    continue
-            elif ch in (b")", b"]", b"}"):
-                depth -= 1
-                if depth == 0:
-                    return bytes(out)
-            out += ch
-            i += 1
-        if quote and len(quote) == 1:
-            raise _Fallback  # an unterminated one-line string: not a header we understand
-        out += b"\n"
-    raise _Fallback
-
-
-def _string_rows(data: bytes) -> set[int]:
-    """Rows that lie inside a triple-quoted string (after its first line): not code."""
-    rows: set[int] = set()
-    row = last = 0
-    for m in _TRIPLE.finditer(data):
-        row += data.count(b"\n", last, m.start())
-        n = data.count(b"\n", m.start(), m.end())
-        rows.update(range(row + 1, row + n + 1))
-        row += n
-        last = m.end()
-    return rows
-
-
-def _enclosing(lines: list[bytes], row: int, indent: int, strings: set[int]) -> list[bytes] | None:
-    """Class names around the ``def`` at ``row`` (outermost first); None inside a function."""
-    classes: list[bytes] = []
-    r = row - 1
-    prefix = b" " * indent
-    while indent > 0 and r >= 0:
-        line = lines[r]
-        if line.startswith(prefix) or r in strings:
-            r -= 1
-            continue  # at least as deep as the def (or string text): not an enclosing block
-        code = _code(line)
-        r -= 1
-        if not code:
-            continue
-        level = _indent(lines[r + 1])
-        if level >= indent:
-            continue
-        indent = level
-        prefix = b" " * indent
-        if code.startswith(b"class ") or code.startswith(b"class\t"):
-            m = re.match(rb"class[ \t]+(\w+)", code)
-            if m is None:
-                raise _Fallback
-            classes.insert(0, m.group(1))
-        elif code.startswith((b"def ", b"async def ")):
-            return None
-        elif not code.startswith(_TRANSPARENT):
-            raise _Fallback  # a continuation line or text at a lower indentation
-    return classes
-
-
-def _decorators(lines: list[bytes], row: int, indent: int, strings: set[int]) -> list[bytes]:
-    """Decorator names of the ``def`` at ``row``: the ``@`` lines right above it at its
-    indentation (a decorator's arguments may span deeper lines and closing brackets)."""
-    names: list[bytes] = []
-    r = row - 1
-    while r >= 0:
-        code = _code(lines[r]) if r not in strings else b""
-        level = _indent(lines[r]) if code else indent + 1
-        r -= 1
-        if not code or level > indent:
-            continue  # blank, comment, or inside a bracket that spans lines
-        if level < indent:
-            break
-        if code.startswith(b"@"):
-            m = _DECORATOR.match(code)
-            if m is None:
-                raise _Fallback
-            names.append(m.group(1).rsplit(b".", 1)[-1])
-            continue
-        if code[:1] in (b")", b"]", b"}"):
-            continue  # the closing line of a decorator's (or a statement's) arguments
-        break
-    return names
-
-
-def _scan_text(data: bytes) -> dict[str, Signature]:
-    """``_scan`` from the ``def`` lines alone; raises ``_Fallback`` on text it cannot place."""
-    found: dict[str, Signature] = {}
-    clashes: set[str] = set()
-    lines: list[bytes] = []
-    strings: set[int] = set()
-    row = 0
-    last = 0
-    for hit in _DEF_LINES.finditer(data):
-        start = data.rfind(b"\n", 0, hit.start()) + 1
-        end = data.find(b"\n", hit.start())
-        line = data[start : end if end >= 0 else len(data)]
-        if (
-            (b"):" in line or b")->" in line or b") ->" in line)
-            and not _WORD.search(line)
-            and b'"' not in line
-            and b"'" not in line
-            and b"#" not in line
-        ):
-            continue  # a one-line header without a watched name (most of them)
-        m = _DEF_LINE.match(line)
-        if m is None:
-            continue  # `def` inside a line (a string, a comment)
-        if not lines:
-            lines = data.split(b"\n")
-            strings = _string_rows(data)
-        row += data.count(b"\n", last, start)
-        last = start
-        if row in strings:
-            continue  # `def` text inside a docstring
-        params = _params_text(lines, row, m.end() - 1)
-        if not _WORD.search(params):
-            continue
-        indent = _indent(line)
-        classes = _enclosing(lines, row, indent, strings)
-        if classes is None:
-            continue  # a nested function: not reachable by name
-        try:
-            tree = ast.parse(b"def _(" + params + b"): pass")
-        except (SyntaxError, ValueError):
-            raise _Fallback from None
-        fn = tree.body[0]
-        assert isinstance(fn, ast.FunctionDef)
-        fn.decorator_list = [ast.Name(d.decode()) for d in _decorators(lines, row, indent, strings)]
-        sig = signature_of(fn, bool(classes))
-        if sig is None:
-            continue
-        name = ".".join([*(c.decode() for c in classes), m.group(2).decode()])
-        old = found.get(name)
-        if old is not None and old != sig:
-            clashes.add(name)
-        found[name] = sig
     for name in clashes:
         found.pop(name, None)
     return found
@@ -472,17 +287,12 @@ Scan = Callable[[bytes, Callable[[], "dict[str, Signature] | None"]], "dict[str,
 def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
     """The signatures one file's bytes define (``{}``: none), None when it does not parse."""
     try:
-        return _scan_text(data)
-    except _Fallback:
-        if not wants(data):
-            return {}
-        try:
-            with warnings.catch_warnings():  # SyntaxWarnings are about the scanned code: not ours to print
-                warnings.simplefilter("ignore")
-                tree = ast.parse(data, path)
-            return _scan(tree)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        with warnings.catch_warnings():  # SyntaxWarnings are about the scanned code: not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _scan(tree)
 
 
 def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None, *, scan: Scan | None = None) -> ProjectIndex:
@@ -521,7 +331,7 @@ def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | 
             found = _reexports_text(data, name)
             if found:
                 aliases[name] = found
-        if not _has_word(data):
+        if not may_define(data):
             continue
         compute = functools.partial(file_signatures, data, path)
         sigs = scan(data, compute) if scan is not None else compute()

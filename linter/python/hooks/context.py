@@ -31,7 +31,7 @@ from typing import Any
 
 import libcst as cst
 
-from linter.python.index import _DEF_HEADER, _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
+from linter.python.index import _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
 from linter.python.analyzer import Visitor, _dotted, find_arg, literal
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
@@ -363,8 +363,9 @@ class TimeoutNotPropagated(Visitor):
     """CTX102: a function given a timeout/deadline/context that does not pass it on."""
 
     TRIGGERS = ()
-    # a `def` that takes a watched parameter: the caller, and any callee in the same file
-    TRIGGER_REGEX = _DEF_HEADER.pattern.decode()
+    # a `def` that takes a watched parameter: the caller, and any callee in the same file (the
+    # header may span lines and hold calls in its defaults, one level of parentheses)
+    TRIGGER_REGEX = r"def[ \t]+\w+[ \t]*\((?:[^()]*\([^()]*\))*[^()]*?\b(?:timeout|deadline|context|ctx)\b"
     # findings lie in functions whose header holds the trigger, and same-file callees have one
     # too (so the analyzer may drop the file's other definitions)
     LOCAL = True

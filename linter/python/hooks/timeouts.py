@@ -7,7 +7,8 @@ from typing import Any
 
 import libcst as cst
 
-from linter.python.analyzer import Context, Visitor, _Batch, find_arg
+import linter.python
+from linter.python.analyzer import Context, Visitor, find_arg, walk
 
 # --------------------------------------------------------------------------- requests sessions
 
@@ -58,12 +59,13 @@ def _sessions_with_default_timeout(ctx: Context) -> frozenset[str]:
     """Receivers (as written) whose requests are given a timeout somewhere else in the module:
     a custom adapter mounted on them (``s.mount("https://", TimeoutHTTPAdapter(timeout=5))``) or
     ``s.request``/``s.send`` replaced (``s.request = functools.partial(s.request, timeout=5)``).
-    One read-only walk of the module, only when its text can hold either."""
+    One read-only walk of the module, only when its text can hold either (a fast path:
+    always under ``PITFALL_NO_FAST_PATHS``)."""
     cached: frozenset[str] | None = getattr(ctx, "_tmo_sessions", None)
     if cached is None:
         mounts = _MountScan(ctx)
-        if _MAY_MOUNT.search(ctx.source):
-            _Batch([mounts]).walk(ctx.module)
+        if _MAY_MOUNT.search(ctx.source) or not linter.python.FAST_PATHS:
+            walk(ctx.module, [mounts])
         cached = ctx._tmo_sessions = frozenset(mounts.found)  # type: ignore[attr-defined]
     return cached
 
@@ -107,7 +109,7 @@ def _calls_by_function(ctx: Context) -> dict[int, list[cst.Call]]:
         calls = _CallsByFunction()
         statements = [ctx.module.body[top]] if 0 <= top < len(ctx.module.body) else list(ctx.module.body)
         for stmt in statements:
-            _Batch([calls]).walk(stmt)
+            walk(stmt, [calls])
         cache[top] = calls.groups  # the module-level group (calls.stack[0]) is never closed
     return cache[top]
 
@@ -173,7 +175,7 @@ def _enclosing_function(call: cst.Call, ctx: Context) -> cst.FunctionDef | cst.L
     cached = getattr(ctx, "_tmo_functions", None)
     if cached is None:
         scan = _EnclosingFunction()
-        _Batch([scan]).walk(ctx.module)
+        walk(ctx.module, [scan])
         cached = ctx._tmo_functions = scan.found  # type: ignore[attr-defined]
     return cached.get(id(call))
 
