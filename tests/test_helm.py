@@ -1,4 +1,4 @@
-"""Tests for linter.helm.render: offline Helm rendering with helm_python."""
+"""Tests for linter.helm: offline Helm rendering with helm_python."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ import yaml
 
 helm_python = pytest.importorskip("helm_python")
 
+from linter.helm import backends  # noqa: E402
 from linter.helm import render as helm  # noqa: E402
-from linter.helm.render import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
+from linter.helm.chart import chart_info, find_chart_root  # noqa: E402
+from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
+from linter.helm.output import split_rendered  # noqa: E402
+from linter.helm.semver import satisfies  # noqa: E402
+from linter.helm.values import PROFILES, profile_values  # noqa: E402
 
 SCAFFOLD_TEMPLATES = {
     "templates/deployment.yaml",
@@ -82,13 +87,13 @@ def demo(tmp_path: Path) -> Path:
 
 
 def test_find_chart_root(demo: Path, tmp_path: Path) -> None:
-    assert helm.find_chart_root(demo / "templates" / "deployment.yaml") == demo.absolute()
-    assert helm.find_chart_root(demo / "templates") == demo.absolute()
-    assert helm.find_chart_root(demo) == demo.absolute()
+    assert find_chart_root(demo / "templates" / "deployment.yaml") == demo.absolute()
+    assert find_chart_root(demo / "templates") == demo.absolute()
+    assert find_chart_root(demo) == demo.absolute()
     sub = scaffold(demo / "charts", "sub")
-    assert helm.find_chart_root(sub / "templates" / "service.yaml") == sub.absolute()
+    assert find_chart_root(sub / "templates" / "service.yaml") == sub.absolute()
     (tmp_path / "plain").mkdir()
-    assert helm.find_chart_root(tmp_path / "plain") is None
+    assert find_chart_root(tmp_path / "plain") is None
 
 
 def test_chart_info(demo: Path) -> None:
@@ -96,7 +101,7 @@ def test_chart_info(demo: Path) -> None:
         demo / "Chart.yaml",
         dependencies=[{"name": "redis", "version": "^17.0.0", "repository": "https://charts.example.com"}],
     )
-    info = helm.chart_info(demo)
+    info = chart_info(demo)
     assert (info.name, info.version, info.type) == ("demo", "0.1.0", "application")
     assert info.root == demo
     assert len(info.dependencies) == 1
@@ -118,7 +123,7 @@ def test_chart_info(demo: Path) -> None:
 def test_chart_info_invalid(demo: Path, text: str, line: int, fragment: str) -> None:
     (demo / "Chart.yaml").write_text(text)
     with pytest.raises(HelmChartError) as err:
-        helm.chart_info(demo)
+        chart_info(demo)
     assert err.value.path == "Chart.yaml"
     assert err.value.line == line
     assert fragment in err.value.message
@@ -233,12 +238,12 @@ def test_lookup_returns_empty(demo: Path) -> None:
 def test_profile_ingress_renders_ingress(demo: Path) -> None:
     base = helm.render(demo)
     assert "templates/ingress.yaml" not in templates(base)
-    overlay = helm.profile_values(base.values, "ingress")
+    overlay = profile_values(base.values, "ingress")
     assert overlay == {"ingress": {"enabled": True}}
     result = helm.render(demo, extra_values=overlay)
     assert result.problems == ()
     assert doc_for(result, "templates/ingress.yaml")["kind"] == "Ingress"
-    assert helm.profile_values(result.values, "ingress") is None  # nothing left to change
+    assert profile_values(result.values, "ingress") is None  # nothing left to change
 
 
 def test_profile_nested_and_lists() -> None:
@@ -248,15 +253,15 @@ def test_profile_nested_and_lists() -> None:
         "extra": [{"ingress": {"enabled": False}}, "plain"],
         "noflag": {"ingress": {"host": "y"}},
     }
-    assert helm.profile_values(values, "ingress") == {
+    assert profile_values(values, "ingress") == {
         "api": {"ingress": {"enabled": True}},
         "extra": [{"ingress": {"enabled": True}}, "plain"],
     }
     assert values["api"]["ingress"]["enabled"] is False  # input untouched
     with pytest.raises(ValueError):
-        helm.profile_values(values, "nope")
-    assert helm.profile_values(values, "defaults") == {}
-    assert helm.PROFILES == ("ingress", "tls", "monitoring")
+        profile_values(values, "nope")
+    assert profile_values(values, "defaults") == {}
+    assert PROFILES == ("ingress", "tls", "monitoring")
 
 
 def test_profile_tls(demo: Path) -> None:
@@ -266,8 +271,8 @@ def test_profile_tls(demo: Path) -> None:
         "ingress": {"tls": []},
         "other": {"tls": True},
     }
-    assert helm.profile_values(values, "tls") == {"tls": True, "server": {"tls": {"enabled": True}}}
-    assert helm.profile_values(helm.render(demo).values, "tls") is None  # scaffold: tls is a list
+    assert profile_values(values, "tls") == {"tls": True, "server": {"tls": {"enabled": True}}}
+    assert profile_values(helm.render(demo).values, "tls") is None  # scaffold: tls is a list
 
     with (demo / "values.yaml").open("a") as fh:
         fh.write("\ntls:\n  enabled: false\n")
@@ -276,7 +281,7 @@ def test_profile_tls(demo: Path) -> None:
     )
     base = helm.render(demo)
     assert "templates/tls.yaml" not in templates(base)
-    overlay = helm.profile_values(base.values, "tls")
+    overlay = profile_values(base.values, "tls")
     assert overlay == {"tls": {"enabled": True}}
     assert doc_for(helm.render(demo, extra_values=overlay), "templates/tls.yaml")["kind"] == "Secret"
 
@@ -287,11 +292,11 @@ def test_profile_monitoring() -> None:
         "db": {"serviceMonitor": {"enabled": False}, "metrics": {"enabled": True}},
         "serviceMonitor": {"labels": {}},
     }
-    assert helm.profile_values(values, "monitoring") == {
+    assert profile_values(values, "monitoring") == {
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
         "db": {"serviceMonitor": {"enabled": True}},
     }
-    assert helm.profile_values({"replicaCount": 1}, "monitoring") is None
+    assert profile_values({"replicaCount": 1}, "monitoring") is None
 
 
 # --------------------------------------------------------------------------
@@ -302,7 +307,7 @@ def test_profile_monitoring() -> None:
 def test_packaged_chart(demo: Path, tmp_path: Path) -> None:
     archive = Path(helm_python.package(demo, destination=tmp_path))
     assert archive.name == "demo-0.1.0.tgz"
-    info = helm.chart_info(archive)
+    info = chart_info(archive)
     assert (info.name, info.version) == ("demo", "0.1.0")
     result = helm.render(archive, set_values=["replicaCount=2"])
     assert result.problems == ()
@@ -312,7 +317,7 @@ def test_packaged_chart(demo: Path, tmp_path: Path) -> None:
 
 def test_library_chart_not_rendered(demo: Path) -> None:
     edit_yaml(demo / "Chart.yaml", type="library")
-    assert helm.chart_info(demo).type == "library"
+    assert chart_info(demo).type == "library"
     result = helm.render(demo)
     assert result.docs == () and result.problems == ()
 
@@ -338,7 +343,7 @@ def test_vendored_subchart_condition(demo: Path) -> None:
     assert doc_for(on, "charts/sub/templates/deployment.yaml")["metadata"]["name"] == "release-name-sub"
 
     # the ingress profile reaches the subchart's values through the merged values
-    overlay = helm.profile_values(on.values, "ingress")
+    overlay = profile_values(on.values, "ingress")
     assert overlay == {"ingress": {"enabled": True}, "sub": {"ingress": {"enabled": True}}}
 
 
@@ -579,27 +584,32 @@ def test_timeout_stops_a_looping_template(demo: Path) -> None:
 
 
 _PRESTART_SCRIPT = r"""
-import json, os, sys
-import multiprocessing as mp
+import json, multiprocessing as mp, os, sys, time
 from pathlib import Path
-from linter.helm import render as helm
+from linter.helm import pool, render as helm
 
 chart, loop = Path(sys.argv[1]), Path(sys.argv[2])
-helm.prestart(2)
-prestarted = [p.pid for p in helm._PRESTARTED]
+pool.prestart(2)
 
 def job(path):
+    ready = os.getpid() in pool._POOLS  # started as this process was forked, before any render
     result = helm.render(Path(path), timeout=float(sys.argv[3]))
-    used = [w.proc.pid for w in helm._IDLE]
-    return used, sorted(d.template for d in result.docs), [p.kind for p in result.problems]
+    renderers = [p.pid for p in mp.active_children()]
+    return ready, renderers, sorted(d.template for d in result.docs), [p.kind for p in result.problems]
 
-with mp.get_context("fork").Pool(2) as pool:
-    out = pool.map(job, [str(chart)] * 6 + [str(loop)], chunksize=1)
-helm._shutdown_workers()
-print(json.dumps({"prestarted": prestarted, "out": out, "ended": [p.poll() is not None for p in helm._PRESTARTED]}))
+workers = mp.get_context("fork").Pool(2)
+out = workers.map(job, [str(chart)] * 6 + [str(loop)], chunksize=1)
+workers.close()
+workers.join()
+renderers = {pid for _, pids, _, _ in out for pid in pids}
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in renderers):
+    time.sleep(0.1)
+print(json.dumps({"out": out, "left": [pid for pid in renderers if os.path.exists(f"/proc/{pid}")]}))
 """
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 def test_prestarted_renderers_serve_forked_workers_and_end_with_the_run(demo: Path, tmp_path: Path) -> None:
     import shutil
     import subprocess
@@ -614,13 +624,32 @@ def test_prestarted_renderers_serve_forked_workers_and_end_with_the_run(demo: Pa
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert len(report["prestarted"]) == 2
     renders = report["out"]
-    assert all(set(docs) == SCAFFOLD_TEMPLATES and problems == [] for _, docs, problems in renders[:6])
-    used = {pid for pids, _, _ in renders[:6] for pid in pids}
-    assert used and used <= set(report["prestarted"])  # the workers claimed prestarted renderers, spawned none
-    assert renders[6][2] == ["timeout"]  # a claimed renderer that is not the worker's child is still killed
-    assert report["ended"] == [True, True]  # the run's parent reaps them: no process outlives the run
+    assert all(set(docs) == SCAFFOLD_TEMPLATES and problems == [] for _, _, docs, problems in renders[:6])
+    assert all(ready for ready, _, _, _ in renders)  # each forked worker's renderer started at once
+    assert all(len(pids) == 1 for _, pids, _, _ in renders[:6])  # one renderer a worker
+    assert renders[6][3] == ["timeout"]  # a render over its budget is stopped
+    assert report["left"] == []  # no renderer outlives the workers that started it
+
+
+def _die_in_renderer(request: dict) -> dict:
+    os.write(2, b"fatal error: " + request["why"].encode() + b"\n")
+    os.kill(os.getpid(), 9)
+    return {}
+
+
+def test_a_renderer_that_dies_is_a_problem_and_is_replaced(demo: Path) -> None:
+    from linter.helm import pool
+
+    answer = pool.run(_die_in_renderer, {"why": "stack overflow"}, 30)
+    assert answer["stage"] == "crash"
+    assert "exit code -9" in answer["message"] and "fatal error: stack overflow" in answer["message"]
+    assert templates(helm.render(demo, timeout=30)) == SCAFFOLD_TEMPLATES
+    import multiprocessing
+
+    for child in multiprocessing.active_children():  # the idle renderer is killed from outside
+        os.kill(child.pid, 9)
+    assert templates(helm.render(demo, timeout=30)) == SCAFFOLD_TEMPLATES
 
 
 # --------------------------------------------------------------------------
@@ -640,7 +669,7 @@ def test_split_rendered_helm_stream() -> None:
         "# Source: demo/charts/sub/templates/svc.yaml\n"
         "kind: Service\n"
     )
-    docs = helm.split_rendered(stream)
+    docs = split_rendered(stream)
     assert [(d.template, d.index, d.start_line) for d in docs] == [
         ("templates/cm.yaml", 0, 3),
         ("templates/cm.yaml", 1, 6),
@@ -666,7 +695,7 @@ def test_split_rendered_separator_edge_cases() -> None:
         "---\n"
         "kind: D\n"
     )
-    docs = helm.split_rendered(stream)
+    docs = split_rendered(stream)
     assert [d.template for d in docs] == ["templates/a.yaml"] * 4  # no Source: continues the previous
     assert [d.index for d in docs] == [0, 1, 2, 3]
     assert docs[1].text.startswith("# a comment glued")
@@ -677,12 +706,12 @@ def test_split_rendered_separator_edge_cases() -> None:
 
 
 def test_split_rendered_without_source_lines() -> None:
-    docs = helm.split_rendered("\n\nkind: A\n---\nkind: B\n---\n")
+    docs = split_rendered("\n\nkind: A\n---\nkind: B\n---\n")
     assert [(d.template, d.index, d.start_line) for d in docs] == [("", 0, 3), ("", 1, 5)]
-    assert helm.split_rendered("") == []
-    assert helm.split_rendered("---   \n\n") == []
+    assert split_rendered("") == []
+    assert split_rendered("---   \n\n") == []
     # like Helm's regexp, a '---' line right after a separator is not one itself
-    [doc] = helm.split_rendered("---\n---\nkind: X\n")
+    [doc] = split_rendered("---\n---\nkind: X\n")
     assert yaml.safe_load(doc.text) == {"kind": "X"}
 
 
@@ -738,7 +767,7 @@ def test_split_rendered_without_source_lines() -> None:
     ],
 )
 def test_satisfies(version: str, constraint: str, expected: bool) -> None:
-    assert helm.satisfies(version, constraint) is expected
+    assert satisfies(version, constraint) is expected
 
 
 # --------------------------------------------------------------------------
@@ -826,6 +855,16 @@ def test_fake_helm_backend(demo: Path, tmp_path: Path, fake_helm: Path, monkeypa
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shebang script")
+def test_fake_helm_backend_values_are_helms_own(demo: Path, fake_helm: Path) -> None:
+    scaffold(demo / "charts", "sub")
+    edit_yaml(demo / "Chart.yaml", dependencies=[{"name": "sub", "version": "0.1.0"}])
+    result = helm.render(demo, backend="helm", set_values=["sub.replicaCount=3", "image.tag=null"])
+    # Helm's coalesce: the subchart's defaults under its name, user values over them, null deletes
+    assert result.values["sub"]["replicaCount"] == 3 and result.values["sub"]["service"]["port"] == 80
+    assert "tag" not in result.values["image"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shebang script")
 def test_fake_helm_backend_with_missing_dependency(demo: Path, fake_helm: Path) -> None:
     edit_yaml(demo / "Chart.yaml", dependencies=[{"name": "ghost", "version": "1.0.0", "repository": "https://x.example"}])
     result = helm.render(demo, backend="helm")
@@ -840,7 +879,7 @@ def test_no_renderer_available(demo: Path, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("PATH", str(empty))
     [problem] = helm.render(demo, backend="helm").problems
     assert problem.kind == "render-error" and "helm" in problem.message
-    monkeypatch.setattr(helm, "_sdk_available", lambda: False)
+    monkeypatch.setattr(backends, "sdk_available", lambda: False)
     [problem] = helm.render(demo).problems
     assert problem.kind == "render-error" and "no Helm renderer is available" in problem.message
     with pytest.raises(ValueError):

@@ -110,7 +110,7 @@ def test_no_worker_renderer_or_temp_folder_outlives_the_run(tmp_path, sig):
         while True:
             tracked |= _descendants(proc.pid)
             workers = [p for p in _children(proc.pid) if _cmdline(p) == main and _alive(p)]
-            renderers = [p for p in tracked if b"_pitfall_helm_worker" in _cmdline(p) or b"helm.py" in _cmdline(p)]
+            renderers = [p for p in tracked if b"--multiprocessing-fork" in _cmdline(p)]  # spawned: a renderer
             if len(workers) >= 2 and renderers and list(tmp.glob("pitfall-helm-*")):
                 break
             assert proc.poll() is None, "the run ended before its workers and a renderer were seen"

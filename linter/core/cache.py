@@ -742,7 +742,7 @@ def open_cache(settings: Any) -> RunCache | None:
 
 def chart_material(unit: Any, settings: Any) -> Any:
     """Everything a chart's result is computed from, as data (None: not cacheable)."""
-    from linter.helm.render import _sdk_available
+    from linter.helm.backends import sdk_available as _sdk_available
     from linter.helm.unit import scan_tree
 
     helm = settings.helm

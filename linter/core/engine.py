@@ -499,7 +499,7 @@ def _lint_gc() -> Iterator[None]:
 
 def _die_with_parent() -> None:
     """In a worker: the kernel kills it when the run's process ends, however it ends (Linux)."""
-    from linter.helm.render import set_pdeathsig
+    from linter.helm.pool import set_pdeathsig
 
     set_pdeathsig()
     if _PARENT and os.getppid() != _PARENT:  # the run ended before the signal was armed
@@ -645,7 +645,8 @@ def prestart_renderers(units: Sequence[Unit], settings: Settings) -> None:
     helm = settings.helm
     if not charts:
         return
-    from linter.helm.render import own_temp_root, prestart
+    from linter.helm.pool import prestart
+    from linter.helm.tempdirs import own_temp_root
 
     own_temp_root()  # the run's temporary chart copies: removed however the run ends
     if helm.timeout <= 0 or helm.backend == "helm":

@@ -9,7 +9,7 @@ with the rule set of the server's settings, and sends each lint to one of them:
 - a lint over ``unit-timeout`` is ended by killing its process (it may be stuck in native code,
   where no signal reaches); inside the process the same watchdog as the command line's ends a
   unit over ``unit-timeout`` or ``unit-memory`` with an ``LNT001`` finding;
-- the processes end with the server, however it ends (``helm._die_with_parent``: the death
+- the processes end with the server, however it ends (``linter.helm.pool.die_with_parent``: the death
   signal where the kernel offers one, else a thread that watches for re-parenting).
 
 Requests and results cross a pipe (pickled ``UnitResult``); a lint takes one process for its
@@ -51,7 +51,7 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
     import signal
 
     from linter.core import engine
-    from linter.helm.render import _die_with_parent
+    from linter.helm.pool import die_with_parent as _die_with_parent
 
     _die_with_parent(parent, False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -73,7 +73,7 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
 
 def _answer(request: Request, unit: Unit, ruleset: RuleSet) -> UnitResult:
     from linter.core import engine
-    from linter.helm.render import OVERRIDES
+    from linter.helm.staging import OVERRIDES
 
     if request.kind != "chart":
         return engine.lint_text(request.path, request.payload, ruleset)

@@ -1,2 +1,3 @@
-"""Helm charts: rendering (``render``), template origins (``origin``) and the chart unit
-(``unit``), whose manifests go to the Kubernetes analyzer."""
+"""Helm charts: the chart unit (``unit``) renders a chart offline (``render``: chart, values,
+dependencies, staging, backends and the renderer pool in their own modules) and hands the
+manifests, with the template line of each (``origin``), to the Kubernetes analyzer."""

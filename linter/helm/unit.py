@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from linter.core import suppress
-from linter.helm.render import OVERRIDES, SCAN_TREE, HelmChartError, HelmProblem, RenderedDoc, chart_info, profile_values, render, reuse_staging, within
+from linter.helm.backends import sdk_available
+from linter.helm.chart import chart_info
+from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc
+from linter.helm.render import render
+from linter.helm.staging import OVERRIDES, reuse_staging
+from linter.helm.tree import SCAN_TREE, within
+from linter.helm.values import profile_values
 from linter.kubernetes.analyzer import is_object
 from linter.core.model import Finding, Notification, Region, Related, UnitResult
 from linter.helm.origin import Origin
+from linter.helm.pool import warm
 from linter.kubernetes.yamldocs import load_documents, locate, node_span
 
 CHART_ERROR = "LNT002"
@@ -112,6 +119,9 @@ def scan_tree(unit: Any, settings: Any) -> Path:
 
 
 def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
+    helm = ruleset.settings.helm
+    if helm.timeout > 0 and helm.backend != "helm" and sdk_available():
+        warm()  # this process's renderer starts (if it has not) while the chart is read and staged
     token = SCAN_TREE.set(scan_tree(unit, ruleset.settings))
     try:
         with reuse_staging():

@@ -28,7 +28,7 @@ class ChartContext:
     settings: Any
     root: Path
     packaged: bool
-    info: Any  # linter.helm.render.ChartInfo
+    info: Any  # linter.helm.model.ChartInfo
     values_text: str | None
     defaults: dict[str, Any]
     templates: dict[str, str] = field(default_factory=dict)  # relative path -> text (files on disk)
