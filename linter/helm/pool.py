@@ -186,6 +186,9 @@ def _log_tail() -> str:
     return "; ".join(x.rstrip() for x in lines if x.strip())[-2000:]
 
 
+_GRACE = 5.0  # seconds a request may wait for a renderer beyond its own budget
+
+
 def run(job: Job, request: dict, timeout: float) -> Answer:
     """``job(request)`` in this process's renderer, stopped after ``timeout`` seconds. A pool
     that broke (its idle renderer died, or none could start) is replaced once."""
@@ -199,8 +202,16 @@ def run(job: Job, request: dict, timeout: float) -> Answer:
         pool: ProcessPool | None = None
         try:
             pool = _pool()
-            answer: Answer = pool.schedule(job, args=(request,), timeout=timeout).result()
+            future = pool.schedule(job, args=(request,), timeout=timeout)
+            # pebble ends a task over its timeout once a renderer runs it; the wait is bounded
+            # too, so a pool that never hands the task to a renderer cannot hang the run
+            answer: Answer = future.result(timeout=timeout + _GRACE)
         except FutureTimeout:
+            if pool is not None and not future.done():
+                future.cancel()
+                _discard(pool)
+                broke = "no renderer took the request"
+                continue
             return {"ok": False, "stage": "timeout", "type": "Timeout", "message": ""}
         except ProcessExpired as exc:
             tail = _log_tail()
