@@ -124,6 +124,8 @@ def ensure_pitfall() -> Path:
     if not _venv_bin(PITFALL_VENV, "pitfall").exists():
         print(f"installing pitfall and its dependencies into {PITFALL_VENV.relative_to(BENCH.parent)} ...", flush=True)
         _check_call([*pip, str(BENCH.parent)])
+    else:  # a dependency added since the venv was made
+        _check_call([*pip, str(BENCH.parent)])
     print("installing pitfall from the checkout (pip install --force-reinstall --no-deps) ...", flush=True)
     _check_call([*pip, "--force-reinstall", "--no-deps", str(BENCH.parent)])
     return _venv_bin(PITFALL_VENV, "pitfall")

@@ -195,7 +195,10 @@ def run(job: Job, request: dict, timeout: float) -> Answer:
     from concurrent.futures import TimeoutError as FutureTimeout
     from concurrent.futures.process import BrokenProcessPool
 
-    from pebble import ProcessExpired
+    try:
+        from pebble import ProcessExpired
+    except ImportError as exc:  # a broken installation: the chart is reported, the run goes on
+        return {"ok": False, "stage": "unavailable", "type": "ImportError", "message": f"the renderer pool cannot be used: {exc}"}
 
     broke = ""
     for _ in range(2):
