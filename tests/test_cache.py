@@ -499,7 +499,7 @@ def test_a_forged_startup_memo_is_not_trusted(project, capsys, tmp_path):
     memo = tmp_path / "cache" / "startup" / "builtin-packs.json"
     mac, _, body = memo.read_bytes().partition(b"\n")
     value = json.loads(body)
-    for data in value["data"].values():
+    for data in value["value"].values():
         if isinstance(data, dict) and data.get("id") == "TMO101":
             data["match"] = [{"call": ["nothing.at.all"]}]  # a rule made to report nothing
     memo.write_bytes(mac + b"\n" + json.dumps(value).encode())  # under the old signature

@@ -384,7 +384,8 @@ def satisfied(spec: str, declared: Sequence[Declared]) -> tuple[bool, list[Decla
     """Whether the project declares ``spec`` (a PEP 508 requirement) and the declarations that
     decide it. A declaration without a version (``fastapi``) counts as any version; a lock file's
     pin decides over the specifiers beside it."""
-    mine = [d for d in declared if d.name == requirement_name(spec)]
+    name = requirement_name(spec)
+    mine = [d for d in declared if d.name == name]
     if not mine:
         return False, []
     from packaging.requirements import Requirement

@@ -16,7 +16,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -165,6 +165,21 @@ def builtin_pack_dirs() -> list[Path]:
 PLUGIN_GROUP = "pitfall.packs"
 
 
+def _remembered(memo: Memo | None, name: str, stamp: list[Any], kind: type, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or the value ``memo`` kept under ``name`` for the same ``stamp`` (pitfall's
+    version is part of every stamp: a value is read back only by the code that wrote it)."""
+    from linter import __version__
+
+    stamp = [__version__, *stamp]
+    kept = memo.read(name) if memo is not None else None
+    if isinstance(kept, dict) and kept.get("stamp") == stamp and isinstance(kept.get("value"), kind):
+        return kept["value"]
+    value = compute()
+    if memo is not None:
+        memo.write(name, {"stamp": stamp, "value": value})
+    return value
+
+
 def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     """Packs of installed distributions: an entry point in the ``pitfall.packs`` group names a
     package whose folder holds pack folders (or is one). ``(pack folder, distribution)``.
@@ -174,41 +189,36 @@ def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     install or removal creates or deletes a ``.dist-info`` folder there, which changes them)."""
     import sys
 
+    def entry_points() -> list[list[str]]:
+        from importlib import metadata
+
+        found = []
+        for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist is not None else ep.name
+            try:
+                found.append([str(resources.files(ep.module)), dist])
+            except (ImportError, TypeError, ValueError) as exc:
+                raise PackError(f"entry point {ep.name} = {ep.value}", None, PLUGIN_GROUP, f"cannot locate the pack of {dist}: {exc}") from None
+        return found
+
     stamp: list[Any] = []
     for entry in sys.path:
         try:
             stamp.append([entry, os.stat(entry or ".").st_mtime_ns])
         except OSError:
             stamp.append([entry, None])
-    kept = memo.read("plugins.json") if memo is not None else None
-    folders: list[tuple[str, str]] | None = None
-    if isinstance(kept, dict) and kept.get("stamp") == stamp and isinstance(kept.get("folders"), list):
-        folders = [(str(f), str(d)) for f, d in kept["folders"]]
-    if folders is None:
-        from importlib import metadata
-
-        folders = []
-        for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
-            dist = ep.dist.name if ep.dist is not None else ep.name
-            try:
-                folders.append((str(resources.files(ep.module)), dist))
-            except (ImportError, TypeError, ValueError) as exc:
-                raise PackError(f"entry point {ep.name} = {ep.value}", None, PLUGIN_GROUP, f"cannot locate the pack of {dist}: {exc}") from None
-        if memo is not None:
-            memo.write("plugins.json", {"stamp": stamp, "folders": [list(f) for f in folders]})
-    return [(d, dist) for folder, dist in folders for d in pack_dirs(Path(folder))]
+    folders = _remembered(memo, "plugins.json", stamp, list, entry_points)
+    return [(d, str(dist)) for folder, dist in folders for d in pack_dirs(Path(folder))]
 
 
 def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
     """The data of every YAML file of the built-in packs ``dirs`` by path, from ``memo`` when
-    no file changed since it was kept (same names, sizes and modification times, same pitfall
-    and PyYAML). Only data that JSON keeps exactly is kept; other files are read each time."""
-    from linter import __version__
-
+    no file changed since it was kept (same names, sizes and modification times, same PyYAML).
+    Only data that JSON keeps exactly is kept; other files are read each time."""
     import time
 
     files = sorted(f for d in dirs for f in d.glob("*.yaml"))
-    stamp: list[Any] = [__version__, yaml.__version__]
+    stamp: list[Any] = [yaml.__version__]
     newest = 0
     for f in files:
         st = f.stat()
@@ -216,17 +226,17 @@ def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
         newest = max(newest, st.st_mtime_ns)
     if time.time_ns() - newest < 2_000_000_000:
         memo = None  # a file changed within the clock's granularity of now: a later change could keep its stamp
-    kept = memo.read("builtin-packs.json") if memo is not None else None
-    if isinstance(kept, dict) and kept.get("stamp") == stamp and isinstance(kept.get("data"), dict):
-        return kept["data"]
-    data: dict[str, Any] = {}
-    for f in files:
-        value = load_yaml_with_marks(f, marks=False)[0]
-        if json.loads(json.dumps(value)) == value:  # no dates, no non-string keys
-            data[str(f)] = value
-    if memo is not None:
-        memo.write("builtin-packs.json", {"stamp": stamp, "data": data})
-    return data
+
+    def parse() -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in files:
+            value = load_yaml_with_marks(f, marks=False)[0]
+            if json.loads(json.dumps(value)) == value:  # no dates, no non-string keys
+                data[str(f)] = value
+        return data
+
+    result: dict[str, Any] = _remembered(memo, "builtin-packs.json", stamp, dict, parse)
+    return result
 
 
 def pack_dirs(path: Path) -> list[Path]:
