@@ -236,16 +236,25 @@ def test_rules_list_and_show(capsys):
     assert code == 0 and "## Why is this bad?" in out
 
 
-def test_opt_in_rules_need_more_than_all(proj, capsys):
-    from linter.core.packs import load_packs, select_rules
+def test_opt_in_rules_need_more_than_all(tmp_path):
+    from linter.core.packs import load_pack, select_rules
 
-    packs = load_packs()
-    opt_in = {r.id for p in packs for r in p.rules if r.opt_in}
-    assert opt_in == {"HLM201"}
-    assert "HLM201" not in {r.id for r in select_rules(packs)}
-    for selector in ("HLM201", "helm-lint-message", "HLM", "HLM2"):
-        assert "HLM201" in {r.id for r in select_rules(packs, extend_select=[selector])}, selector
-    assert "HLM201" not in {r.id for r in select_rules(packs, select=["HLM201"], ignore=["HLM201"])}
+    write(tmp_path / "pack", {
+        "pack.yaml": "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: test pack\n",
+        **{
+            f"LOC10{i}-{name}.yaml": (
+                f"id: LOC10{i}\nname: {name}\ntarget: python\nseverity: warning\narea: config\n"
+                f"summary: s\nrationale: r\nmessage: m\nmatch:\n  call: [eval]\n{extra}"
+                "examples:\n  valid: ['x = 1']\n  invalid: ['eval(x)  # error']\n"
+            )
+            for i, name, extra in ((1, "eval-call", ""), (2, "eval-anywhere", "opt-in: true\n"))
+        },
+    })
+    packs = [load_pack(tmp_path / "pack", builtin=False)]
+    assert {r.id for r in select_rules(packs)} == {"LOC101"}  # ALL leaves the opt-in rule out
+    for selector in ("LOC102", "eval-anywhere", "LOC", "LOC1"):
+        assert {r.id for r in select_rules(packs, extend_select=[selector])} == {"LOC101", "LOC102"}, selector
+    assert {r.id for r in select_rules(packs, select=["LOC102"], ignore=["LOC102"])} == set()
 
 
 def test_rules_test_fails_broken_examples_under_python_optimize(tmp_path):
@@ -309,7 +318,7 @@ def test_rules_test_runs_a_built_in_pack_named_by_its_folder(capsys):
     [
         ("visitor: linter.python.hooks.ports:NoSuchVisitor", "cannot be loaded: AttributeError"),
         ("visitor: no_such_module_of_pitfall:Thing", "cannot be loaded: ModuleNotFoundError"),
-        ("visitor: linter.python.hooks.timeouts:timeout_set_elsewhere", "is not a subclass of linter.python.analyzer.Visitor"),
+        ("visitor: linter.python.evidence:unpacked", "is not a subclass of linter.python.analyzer.Visitor"),
         ("match:\n  call: [requests.get]\n  unless: linter.python.analyzer:Visitor", "is not a function"),
     ],
     ids=["missing-name", "missing-module", "visitor-is-a-function", "unless-is-a-class"],

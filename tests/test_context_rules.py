@@ -683,6 +683,33 @@ def test_spawned_workers_get_the_index_through_the_initializer(project, capsys, 
     assert {(f["code"], f["filename"], f["location"]["row"]) for f in found} == EXPECTED
 
 
+def test_the_index_is_parsed_in_worker_processes_with_the_same_answer(project, capsys, monkeypatch):
+    # a large project's files are parsed for the index by forked processes: the findings are
+    # those of the run that parses them here, and when those processes die the parent parses them
+    import os
+
+    from linter.python import index as indexmod
+
+    _, alone, out1 = check(capsys, "--jobs", "1")
+    monkeypatch.setattr(engine, "_PARALLEL_INDEX_BYTES", 0)  # any project is large enough
+    parsed_in: set[int] = set()
+    real = indexmod.file_signatures
+
+    def recording(data: bytes, path: str):
+        parsed_in.add(os.getpid())
+        return real(data, path)
+
+    monkeypatch.setattr(indexmod, "file_signatures", recording)
+    _, pooled, out2 = check(capsys, "--jobs", "2")
+    assert out2 == out1
+    assert {(f["code"], f["filename"], f["location"]["row"]) for f in pooled} == EXPECTED
+    assert parsed_in == set()  # recorded in the children only: this process parsed nothing
+    monkeypatch.setattr(engine, "_init_index_worker", lambda: os._exit(1))  # each one dies at once
+    _, fallback, out3 = check(capsys, "--jobs", "2")
+    assert out3 == out1
+    assert parsed_in == {os.getpid()}
+
+
 def test_the_index_is_built_once_before_the_pool(project, capsys, monkeypatch):
     import linter.python.index
 

@@ -70,7 +70,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linter.python.index import ComputeMany
 
 FORMAT = 1
 ENV = "PITFALL_CACHE_DIR"
@@ -646,32 +649,43 @@ class RunCache:
 
     # ---- the signature index
 
-    def project_index(self, units: Sequence[Any], max_file_size: int) -> Any:
-        memo: dict[str, Any] = {}
-        data = self.store.read("index.json")
-        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), dict):
-            memo = data["files"]
-        used: dict[str, Any] = {}
-        changed = [False]
-        from linter.python.index import Signature, index_units
+    def project_index(self, units: Sequence[Any], max_file_size: int, compute: ComputeMany | None = None) -> Any:
+        """The signature index of ``units``: files whose content was scanned before are not
+        parsed again (``compute``: how the others are, see ``index_units``)."""
+        from linter.python.index import index_units
 
-        def scan(content: bytes, compute: Callable[[], Any]) -> Any:
-            digest = hashlib.sha256(content).hexdigest()
-            known = memo.get(digest)
-            if known is not None:
-                sigs = _decode_sigs(known, Signature)
-                if sigs is not None:
-                    used[digest] = known
-                    return None if sigs is _NO_SIGS else sigs
-            sigs = compute()
-            used[digest] = _encode_sigs(sigs)
-            changed[0] = True
-            return sigs
-
-        index = index_units(units, max_file_size=max_file_size, scan=scan)
-        if changed[0] or len(used) != len(memo):
-            self.store.write("index.json", {"format": FORMAT, "files": used})
+        memo = _IndexMemo(self.store.read("index.json"))
+        index = index_units(units, max_file_size=max_file_size, memo=memo, compute=compute)
+        if memo.changed or len(memo.used) != len(memo.stored):
+            self.store.write("index.json", {"format": FORMAT, "files": memo.used})
         return index
+
+
+class _IndexMemo:
+    """The signatures of files by the SHA-256 of their content, as ``index.json`` keeps them; an
+    entry that does not decode is computed again. ``used``: what the next file will hold."""
+
+    def __init__(self, stored: Any) -> None:
+        ok = isinstance(stored, dict) and stored.get("format") == FORMAT and isinstance(stored.get("files"), dict)
+        self.stored: dict[str, Any] = stored["files"] if ok else {}
+        self.used: dict[str, Any] = {}
+        self.changed = False
+
+    def get(self, data: bytes) -> tuple[bool, Any]:
+        from linter.python.index import Signature
+
+        digest = hashlib.sha256(data).hexdigest()
+        known = self.stored.get(digest)
+        if known is not None:
+            sigs = _decode_sigs(known, Signature)
+            if sigs is not None:
+                self.used[digest] = known
+                return True, (None if sigs is _NO_SIGS else sigs)
+        return False, None
+
+    def put(self, data: bytes, sigs: Any) -> None:
+        self.used[hashlib.sha256(data).hexdigest()] = _encode_sigs(sigs)
+        self.changed = True
 
 
 def _encode_sigs(sigs: dict[str, Any] | None) -> Any:

@@ -527,15 +527,78 @@ def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(sorted(r for r in roots if r and not r.startswith("/")))
 
 
-def project_index(units: Sequence[Unit], ruleset: RuleSet) -> Any:
-    """The signature index of the run's Python units (None when no selected rule reads it)."""
+def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> Any:
+    """The signature index of the run's Python units (None when no selected rule reads it);
+    with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse."""
     if not ruleset.python.needs_index:
         return None
+    compute = _parallel_signatures(jobs) if jobs > 1 else None
     if ruleset.cache is not None:  # the same index, only the files that changed scanned again
-        return ruleset.cache.project_index(units, ruleset.settings.max_file_size)
+        return ruleset.cache.project_index(units, ruleset.settings.max_file_size, compute)
     from linter.python.index import index_units
 
-    return index_units(units, max_file_size=ruleset.settings.max_file_size)
+    return index_units(units, max_file_size=ruleset.settings.max_file_size, compute=compute)
+
+
+#: below this many bytes to parse, starting processes costs more than parsing in this one
+_PARALLEL_INDEX_BYTES = 1 << 20
+#: what forked index workers parse: ``(data, path)`` pairs, inherited, never pickled
+_INDEX_ITEMS: Sequence[tuple[bytes, str]] = ()
+
+
+def _init_index_worker() -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _index_span(span: tuple[int, int]) -> list[Any]:
+    from linter.python.index import file_signatures
+
+    return [file_signatures(*_INDEX_ITEMS[i]) for i in range(*span)]
+
+
+def _parallel_signatures(jobs: int) -> Callable[[Sequence[tuple[bytes, str]]], list[Any]]:
+    """``index_units``'s ``compute``: the files' signatures parsed by ``jobs`` forked processes
+    (contiguous spans, so the answers come back in order); in this process when there is little
+    to parse, when the platform cannot fork or when the processes cannot be started."""
+
+    def compute(items: Sequence[tuple[bytes, str]]) -> list[Any]:
+        from linter.python.index import compute_serially
+
+        global _INDEX_ITEMS, _PARENT
+        import multiprocessing
+
+        total = sum(len(data) for data, _path in items)
+        if total < _PARALLEL_INDEX_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+            return compute_serially(items)
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        step = max(1, total // (jobs * 6))  # a few spans per process: they end close together
+        spans: list[tuple[int, int]] = []
+        start, size = 0, 0
+        for i, (data, _path) in enumerate(items):
+            size += len(data)
+            if size >= step:
+                spans.append((start, i + 1))
+                start, size = i + 1, 0
+        if start < len(items):
+            spans.append((start, len(items)))
+        _PARENT, _INDEX_ITEMS = os.getpid(), items
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(jobs, len(spans)), mp_context=ctx, initializer=_init_index_worker) as pool:
+                out: list[Any] = []
+                for part in pool.map(_index_span, spans):
+                    out.extend(part)
+                return out
+        except (OSError, BrokenProcessPool):  # no processes (EAGAIN, ENOMEM) or one died: parse here
+            return compute_serially(items)
+        finally:
+            _INDEX_ITEMS = ()
+
+    return compute
 
 
 def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
@@ -697,7 +760,7 @@ def run(
     with _lint_gc():
         if "python" in kinds and ruleset.python.needs_index:
             # first pass: the project's signature index, an input of every unit's analysis
-            ruleset.index = index if index is not None else project_index(units, ruleset)
+            ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1)
         if ruleset.cache is not None:  # units whose inputs did not change come from the cache
             return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
         return _run(units, ruleset, jobs, progress)

@@ -730,12 +730,13 @@ class _Declarative(cst.BatchableCSTVisitor):
         self.resolver = context.resolver
         self._skip: set[int] = set()  # Name nodes that are not references
         self._in_import = 0
-        # the names read by the tests of the enclosing `if`s; None marks a function's start
-        self._ifs: list[frozenset[str] | None] = []
+        # the tests of the enclosing `if`s (replaced by the names they read when first asked);
+        # None marks a function's start
+        self._ifs: list[cst.BaseExpression | frozenset[str] | None] = []
 
     # -- the `if`s around a node, within its function (`unless-inside-if`)
     def visit_If(self, node: cst.If) -> None:
-        self._ifs.append(_names_in(node.test))
+        self._ifs.append(node.test)
 
     def leave_If(self, original_node: cst.If) -> None:
         self._ifs.pop()
@@ -744,9 +745,12 @@ class _Declarative(cst.BatchableCSTVisitor):
         self._ifs.pop()
 
     def _guarded(self, pattern: re.Pattern[str]) -> bool:
-        for names in reversed(self._ifs):
+        for i in range(len(self._ifs) - 1, -1, -1):
+            names = self._ifs[i]
             if names is None:
                 return False
+            if not isinstance(names, frozenset):
+                names = self._ifs[i] = _names_in(names)
             if any(pattern.search(name) for name in names):
                 return True
         return False

@@ -22,12 +22,12 @@ the new value in. Without an index a rule sees the signatures of the file it ana
 from __future__ import annotations
 
 import ast
-import functools
 import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import linter.python as python_package
 
@@ -281,7 +281,46 @@ def _reexports_text(data: bytes, current: str) -> dict[str, str]:
     return out
 
 
-Scan = Callable[[bytes, Callable[[], "dict[str, Signature] | None"]], "dict[str, Signature] | None"]
+class SignatureMemo(Protocol):
+    """Signatures already computed, by file content (the results cache keeps them between runs)."""
+
+    def get(self, data: bytes) -> tuple[bool, dict[str, Signature] | None]:
+        """(known, signatures): ``known`` is False when ``data`` was never scanned."""
+        ...
+
+    def put(self, data: bytes, sigs: dict[str, Signature] | None) -> None: ...
+
+
+#: computes :func:`file_signatures` for many ``(data, path)`` pairs, in order (the runner may
+#: spread them over processes); by default one after another in this process
+ComputeMany = Callable[[Sequence[tuple[bytes, str]]], "list[dict[str, Signature] | None]"]
+
+
+class _RunMemo:
+    """Within one ``index_units`` call: a file is parsed once however often the index is rebuilt."""
+
+    def __init__(self, outer: SignatureMemo | None) -> None:
+        self.outer = outer
+        self.known: dict[bytes, dict[str, Signature] | None] = {}
+
+    def get(self, data: bytes) -> tuple[bool, dict[str, Signature] | None]:
+        if data in self.known:
+            return True, self.known[data]
+        if self.outer is not None:
+            hit, sigs = self.outer.get(data)
+            if hit:
+                self.known[data] = sigs
+            return hit, sigs
+        return False, None
+
+    def put(self, data: bytes, sigs: dict[str, Signature] | None) -> None:
+        self.known[data] = sigs
+        if self.outer is not None:
+            self.outer.put(data, sigs)
+
+
+def compute_serially(items: Sequence[tuple[bytes, str]]) -> list[dict[str, Signature] | None]:
+    return [file_signatures(data, path) for data, path in items]
 
 
 def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
@@ -295,13 +334,19 @@ def file_signatures(data: bytes, path: str) -> dict[str, Signature] | None:
     return _scan(tree)
 
 
-def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | None = None, *, scan: Scan | None = None) -> ProjectIndex:
+def build_index(
+    sources: Iterable[tuple[str, bytes]],
+    packages: Iterable[str] | None = None,
+    *,
+    memo: SignatureMemo | None = None,
+    compute: ComputeMany | None = None,
+) -> ProjectIndex:
     """The index of a project from its Python files (posix paths relative to the scan root).
 
     ``packages``: the folders that hold an ``__init__.py`` (default: those among ``sources``).
     Pure: the same input gives the same index. Files that do not parse are skipped (the analysis
-    reports them). ``scan(data, compute)``: answers one file's :func:`file_signatures` (the
-    results cache memoises it by content); by default ``compute()``.
+    reports them). ``memo``: signatures known by content (the results cache's); ``compute``: how
+    the others are computed (default: :func:`compute_serially`; the same answers in any case).
     """
     items = [(p, d) for p, d in sources if p.endswith(".py")]
     if packages is None:
@@ -321,8 +366,8 @@ def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | 
             if suffix:
                 suffixes.setdefault(suffix, set()).add(name)
     ambiguous = {n for n, paths in claims.items() if len(paths) > 1}
-    functions: dict[str, dict[str, Signature]] = {}
     aliases: dict[str, dict[str, str]] = {}
+    wanted: list[tuple[str, str, bytes]] = []
     for path, data in items:
         name = modules[path]
         if name in ambiguous or not name:
@@ -331,10 +376,25 @@ def build_index(sources: Iterable[tuple[str, bytes]], packages: Iterable[str] | 
             found = _reexports_text(data, name)
             if found:
                 aliases[name] = found
-        if not may_define(data):
-            continue
-        compute = functools.partial(file_signatures, data, path)
-        sigs = scan(data, compute) if scan is not None else compute()
+        if may_define(data):
+            wanted.append((name, path, data))
+    answers: dict[str, dict[str, Signature] | None] = {}
+    todo: list[tuple[str, str, bytes]] = []
+    for name, path, data in wanted:
+        hit, sigs = memo.get(data) if memo is not None else (False, None)
+        if hit:
+            answers[path] = sigs
+        else:
+            todo.append((name, path, data))
+    if todo:
+        computed = (compute or compute_serially)([(data, path) for _name, path, data in todo])
+        for (_name, path, data), sigs in zip(todo, computed):
+            answers[path] = sigs
+            if memo is not None:
+                memo.put(data, sigs)
+    functions: dict[str, dict[str, Signature]] = {}
+    for name, path, _data in wanted:
+        sigs = answers[path]
         if sigs:
             functions[name] = sigs
     targets = functions.keys() | aliases.keys()
@@ -376,7 +436,13 @@ def imported_modules(data: bytes, current: str, is_package: bool) -> set[str]:
     return out
 
 
-def index_units(units: Iterable[object], *, max_file_size: int | None = None, scan: Scan | None = None) -> ProjectIndex:
+def index_units(
+    units: Iterable[object],
+    *,
+    max_file_size: int | None = None,
+    memo: SignatureMemo | None = None,
+    compute: ComputeMany | None = None,
+) -> ProjectIndex:
     """Read the Python units of a run and index them (the runner's I/O edge).
 
     Package folders are those with an ``__init__.py`` on disk, units or not. A module that a
@@ -423,6 +489,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None, sc
 
     packages: set[str] = set()
     checked: set[str] = set()
+    run_memo = _RunMemo(memo)  # the index is rebuilt as imports are followed: parse each file once
 
     def find_packages(path: str) -> None:
         disp, real = path, where[path]
@@ -437,7 +504,7 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None, sc
 
     for path in list(sources):
         find_packages(path)
-    index = build_index(sources.items(), packages, scan=scan)
+    index = build_index(sources.items(), packages, memo=run_memo, compute=compute)
     frontier = list(sources)
     for _ in range(3):  # a caller's import, a package re-export, the module it names
         known = set(index.modules.values())
@@ -486,6 +553,6 @@ def index_units(units: Iterable[object], *, max_file_size: int | None = None, sc
                 added.append(disp)
         if not added:
             break
-        index = build_index(sources.items(), packages, scan=scan)
+        index = build_index(sources.items(), packages, memo=run_memo, compute=compute)
         frontier = added
     return index

@@ -1142,7 +1142,8 @@ class _AsyncFrame:
     name: str
     key: str  # see `_Scopes`
     is_async: bool
-    generator: bool = False  # an async generator: returning ends its caller's `async for`
+    body: cst.BaseSuite | None = None  # of an `async def`: read by `generator`, when a handler needs it
+    _generator: bool | None = None
     flow: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # see `_flow`
     coroutines: dict[str, str] = field(default_factory=dict)  # `coro = self._serve(...)`: name -> key
     cancels: bool = False  # cancels something itself (`.cancel` lexically before the try)
@@ -1151,6 +1152,13 @@ class _AsyncFrame:
     # (report node, how it catches, names the handler binds: the caught one and its assignments,
     # where control goes after it, where the walk was)
     pending: list[tuple[cst.CSTNode, str, frozenset[str], str, tuple[int, int]]] = field(default_factory=list)
+
+    @property
+    def generator(self) -> bool:
+        """An async generator: returning ends its caller's `async for` (walked on first use)."""
+        if self._generator is None:
+            self._generator = self.body is not None and any(isinstance(n, cst.Yield) for n in _walk(self.body))
+        return self._generator
 
 
 class CancellationSwallowed(Visitor):
@@ -1180,7 +1188,7 @@ class CancellationSwallowed(Visitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         frame = _AsyncFrame(node.name.value, self._scopes.enter(node).key, node.asynchronous is not None)
         if frame.is_async:
-            frame.generator = any(isinstance(n, cst.Yield) for n in _walk(node.body))
+            frame.body = node.body
             _flow(_suite(node.body), "end", None, False, frame.flow)
         self._stack.append(frame)
 
