@@ -72,8 +72,12 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from linter.python.index import ComputeMany
+if TYPE_CHECKING:  # types only: the engine imports this module
+    from linter.core.config import Settings
+    from linter.core.discover import Unit
+    from linter.core.engine import RuleSet
+    from linter.core.model import UnitResult
+    from linter.python.index import ComputeMany, ProjectIndex
 
 FORMAT = 1
 ENV = "PITFALL_CACHE_DIR"
@@ -100,13 +104,13 @@ def user_cache_base() -> Path:
         raise OSError(f"no home folder to keep the cache in (set {ENV})") from None
 
 
-def projects_folder(settings: Any) -> Path:
+def projects_folder(settings: Settings) -> Path:
     configured = getattr(settings, "cache_dir", None)
     base = Path(configured) if configured else user_cache_base()
     return base / "projects"
 
 
-def project_folder(settings: Any) -> Path:
+def project_folder(settings: Settings) -> Path:
     """The cache folder of the project whose root ``settings.root`` is."""
     real = os.path.realpath(str(settings.root))
     return projects_folder(settings) / hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -320,11 +324,12 @@ def decode(tp: Any, data: Any) -> Any:
     raise _Invalid(f"not a {getattr(tp, '__name__', tp)}")
 
 
-def decode_result(data: Any) -> Any:
+def decode_result(data: Any) -> UnitResult | None:
     from linter.core.model import UnitResult
 
     try:
-        return decode(UnitResult, data)
+        result: UnitResult = decode(UnitResult, data)
+        return result
     except (_Invalid, TypeError, ValueError, RecursionError):
         return None
 
@@ -368,7 +373,7 @@ def _libraries() -> list[Any]:
     return out
 
 
-def _hook_sources(ruleset: Any) -> list[Any] | None:
+def _hook_sources(ruleset: RuleSet) -> list[Any] | None:
     """The source of the Python hooks (``module:name``) that rules of packs not built in name
     (None: one cannot be found, so results are not cached)."""
     import importlib.util
@@ -409,7 +414,7 @@ def _hook_sources(ruleset: Any) -> list[Any] | None:
     return out
 
 
-def run_key(ruleset: Any) -> str | None:
+def run_key(ruleset: RuleSet) -> str | None:
     """The part of every key the whole run shares (None: this run's results are not cached)."""
     from linter import __version__
     from linter.core.packs import pack_digest
@@ -442,7 +447,7 @@ def run_key(ruleset: Any) -> str | None:
     )
 
 
-def index_digest(index: Any) -> str | None:
+def index_digest(index: ProjectIndex | None) -> str | None:
     """Every fact a unit may look up in the signature index but its own module name (which is in
     the unit's key): every field of ``ProjectIndex`` but ``modules``, a field added later too."""
     if index is None:
@@ -477,7 +482,7 @@ def _clock_used() -> bool:
     return module is not None and getattr(module, "_last", None) is not None
 
 
-def _volatile(result: Any) -> bool:
+def _volatile(result: UnitResult) -> bool:
     texts = [f.message for f in result.findings if f.rule_id in ("LNT001", "LNT002")]
     texts += [n.message for n in result.notifications]
     if any(v in t for t in texts for v in _VOLATILE):
@@ -492,7 +497,7 @@ class RunCache:
     """The cache of one run: lookups in the parent, stores wherever a unit is analysed (the
     forked workers inherit this object)."""
 
-    def __init__(self, settings: Any, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
         self.key: str | None = None
@@ -503,14 +508,14 @@ class RunCache:
 
     # ---- keys
 
-    def _unit_key(self, kind: str, path: str, digest: str, ruleset: Any) -> str:
+    def _unit_key(self, kind: str, path: str, digest: str, ruleset: RuleSet) -> str:
         test = ruleset.for_path(path) is not ruleset
         index = None
         if kind == "python" and ruleset.index is not None:
             index = [self.index_key, ruleset.index.module_of(path)]
         return _digest([self.key, kind, path, digest, test, index])
 
-    def _chart_key(self, unit: Any, ruleset: Any) -> str | None:
+    def _chart_key(self, unit: Unit, ruleset: RuleSet) -> str | None:
         material = chart_material(unit, ruleset.settings)
         if material is None:
             return None
@@ -520,7 +525,7 @@ class RunCache:
     def _entry_name(self, key: str) -> str:
         return f"units/{key[:2]}/{key}.json"
 
-    def _load(self, key: str, path: str) -> Any:
+    def _load(self, key: str, path: str) -> UnitResult | None:
         data = self.store.read(self._entry_name(key))
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
             return None
@@ -529,7 +534,7 @@ class RunCache:
             return None
         return result
 
-    def _save(self, key: str, result: Any) -> None:
+    def _save(self, key: str, result: UnitResult) -> None:
         if _volatile(result):
             return
         try:
@@ -586,8 +591,8 @@ class RunCache:
     # ---- the run
 
     def run(
-        self, units: Sequence[Any], ruleset: Any, lint: Callable[[Sequence[Any]], list[Any]], progress: Callable[[int], None] | None = None
-    ) -> list[Any]:
+        self, units: Sequence[Unit], ruleset: RuleSet, lint: Callable[[Sequence[Unit]], list[UnitResult]], progress: Callable[[int], None] | None = None
+    ) -> list[UnitResult]:
         """The results of ``units``: from the cache where they are valid, from ``lint`` for the
         others (in the units' order). ``progress`` is told of the units the cache answered."""
         self.key = run_key(ruleset)
@@ -612,7 +617,7 @@ class RunCache:
         found.update((r.path, r) for r in fresh)
         return [found[u.path] for u in units]
 
-    def lookup(self, unit: Any, ruleset: Any) -> Any:
+    def lookup(self, unit: Unit, ruleset: RuleSet) -> UnitResult | None:
         if unit.kind in ("python", "yaml"):
             digest = self.file_digest(unit.abspath)
             if digest is None:
@@ -625,7 +630,7 @@ class RunCache:
 
     # ---- stores (in the process that analysed the unit)
 
-    def lint_file(self, unit: Any, data: bytes, ruleset: Any, lint: Callable[[], Any]) -> Any:
+    def lint_file(self, unit: Unit, data: bytes, ruleset: RuleSet, lint: Callable[[], UnitResult]) -> UnitResult:
         """``lint()`` of a file read as ``data``; its result stored under the hash of ``data``."""
         if self.key is None or unit.kind not in ("python", "yaml"):
             return lint()
@@ -636,7 +641,7 @@ class RunCache:
             self._save(key, result)
         return result
 
-    def lint_chart(self, unit: Any, ruleset: Any, lint: Callable[[], Any]) -> Any:
+    def lint_chart(self, unit: Unit, ruleset: RuleSet, lint: Callable[[], UnitResult]) -> UnitResult:
         """``lint()`` of a chart, stored when none of its inputs changed while it was rendered."""
         if self.key is None:
             return lint()
@@ -649,7 +654,7 @@ class RunCache:
 
     # ---- the signature index
 
-    def project_index(self, units: Sequence[Any], max_file_size: int, compute: ComputeMany | None = None) -> Any:
+    def project_index(self, units: Sequence[Unit], max_file_size: int, compute: ComputeMany | None = None) -> ProjectIndex:
         """The signature index of ``units``: files whose content was scanned before are not
         parsed again (``compute``: how the others are, see ``index_units``)."""
         from linter.python.index import index_units
@@ -724,7 +729,7 @@ class _NoSigs:
 _NO_SIGS = _NoSigs()
 
 
-def startup_memo(settings: Any) -> Store | None:
+def startup_memo(settings: Settings) -> Store | None:
     """What every run reads before any file (``linter.core.packs.Memo``): kept in the user's
     cache folder, signed like the results, for runs that use the cache."""
     if not getattr(settings, "cache", True):
@@ -737,7 +742,7 @@ def startup_memo(settings: Any) -> Store | None:
     return Store(folder, secret, None) if secret is not None else None
 
 
-def open_cache(settings: Any) -> RunCache | None:
+def open_cache(settings: Settings) -> RunCache | None:
     """The cache of a run with ``settings`` (None: disabled, or no usable cache folder)."""
     if not getattr(settings, "cache", True):
         return None
@@ -754,7 +759,7 @@ def open_cache(settings: Any) -> RunCache | None:
 # --------------------------------------------------------------------------- charts
 
 
-def chart_material(unit: Any, settings: Any) -> Any:
+def chart_material(unit: Unit, settings: Settings) -> Any:
     """Everything a chart's result is computed from, as data (None: not cacheable)."""
     from linter.helm.backends import sdk_available as _sdk_available
     from linter.helm.unit import scan_tree
@@ -846,7 +851,7 @@ def _file_dependencies(chart: Path) -> list[str]:
 # --------------------------------------------------------------------------- clean
 
 
-def clean(settings: Any, *, every: bool = False) -> tuple[list[tuple[Path, str]], list[Path]]:
+def clean(settings: Settings, *, every: bool = False) -> tuple[list[tuple[Path, str]], list[Path]]:
     """Remove the cache of the project (``every``: of every project): (each folder removed with
     the project root it was the cache of, the folders that could not be removed)."""
     import shutil
