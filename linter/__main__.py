@@ -12,9 +12,13 @@ import sys
 
 def entry() -> None:
     # `python -m linter` puts the working directory (the repository being scanned) first on the
-    # import path: nothing may be imported from there
+    # import path: nothing may be imported from there. Only that first entry goes (and relative
+    # ones): the same folder named by an installation's .pth file (an editable install run from
+    # its own checkout) stays, or the processes this one spawns could not import pitfall
     cwd = os.getcwd()
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
+    if sys.path and sys.path[0] in ("", ".", cwd):
+        del sys.path[0]
+    sys.path[:] = [p for p in sys.path if p not in ("", ".")]
     try:
         from linter.cli import main
 

@@ -212,3 +212,22 @@ def test_a_unit_that_kills_its_worker_becomes_a_finding_and_no_other_is_lost(tmp
     assert by_path == {f"ok{i:02}.py": ["TMO101"] for i in range(40)}
     crashed = next(r for r in results if r.path == "boom.py").findings[0]
     assert "crashed" in crashed.message and "-11" in crashed.message
+
+
+def test_python_m_never_imports_modules_of_the_scanned_repository(tmp_path):
+    # `python -m linter` run inside a repository: its `yaml.py` or `libcst/` must not stand in
+    # for pitfall's own dependencies (that would run the repository's code)
+    marker = tmp_path / "imported"
+    write(tmp_path, {
+        "yaml.py": f"open({str(marker)!r}, 'w').close()\n",
+        "libcst/__init__.py": f"open({str(marker)!r}, 'w').close()\n",
+        "app.py": BAD,
+    })
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "linter", "check", ".", "--format", "json", "--no-cache"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert {f["code"] for f in json.loads(proc.stdout)["findings"]} == {"TMO101"}
+    assert not marker.exists()

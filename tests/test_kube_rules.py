@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from linter.kubernetes.hooks import kube_tls
+from linter.kubernetes.vocabulary import parse_go_duration
 from linter.cli import main
 
 MARK = re.compile(r"#\s*error\b")
@@ -830,7 +830,7 @@ def test_istio_only_for_istio_api_groups(tmp_path, capsys):
     ],
 )
 def test_go_durations(text, seconds):
-    assert kube_tls.parse_go_duration(text) == seconds
+    assert parse_go_duration(text) == seconds
 
 
 def test_cert_manager_other_api_groups_are_ignored(tmp_path, capsys):

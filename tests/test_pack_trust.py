@@ -61,7 +61,7 @@ def test_python_m_linter_in_a_hostile_repository_does_not_run_its_code(tmp_path)
 
 def test_the_trust_flag_lets_a_pack_use_hooks(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    _repo(tmp_path, "match:\n  - call: [time.sleep]\n    unless: linter.python.hooks.tls:server_side_socket\n")
+    _repo(tmp_path, "match:\n  - call: [time.sleep]\n    unless: linter.python.evidence:unpacked\n")
     code, out, _ = run(capsys, "check", "--format", "json", "--select", "LOC", "--trust-pack-code")
     assert code == 1 and [f["code"] for f in json.loads(out)["findings"]] == ["LOC101"]
     (tmp_path / ".pitfall.toml").unlink()

@@ -25,7 +25,7 @@ from helpers import run, write
 
 from linter.certs import analyzer as certs
 from linter.certs import files as certfiles
-from linter.python.hooks.addresses import is_loopback, split_host_port, template, url_host_port
+from linter.python.addresses import is_loopback, split_host_port, template, url_host_port
 from linter.core.config import from_dict
 from linter.core.engine import build_ruleset, lint_unit
 from linter.core.packs import load_packs

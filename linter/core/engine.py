@@ -25,6 +25,8 @@ from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, s
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
     from concurrent.futures import ProcessPoolExecutor
 
+    from linter.helm.unit import PreparedChart  # a chart unit's input of lint_unit
+
 PARSE_ERROR = "LNT001"
 CHART_ERROR = "LNT002"
 #: the rule target of each unit kind
@@ -211,13 +213,17 @@ def _declared_encoding(data: bytes) -> str | tuple[None, str, Region] | None:
     return None if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
-def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None) -> UnitResult:
+def lint_unit(
+    kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None, chart: PreparedChart | None = None
+) -> UnitResult:
     """All findings of one file's bytes (suppressions applied). Pure: no I/O.
 
     ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
     the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
+    ``chart``: for a chart unit (``data`` is empty), the chart read and rendered with every value
+    set by its I/O edge (``linter.helm.unit.lint_chart``); only its values hints render again.
     """
-    ruleset = ruleset.for_path(path)
+    ruleset = ruleset.for_path(path.rstrip("/") + "/" if kind == "chart" else path)
     settings = ruleset.settings
     findings: list[Finding] = []
     notes: list[Notification] = []
@@ -232,6 +238,16 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
             findings.append(tool_finding(ruleset, PARSE_ERROR, path, message, region))
             notes.append(Notification(note or message, "error", path, PARSE_ERROR))
 
+    if kind == "chart":
+        from linter.helm.unit import analyze as analyze_chart
+
+        if chart is None:
+            raise ValueError("a chart unit needs its prepared chart (linter.helm.unit.lint_chart)")
+        analysis = analyze_chart(chart, ruleset)
+        if analysis.final:  # an invalid chart: no file a directive could be in was read
+            return UnitResult(path, analysis.findings, analysis.notes)
+        final = _suppressed_by_file(analysis.findings, analysis.annotations, analysis.text_of, ruleset)
+        return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), analysis.notes)
     if kind == "cert":
         from linter.certs.files import analyze as analyze_cert
 
@@ -282,6 +298,28 @@ def lint_unit(kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: 
         all_ids=ruleset.all_ids,
     )
     return UnitResult(path, tuple(sorted(final, key=Finding.sort_key)), tuple(notes), text.count("\n") + 1)
+
+
+def _suppressed_by_file(
+    findings: Sequence[Finding], annotations: dict[int, tuple[tuple[str, str], ...]], text_of: Callable[[str], str | None], ruleset: RuleSet
+) -> list[Finding]:
+    """Suppressions of a unit whose findings lie in several files (a chart: its templates,
+    Chart.yaml), applied file by file with each file's text (``text_of``) and the findings'
+    annotations (by index in ``findings``)."""
+    out: list[Finding] = []
+    by_file: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        by_file.setdefault(f.path, []).append(i)
+    for path, idxs in sorted(by_file.items()):
+        sub = [findings[i] for i in idxs]
+        sub_ann = {j: annotations[i] for j, i in enumerate(idxs) if i in annotations}
+        out.extend(
+            suppress.apply(
+                sub, path=path, text=text_of(path), python=False, per_file_ignores=ruleset.settings.per_file_ignores,
+                rules=ruleset.by_id, annotations=sub_ann, all_ids=ruleset.all_ids,
+            )
+        )
+    return out
 
 
 def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:

@@ -346,7 +346,7 @@ def load_rule(path: Path, pack_meta: dict[str, Any], *, validate: bool = True, h
         f = data["fix"]
         kind = next(k for k in ("add-kwarg", "set-kwarg", "replace") if k in f)
         fix = FixSpec(kind=kind, text=f[kind], title=f["title"], applicability=f["applicability"], safety=f.get("safety", ""))
-    matcher = {k: data[k] for k in ("match", "visitor", "check", "kinds", "scope", "must", "if", "certificate", "containers", "api-groups", "defaults", "pss", "defers-to") if k in data}
+    matcher = {k: data[k] for k in ("match", "visitor", "check", "kinds", "scope", "must", "if", "certificate", "containers", "api-groups", "defaults", "pss", "defers-to", "chart") if k in data}
     if validate and (matcher.get("must") is not None or matcher.get("if") is not None):
         from jsonschema import Draft202012Validator
 

@@ -1,5 +1,8 @@
 """A Helm chart as one unit: render it with each value set, lint the output, report on templates.
 
+``lint_chart`` is the chart's I/O edge: ``prepare`` reads and renders the chart, the engine's
+``lint_unit`` calls ``analyze`` for the raw findings and applies the suppressions.
+
 Findings on rendered output are reported on the template that produced the document, at
 the line that writes the offending key (or the ``include``/``toYaml`` line that emits it,
 or the resource's first line); the rendered position is a related location, and so is the
@@ -13,15 +16,15 @@ import functools
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from linter.core import suppress
 from linter.helm.backends import sdk_available
 from linter.helm.chart import chart_info
-from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc
+from linter.helm.analyzer import ChartFacts
+from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc, RenderResult
 from linter.helm.render import render
 from linter.helm.staging import OVERRIDES, reuse_staging
 from linter.helm.tree import SCAN_TREE, within
@@ -119,31 +122,66 @@ def scan_tree(unit: Any, settings: Any) -> Path:
 
 
 def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
+    """A chart unit's I/O edge, as ``read_and_lint`` is a file's: the chart is prepared (read and
+    rendered with every value set) and handed to the engine's pure core (``lint_unit``), which
+    analyses it and alone applies suppressions, reports unused ones and sorts. ``ruleset``: the
+    rule set for the chart's path (``RuleSet.for_path``)."""
+    from linter.core.engine import lint_unit
+
     helm = ruleset.settings.helm
     if helm.timeout > 0 and helm.backend != "helm" and sdk_available():
         warm()  # this process's renderer starts (if it has not) while the chart is read and staged
     token = SCAN_TREE.set(scan_tree(unit, ruleset.settings))
     try:
+        # the values hints render the chart again while it is analysed: from the same staged copy
         with reuse_staging():
-            return _lint_chart(unit, ruleset)
+            return lint_unit("chart", unit.path, b"", ruleset, chart=prepare(unit, ruleset))
     finally:
         SCAN_TREE.reset(token)
 
 
-def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
-    settings = ruleset.settings
-    helm = settings.helm
+@dataclass
+class PreparedChart:
+    """A chart read and rendered at the I/O edge (``prepare``): what ``analyze`` reads."""
+
+    base: str  # the unit's display path
+    packaged: bool = False
+    invalid: HelmChartError | None = None  # Chart.yaml cannot be read: nothing else was
+    library: bool = False  # a library chart renders nothing
+    chart: _Chart | None = None  # the chart's texts, renders and where findings are shown
+    defaults: dict[str, Any] = field(default_factory=dict)
+    sets: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)  # (profile, overlay)
+    renders: list[RenderResult] = field(default_factory=list)  # one per value set
+    facts: ChartFacts | None = None  # what the chart rules' blocks read (None: no chart rule)
+    templates: dict[str, str] = field(default_factory=dict)  # the template files' texts, for hooks
+
+
+@dataclass(frozen=True)
+class ChartAnalysis:
+    """The raw findings of a chart (before suppressions), with what the engine needs to apply
+    them: the annotations of the findings (by index) and the text of each file a finding is on."""
+
+    findings: tuple[Finding, ...]
+    notes: tuple[Notification, ...] = ()
+    annotations: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    text_of: Callable[[str], str | None] = lambda path: None
+    #: the findings are the result as they are (an invalid chart: no directive can be read)
+    final: bool = False
+
+
+def prepare(unit: Any, ruleset: Any) -> PreparedChart:
+    """Read the chart, render it with every value set and read every file a finding may be shown
+    on (the I/O edge; inside ``SCAN_TREE`` and ``reuse_staging``, as ``lint_chart`` sets them)."""
+    helm = ruleset.settings.helm
     chart = Path(unit.abspath)
     base = unit.path
     packaged = chart.is_file()
     try:
         info = chart_info(chart)
     except HelmChartError as exc:
-        f = Finding(CHART_ERROR, f"{base}/{exc.path}" if not packaged else base, Region.point(max(1, exc.line or 1)), f"invalid chart: {exc.message}", "error", fingerprint="invalid-chart")
-        # the run says so whatever is selected; the finding only where LNT002 is selected
-        return UnitResult(base, (f,) if CHART_ERROR in ruleset.by_id else (), (Notification(f.message, "error", f.path, CHART_ERROR),))
+        return PreparedChart(base, packaged, invalid=exc)
     if info.type == "library":
-        return UnitResult(base, ())
+        return PreparedChart(base, packaged, library=True)
     values_text = None if packaged else _read(chart / "values.yaml")
     defaults: dict[str, Any] = {}
     if values_text:
@@ -156,13 +194,42 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         overlay = profile_values(defaults, profile)
         if overlay:
             sets.append((profile, overlay))
-    kube = ruleset.kubernetes
-    ctx = _Chart(unit, chart, base, packaged, info, values_text, helm, kube)
+    ctx = _Chart(unit, chart, base, packaged, info, values_text, helm, ruleset.kubernetes)
+    renders = [ctx.render(overlay, origins=not packaged) for _, overlay in sets]
+    rules = [r for r in ruleset.rules if r.target == "chart"]
+    facts = None
+    templates: dict[str, str] = {}
+    if rules:
+        from linter.helm.analyzer import gather
+        from linter.helm.render import lint_chart as helm_lint
+
+        facts = gather(rules, chart, packaged, info, lambda: helm_lint(chart, None, timeout=helm.timeout, chart_dirs=[Path(d) for d in helm.chart_dirs]))
+        if any("check" in r.matcher for r in rules):
+            templates = _templates(chart, packaged, ctx.templates)
+    if not packaged:
+        ctx.read_shown(renders, facts)
+    return PreparedChart(base, packaged, None, False, ctx, defaults, sets, renders, facts, templates)
+
+
+def analyze(prepared: PreparedChart, ruleset: Any) -> ChartAnalysis:
+    """The raw findings of a prepared chart: its problems (LNT002), the Kubernetes rules on each
+    rendered document, reported on the template lines that wrote them, one finding per problem
+    across value sets, and the chart rules. Reads no file; the values hints render the chart
+    again through the prepared chart's renderer."""
+    base = prepared.base
+    if prepared.invalid is not None:
+        exc = prepared.invalid
+        f = Finding(CHART_ERROR, f"{base}/{exc.path}" if not prepared.packaged else base, Region.point(max(1, exc.line or 1)), f"invalid chart: {exc.message}", "error", fingerprint="invalid-chart")
+        # the run says so whatever is selected; the finding only where LNT002 is selected
+        return ChartAnalysis((f,) if CHART_ERROR in ruleset.by_id else (), (Notification(f.message, "error", f.path, CHART_ERROR),), final=True)
+    ctx = prepared.chart
+    if ctx is None:  # a library chart
+        return ChartAnalysis((), final=True)
+    sets = prepared.sets
     found: dict[tuple[str, str, int, str], _Found] = {}
     problems: list[Finding] = []
     seen_problems: set[tuple[str, int, str]] = set()
-    for profile, overlay in sets:
-        result = ctx.render(overlay, origins=not packaged)
+    for (profile, overlay), result in zip(sets, prepared.renders):
         for p in result.problems:
             key = (p.path, p.line, p.message)
             if key not in seen_problems:
@@ -183,7 +250,7 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
                     item.overlay = overlay
                     found[k] = item
     findings: list[Finding] = list(problems) if CHART_ERROR in ruleset.by_id else []
-    findings.extend(_chart_rules(ruleset, base, chart, packaged, info, values_text, defaults, ctx.templates))
+    findings.extend(_chart_rules(ruleset, prepared))
     annotations: dict[int, tuple[tuple[str, str], ...]] = {}
     multi = len(sets) > 1
     hints = _Hints(ctx)
@@ -194,40 +261,35 @@ def _lint_chart(unit: Any, ruleset: Any) -> UnitResult:
         if item.ignores:
             annotations[len(findings)] = item.ignores
         findings.append(finding)
-    # suppression directives live in the template files: apply them file by file
-    out: list[Finding] = []
-    by_file: dict[str, list[int]] = {}
-    for i, f in enumerate(findings):
-        by_file.setdefault(f.path, []).append(i)
-    for path, idxs in sorted(by_file.items()):
-        text = ctx.text_of_shown(path)
-        sub = [findings[i] for i in idxs]
-        sub_ann = {j: annotations[i] for j, i in enumerate(idxs) if i in annotations}
-        out.extend(
-            suppress.apply(
-                sub,
-                path=path,
-                text=text,
-                python=False,
-                per_file_ignores=settings.per_file_ignores,
-                rules=ruleset.by_id,
-                annotations=sub_ann,
-                all_ids=ruleset.all_ids,
-            )
-        )
     notes = tuple(Notification(f.message, "error" if f.severity == "error" else "note", f.path, CHART_ERROR) for f in problems)
     notes += tuple(Notification(message, "error", base) for message in ctx.rule_errors)
-    return UnitResult(base, tuple(sorted(out, key=Finding.sort_key)), notes)
+    # suppression directives live in the files the findings are shown on (templates, Chart.yaml)
+    return ChartAnalysis(tuple(findings), notes, annotations, ctx.text_of_shown)
 
 
-def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any, values_text: str | None, defaults: dict[str, Any], read: dict[str, str | None]) -> list[Finding]:
-    """``read``: the template texts already read for this chart (filled in as files are read)."""
-    rules = [r for r in ruleset.rules if r.target == "chart"]
-    if not rules:
+def _chart_rules(ruleset: Any, prepared: PreparedChart) -> list[Finding]:
+    """The findings of the chart rules (their ``chart`` blocks or ``check`` functions)."""
+    facts = prepared.facts
+    ctx = prepared.chart
+    if facts is None or ctx is None:
         return []
-    from linter.helm.hooks.charts import ChartContext
-    from linter.core.model import load_reference
+    from linter.helm.analyzer import ChartContext, chart_hits
 
+    base, packaged = prepared.base, prepared.packaged
+
+    def context(rule: Any) -> ChartContext:
+        return ChartContext(rule, ruleset.settings, ctx.chart, packaged, ctx.info, ctx.values_text, prepared.defaults, prepared.templates)
+
+    out = []
+    for rule in (r for r in ruleset.rules if r.target == "chart"):
+        for hit in chart_hits(rule, facts, lambda: context(rule)):
+            where = base if packaged else f"{base}/{hit.path}"
+            out.append(Finding(rule.id, where, Region.point(hit.line), hit.message, hit.severity or rule.severity, fingerprint=f"{hit.path}:{hit.message}"))
+    return out
+
+
+def _templates(chart: Path, packaged: bool, read: dict[str, str | None]) -> dict[str, str]:
+    """The texts of the chart's template files on disk (``read``: those already read, filled in)."""
     templates: dict[str, str] = {}
     if not packaged:
         for path in sorted((chart / "templates").rglob("*")) if (chart / "templates").is_dir() else []:
@@ -238,13 +300,7 @@ def _chart_rules(ruleset: Any, base: str, chart: Path, packaged: bool, info: Any
                 text = read[rel]
                 if text is not None:
                     templates[rel] = text
-    out = []
-    for rule in rules:
-        ctx = ChartContext(rule, ruleset.settings, chart, packaged, info, values_text, defaults, templates)
-        for hit in load_reference(rule.matcher["check"])(ctx):
-            where = base if packaged else f"{base}/{hit.path}"
-            out.append(Finding(rule.id, where, Region.point(hit.line), hit.message, hit.severity or rule.severity, fingerprint=f"{hit.path}:{hit.message}"))
-    return out
+    return templates
 
 
 def _read(path: Path) -> str | None:
@@ -366,6 +422,8 @@ class _Chart:
         self.values_text, self.helm, self.kube = values_text, helm, kube
         self.templates: dict[str, str | None] = {}  # chart-relative path -> text (own templates)
         self._texts: dict[str, str | None] = {}  # source -> text
+        self._shown_of: dict[str, str] = {}  # source -> shown path
+        self._files: dict[str, bool] = {}  # rendered template -> a file of the chart on disk
         self._shown: dict[str, str] = {}  # shown path -> source
         self.merged: dict[str, Any] = {}  # the values of the first render
         self.rule_errors: list[str] = []  # rules that raised on a rendered object
@@ -407,6 +465,13 @@ class _Chart:
 
     def shown(self, source: str) -> str:
         """The path a finding in template ``source`` is reported on (one a user can open)."""
+        shown = self._shown_of.get(source)
+        if shown is None:
+            shown = self._shown_of[source] = self._show(source)
+        self._shown[shown] = source
+        return shown
+
+    def _show(self, source: str) -> str:
         if os.path.isabs(source):
             if self.root is not None and within(source, self.root):
                 shown = Path(os.path.relpath(os.path.realpath(source), os.path.realpath(self.root))).as_posix()
@@ -414,7 +479,6 @@ class _Chart:
                 shown = Path(source).as_posix()
         else:
             shown = f"{self.base}/{source}"
-        self._shown[shown] = source
         return shown
 
     def source_text(self, source: str) -> str | None:
@@ -425,6 +489,32 @@ class _Chart:
             if not os.path.isabs(source):
                 self.templates[source] = text
         return self._texts[source]
+
+    def read_shown(self, renders: Sequence[RenderResult], facts: ChartFacts | None) -> None:
+        """Read every file a finding of these renders may be shown on (or read from: columns,
+        values references), so that the analysis reads none: the templates that wrote the
+        output, the chart's own files Helm's problems name, Chart.yaml and requirements.yaml
+        (where a vendored dependency is reported)."""
+        sources: list[str] = ["Chart.yaml", "requirements.yaml"]
+        for result in renders:
+            sources.extend(result.sources.values())
+            for source in result.sources.values():
+                self._shown_of.setdefault(source, self._show(source))  # (resolves links)
+            sources.extend(p.path for p in result.problems if p.path)
+            for doc in result.docs:
+                sources.append(doc.template)
+                self.on_disk(doc.template)
+        if facts is not None:
+            sources.extend(p.path for p in facts.lint if p.path)
+        for source in sources:
+            if not source.endswith("/"):
+                self.source_text(source)
+
+    def on_disk(self, template: str) -> bool:
+        """Whether a rendered template is a file of the chart on disk."""
+        if template not in self._files:
+            self._files[template] = (self.chart / template).is_file()
+        return self._files[template]
 
     def text_of_shown(self, shown: str) -> str | None:
         source = self._shown.get(shown)
@@ -482,7 +572,7 @@ class _Chart:
                 elif self.packaged:
                     shown, region = self.base, Region.point(1)
                     message = f"{doc.template}: {message}"
-                elif (self.chart / doc.template).is_file():
+                elif self.on_disk(doc.template):
                     shown, region = self.shown(doc.template), Region.point(1)
                 else:
                     entry = self._dependency_entry(doc.template) or ("Chart.yaml", 1)

@@ -1,9 +1,10 @@
 """Kubernetes analyzer: YAML documents with positions, kind groups, scopes, JSON Schema ``must``.
 
-Rules select objects by kind (or kind group) and a scope (``object``, ``pod``,
+Rules select objects by kind (or kind group) and a scope (``object``, ``pod``, ``job``,
 ``container`` = init + regular + ephemeral containers) and state what must hold as a JSON
-Schema fragment. Each validation error is walked back through the YAML node tree to the
-exact key; a missing key points at the mapping that lacks it. Two analyzers are matchers of
+Schema fragment, with pitfall's keywords (:mod:`linter.kubernetes.vocabulary`). Each
+validation error is walked back through the YAML node tree to the exact key; a missing key
+points at the mapping that lacks it. Two analyzers are matchers of
 their own blocks: ``pss`` (:mod:`linter.kubernetes.pss`: a Pod Security check of workloads,
 or what Pod Security Admission reads on Namespaces) and ``certificate`` (certificates of
 ``kubernetes.io/tls`` Secrets, :mod:`linter.kubernetes.certificates`). ``defers-to`` turns a
@@ -19,9 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 from linter.kubernetes import pss
+from linter.kubernetes.vocabulary import FieldedError, compile_schema
 from linter.core.model import Finding, Logical, Region, Rule
 from linter.kubernetes.yamldocs import Document, Span, load_documents, locate
 
@@ -34,6 +36,8 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
 ANY_KIND = "Any"  # `kinds: [Any]`: every object, whatever its kind
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
+#: ``scope: job``: where the Job spec of a Job and of a CronJob's job template is
+JOB_SPEC_PATHS: dict[str, tuple[str, ...]] = {"Job": ("spec",), "CronJob": ("spec", "jobTemplate", "spec")}
 
 Path_ = tuple[Any, ...]
 
@@ -162,6 +166,10 @@ def scoped(obj: dict[str, Any], scope: str, containers: frozenset[str] | None = 
     ``containers`` (None: every container)."""
     if scope == "object":
         return [Target((), obj)]
+    if scope == "job":
+        job_path = JOB_SPEC_PATHS.get(str(obj.get("kind")))
+        job = get_path(obj, job_path) if job_path is not None else None
+        return [Target(job_path, job)] if job_path is not None and isinstance(job, dict) else []
     paths = pod_paths(obj)
     if paths is None:
         return []
@@ -226,8 +234,8 @@ class _Compiled:
     rule: Rule
     kinds: frozenset[str] | None  # None: every kind
     scope: str
-    when: Draft202012Validator | None
-    must: Draft202012Validator | None
+    when: Validator | None
+    must: Validator | None
     check: Callable[[CheckContext], Iterable[Hit]] | None
     containers: frozenset[str] | None = None  # container scope: the kinds of container looked at
     api_groups: frozenset[str] | None = None  # only objects of these API groups ("" = core)
@@ -276,8 +284,8 @@ class KubeRuleSet:
                     rule,
                     None if ANY_KIND in kinds else frozenset(kinds),
                     m.get("scope", "object"),
-                    Draft202012Validator(m["if"]) if "if" in m else None,
-                    Draft202012Validator(m["must"]) if "must" in m else None,
+                    compile_schema(m["if"]) if "if" in m else None,
+                    compile_schema(m["must"]) if "must" in m else None,
                     _matcher(rule, load_reference),
                     frozenset(m["containers"]) if "containers" in m else None,
                     frozenset(m["api-groups"]) if "api-groups" in m else None,
@@ -374,20 +382,25 @@ class KubeRuleSet:
                 if full in seen_paths:
                     continue
                 seen_paths.add(full)
-                fmt = {
+                own = error.schema.get("message") if isinstance(error.schema, dict) else None
+                template = own if isinstance(own, str) else c.rule.message
+                fmt: dict[str, Any] = {
                     "kind": obj.get("kind", ""),
                     "name": display_name(obj),
                     "namespace": meta.get("namespace", "") or "",
                     "container": target.container or "",
                     "detail": error.message,
                     "value": _short(error.instance) if not missing else "",
+                    "path": _PathField(obj, full),
                 }
-                if "{item}" in c.rule.message:
+                if isinstance(error, FieldedError):
+                    fmt.update(error.fields)
+                if "{item}" in template:
                     fmt["item"] = _item(obj, full)
                 try:
-                    message = c.rule.message.format_map(_Default(fmt))
-                except (ValueError, IndexError):
-                    message = c.rule.message
+                    message = template.format_map(_Default(fmt))
+                except (ValueError, IndexError, KeyError):
+                    message = template
                 yield Hit(full, message, missing)
 
 
@@ -426,6 +439,35 @@ def _as_read(node: Any, defaults: tuple[tuple[str, Any], ...]) -> Any:
     for key, value in defaults:
         view.setdefault(key, value)
     return view
+
+
+class _PathField:
+    """``{path}``: the reported path in the object, dotted (``spec.containers[0].ports``);
+    ``{path[N]}`` its Nth key or index, counted from the end when negative."""
+
+    def __init__(self, obj: dict[str, Any], path: Path_) -> None:
+        self.obj = obj
+        self.path = path
+
+    def __str__(self) -> str:
+        text = ""
+        for n, part in enumerate(self.path):
+            if isinstance(part, int) and isinstance(get_path(self.obj, self.path[:n]), list):
+                text += f"[{part}]"
+            else:
+                text += f".{part}" if text else str(part)
+        return text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __getitem__(self, key: int | str) -> str:
+        if isinstance(key, str):
+            try:
+                key = int(key)
+            except ValueError:
+                raise KeyError(key) from None
+        return str(self.path[key])
 
 
 class _Default(dict[str, Any]):

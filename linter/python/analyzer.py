@@ -26,6 +26,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 import linter.python as python_package
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
+from linter.python import evidence
 
 _BUILTINS = frozenset(dir(builtins))
 _UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
@@ -58,6 +59,9 @@ class _ConditionCommon(TypedDict):
     position: int | None
     item: int | None
     negate: bool
+    key: tuple[str, ...] | None
+    read_kwargs: bool
+    ignore_case: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +72,21 @@ class Condition:
     predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex"
     operand: Any
     negate: bool
+    key: tuple[str, ...] | None = None  # `key`: an entry of a dict argument (any of these keys)
+    read_kwargs: bool = False  # `read-kwargs`: a `**` dict seen to lack the argument leaves it missing
+    ignore_case: bool = False  # `ignore-case`: the keyword in any spelling
 
     @staticmethod
     def compile(spec: dict[str, Any], option: Any = None) -> list[Condition]:
         """``option(name)`` resolves a threshold given as a rule-option name (``above: max-timeout``)."""
         arg = spec.get("arg")
         out = []
-        common = _ConditionCommon(arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")))
+        key = spec.get("key")
+        common = _ConditionCommon(
+            arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")),
+            key=None if key is None else (key,) if isinstance(key, str) else tuple(key),
+            read_kwargs=bool(spec.get("read-kwargs")), ignore_case=bool(spec.get("ignore-case")),
+        )
         if "is" in spec:
             out.append(Condition(predicate=spec["is"], operand=None, **common))
         if "equals" in spec:
@@ -108,6 +120,48 @@ class CompiledRule:
     message: str | None = None  # this alternative's own message (else the rule's)
     unless: Any = None  # ``unless: module:function``: (call node, Context) -> True vetoes the hit
     inside_if: re.Pattern[str] | None = None  # ``unless-inside-if``: a name in an enclosing `if` test vetoes
+    vetoes: tuple[Veto, ...] = ()  # the other ``unless-*`` keys: each (call node, Context) -> True vetoes the hit
+    unless_where: tuple[Condition, ...] = ()  # ``unless-where``: the hit is vetoed when all of these hold
+
+
+Veto = Callable[[cst.Call, "Context"], bool]
+
+
+def _in_dict(arg: str, key: str) -> Veto:
+    return lambda call, ctx: evidence.dict_may_hold(call, ctx, arg, key, find_arg)
+
+
+def _vetoes(match: dict[str, Any]) -> tuple[Veto, ...]:
+    """The ``unless-*`` keys of a match alternative (but ``unless``, ``unless-inside-if`` and
+    ``unless-where``), each a question about the rest of the module (``linter.python.evidence``)."""
+    out: list[Veto] = []
+    if "unless-given-elsewhere" in match:
+        given: str = match["unless-given-elsewhere"]
+        out.append(lambda call, ctx: evidence.given_elsewhere(call, ctx, given))
+    if "unless-receiver" in match:
+        spec = match["unless-receiver"]
+        assigned = tuple(spec.get("assigned", ()))
+        plain = tuple(n for p in spec["mounted-except"] for n in expand_braces(p)) if "mounted-except" in spec else None
+        out.append(lambda call, ctx: evidence.receiver_changed(call, ctx, assigned, plain))
+    if match.get("unless-unpacked"):
+        out.append(lambda call, ctx: evidence.unpacked(call, ctx))
+    for dict_arg, dict_key in (match.get("unless-in-dict") or {}).items():
+        out.append(_in_dict(dict_arg, dict_key))
+    if "unless-arg-mentions" in match:
+        spec = match["unless-arg-mentions"]
+        mentioned, where, pattern = spec["arg"], spec.get("position"), re.compile(spec["regex"])
+        out.append(lambda call, ctx: evidence.arg_mentions(call, ctx, mentioned, where, pattern))
+    if "unless-url" in match:
+        spec = match["unless-url"]
+        url, at, kind, follow = spec["arg"], spec.get("position"), spec["is"], bool(spec.get("follow-names"))
+        out.append(lambda call, ctx: evidence.url_is(call, ctx, url, at, kind, follow))
+    if "unless-module-matches" in match:
+        found = re.compile(match["unless-module-matches"])
+        out.append(lambda call, ctx: evidence.module_matches(ctx, found))
+    if "unless-module-lacks" in match:
+        needed = re.compile(match["unless-module-lacks"])
+        out.append(lambda call, ctx: not evidence.module_matches(ctx, needed))
+    return tuple(out)
 
 
 def _requirements(pattern: str) -> list[frozenset[bytes]]:
@@ -228,7 +282,10 @@ class PythonRuleSet:
                 conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond, option))
                 unless = load_reference(match["unless"]) if match.get("unless") else None
                 inside_if = re.compile(match["unless-inside-if"]) if match.get("unless-inside-if") else None
-                compiled = CompiledRule(rule, kind, conds, match.get("report", "node"), match.get("message"), unless, inside_if)
+                unless_where = tuple(c for cond in match.get("unless-where", ()) for c in Condition.compile(cond, option))
+                compiled = CompiledRule(
+                    rule, kind, conds, match.get("report", "node"), match.get("message"), unless, inside_if, _vetoes(match), unless_where
+                )
                 literals = _trigger_literals(conds)
                 for pattern in match[kind]:
                     for p in expand_braces(pattern):
@@ -647,6 +704,14 @@ class Context:
         # A visitor that reports later than it sees a node (at the end of the module) keeps
         # `where` with the node and passes it to `report(..., at=...)`.
         self.where: tuple[int, int] = (-1, -1)
+        self._evidence: evidence.Evidence | None = None
+
+    @property
+    def evidence(self) -> evidence.Evidence:
+        """The module-wide scans the ``unless-*`` vetoes read, made when first needed."""
+        if self._evidence is None:
+            self._evidence = evidence.Evidence(self)
+        return self._evidence
 
     @property
     def source(self) -> str:
@@ -863,12 +928,18 @@ class _Declarative(cst.BatchableCSTVisitor):
                 fmt["limit"] = f"{cond.operand:g}"
         if compiled.unless is not None and isinstance(owner, cst.Call) and compiled.unless(owner, self.ctx):
             return
+        if compiled.vetoes and isinstance(owner, cst.Call) and any(veto(owner, self.ctx) for veto in compiled.vetoes):
+            return
+        if compiled.unless_where and all(self._holds(cond, owner)[0] for cond in compiled.unless_where):
+            return
         if compiled.inside_if is not None and self._guarded(compiled.inside_if):
             return
         if isinstance(owner, cst.Call):
             fmt["callee"] = self.ctx.code(owner.func)
             if compiled.report == "callee":
                 report_node = owner.func
+            elif compiled.report == "call":
+                report_node = owner
             elif compiled.report == "node" and report_node is node:
                 report_node = owner
         elif isinstance(owner, cst.Assign):
@@ -897,11 +968,15 @@ class _Declarative(cst.BatchableCSTVisitor):
             value = owner.value if isinstance(owner, cst.Assign) else None
             status = "present" if value is not None else "missing"
         elif isinstance(owner, cst.Call):
-            status, value = find_arg(owner, cond.arg, cond.position)
+            status, value = find_arg(owner, cond.arg, cond.position, ignore_case=cond.ignore_case)
+            if status == "unknown" and cond.read_kwargs and isinstance(cond.arg, str) and evidence.kwargs_lack(owner, self.ctx, cond.arg):
+                status, value = find_arg(owner, cond.arg, cond.position, ignore_case=cond.ignore_case, kwargs_seen=True)
         else:
             return False, None
         if status == "unknown":
             return False, None
+        if cond.key is not None:
+            return self._holds_entry(cond, cond.key, owner, value)
         if value is not None and cond.item is not None:
             if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) > cond.item:
                 el = value.elements[cond.item]
@@ -916,6 +991,25 @@ class _Declarative(cst.BatchableCSTVisitor):
                 return False, None
             result = not result
         return result, value if status == "present" else None
+
+    def _holds_entry(self, cond: Condition, keys: tuple[str, ...], owner: cst.CSTNode, value: cst.BaseExpression | None) -> tuple[bool, cst.BaseExpression | None]:
+        """A ``key`` condition: the predicate on the dict argument's entries for the key (any of
+        them holds), or on the key's absence when the dict is seen to have none."""
+        pairs = evidence.dict_entries(value, owner, self.ctx) if value is not None and isinstance(owner, cst.Call) else None
+        if pairs is None:
+            return False, None  # no dict passed, or one we cannot see
+        values = [v for k, v in pairs if k in keys]
+        found: cst.BaseExpression | None = None
+        if values:
+            found = next((v for v in values if self._predicate(cond, "present", v)), None)
+            result = found is not None
+        else:
+            result = self._predicate(cond, "missing", None)
+        if cond.negate:
+            if not values and cond.predicate not in ("missing", "present", "unset"):
+                return False, None
+            return not result, None
+        return result, found
 
     def _predicate(self, cond: Condition, status: str, value: cst.BaseExpression | None) -> bool:
         p = cond.predicate
@@ -977,20 +1071,24 @@ def _once(candidates: list[CompiledRule]) -> Iterator[CompiledRule]:
             yield compiled
 
 
-def find_arg(call: cst.Call, arg: str | int, position: int | None) -> tuple[str, cst.BaseExpression | None]:
-    """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it."""
+def find_arg(
+    call: cst.Call, arg: str | int, position: int | None, *, ignore_case: bool = False, kwargs_seen: bool = False
+) -> tuple[str, cst.BaseExpression | None]:
+    """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it.
+    ``ignore_case``: the keyword in any spelling; ``kwargs_seen``: the ``**`` dicts are known not to hold it."""
     positional: list[cst.BaseExpression] = []
     star = False
     double_star = False
+    wanted = arg.lower() if ignore_case and isinstance(arg, str) else arg
     for a in call.args:
         if a.star == "**":
-            double_star = True
+            double_star = double_star or not kwargs_seen
         elif a.star == "*":
             star = True
         elif a.keyword is None:
             if not star:
                 positional.append(a.value)
-        elif isinstance(arg, str) and a.keyword.value == arg:
+        elif isinstance(arg, str) and (a.keyword.value.lower() if ignore_case else a.keyword.value) == wanted:
             return "present", a.value
     index = arg if isinstance(arg, int) else position
     if index is not None:

@@ -1,14 +1,13 @@
-"""Chart-level rules: what is wrong with the chart itself rather than with a rendered object."""
+"""Chart rule hooks: what the chart analyzer's ``chart`` block cannot say (see
+linter.helm.analyzer for the protocol: a function of a ``ChartContext`` yielding ``ChartHit``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from linter.core.model import Rule
+from linter.helm.analyzer import ChartContext, ChartHit
 
 _PORT_VALUE_LINE = re.compile(r"^(\s*)(-\s+)?(containerPort|port|targetPort|nodePort|hostPort)\s*:\s*\{\{")
 _PORT_LINE = re.compile(r"^(\s*)(-\s+)?(containerPort|port|targetPort|nodePort|hostPort)\s*:\s*(\d{1,5})\s*(?:#.*)?$")
@@ -20,26 +19,6 @@ _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
 _PROBE_HANDLERS = frozenset({"httpGet", "tcpSocket", "grpc"})
 _POLICY_RULE_LISTS = frozenset({"ingress", "egress"})
 _KIND_LINE = re.compile(r"^kind:\s*[\"']?(\w+)")
-
-
-@dataclass
-class ChartContext:
-    rule: Rule
-    settings: Any
-    root: Path
-    packaged: bool
-    info: Any  # linter.helm.model.ChartInfo
-    values_text: str | None
-    defaults: dict[str, Any]
-    templates: dict[str, str] = field(default_factory=dict)  # relative path -> text (files on disk)
-
-
-@dataclass(frozen=True, slots=True)
-class ChartHit:
-    path: str  # relative to the chart root
-    line: int
-    message: str
-    severity: str | None = None
 
 
 def _value_ports(node: Any) -> dict[int, set[tuple[str, ...]]]:
@@ -240,18 +219,3 @@ def hardcoded_port(ctx: ChartContext) -> Iterator[ChartHit]:
             if _bound_to_container(m.group(3), ancestors, siblings, kind):
                 message = ctx.rule.message.format(key=m.group(3), port=m.group(4), value=".".join(value))
                 yield ChartHit(rel, i + 1, message)
-
-
-def missing_values_schema(ctx: ChartContext) -> Iterator[ChartHit]:
-    if ctx.packaged or (ctx.root / "values.schema.json").is_file():
-        return
-    yield ChartHit("Chart.yaml", 1, ctx.rule.message.format(chart=ctx.info.name))
-
-
-def helm_lint(ctx: ChartContext) -> Iterator[ChartHit]:
-    from linter.helm.render import lint_chart
-
-    values = None
-    for problem in lint_chart(ctx.root, values, timeout=ctx.settings.helm.timeout, chart_dirs=[Path(d) for d in ctx.settings.helm.chart_dirs]):
-        severity = {"error": "error", "warning": "warning"}.get(problem.severity, "note")
-        yield ChartHit(problem.path or "Chart.yaml", max(1, problem.line), ctx.rule.message.format(message=problem.message), severity)

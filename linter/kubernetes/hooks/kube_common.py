@@ -10,8 +10,6 @@ from linter.kubernetes.yamldocs import Document
 
 Path_ = tuple[Any, ...]
 
-PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
-
 
 def message(ctx: CheckContext, **extra: Any) -> str:
     """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in."""

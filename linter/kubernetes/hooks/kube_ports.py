@@ -1,4 +1,4 @@
-"""Ports across Kubernetes objects: Service targetPorts, probe ports, duplicate container ports."""
+"""Ports across Kubernetes objects: Service targetPorts, duplicate container ports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from linter.kubernetes.analyzer import CheckContext, Hit, display_name, pod_paths
-from linter.kubernetes.hooks.kube_common import PROBES, as_dict, as_list, containers, is_int, labels_of, message, objects, same_namespace
+from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, is_int, labels_of, message, objects, same_namespace
 
 Path_ = tuple[Any, ...]
 
@@ -78,19 +78,6 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
             declared = ", ".join(str(n) for n in sorted(all_numbers))
             yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
                                     detail=f"no container declares containerPort {target} (declared: {declared})"))
-
-
-def probe_port_name(ctx: CheckContext) -> Iterator[Hit]:
-    """PRT204: a probe that names a port its container does not declare."""
-    for cpath, c, cname in containers(ctx.obj, init=True):
-        names = {as_dict(p).get("name") for p in as_list(c.get("ports"))}
-        for probe in PROBES:
-            for handler in ("httpGet", "tcpSocket", "grpc"):
-                port = as_dict(as_dict(c.get(probe)).get(handler)).get("port")
-                if isinstance(port, str) and port and not port.isdigit() and port not in names:
-                    declared = ", ".join(sorted(n for n in names if isinstance(n, str))) or "none"
-                    yield Hit(cpath + (probe, handler, "port"),
-                              message(ctx, container=cname, probe=probe, port=port, declared=declared))
 
 
 def duplicate_ports(ctx: CheckContext) -> Iterator[Hit]:

@@ -1,4 +1,4 @@
-"""TLS in Kubernetes manifests: Ingress TLS, skipped verification, Istio mTLS, cert-manager."""
+"""TLS in Kubernetes manifests: Ingress TLS, skipped verification, Istio mTLS modes and DestinationRules."""
 
 from __future__ import annotations
 
@@ -325,13 +325,6 @@ def _peer_modes(obj: dict[str, Any]) -> Iterator[tuple[Path_, Any, str]]:
             yield ("spec", "portLevelMtls", port, "mode"), setting["mode"], f"port {port}"
 
 
-def peer_authentication_plaintext(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS205: PeerAuthentication mode DISABLE or PERMISSIVE."""
-    for path, mode, scope in _peer_modes(ctx.obj):
-        if mode in ("DISABLE", "PERMISSIVE"):
-            yield Hit(path, message(ctx, mode=mode, scope=scope))
-
-
 def peer_authentication_invalid_mode(ctx: CheckContext) -> Iterator[Hit]:
     """TLS206: PeerAuthentication mode outside the enum (case-sensitive)."""
     for path, mode, scope in _peer_modes(ctx.obj):
@@ -361,55 +354,3 @@ def destination_rule_tls_disabled(ctx: CheckContext) -> Iterator[Hit]:
                 port = as_dict(setting.get("port")).get("number", "?")
                 scope = f"{where + ' ' if where else ''}port {port}"
                 yield Hit(path + ("portLevelSettings", i, "tls", "mode"), message(ctx, scope=scope))
-
-
-# --------------------------------------------------------------------------- cert-manager
-
-_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
-CERT_MANAGER_DEFAULT_DURATION = "2160h"
-
-
-def parse_go_duration(text: Any) -> float | None:
-    """Seconds of a Go ``time.ParseDuration`` string (``2160h``, ``720h0m0s``, ``1.5h``), or None."""
-    if not isinstance(text, str) or not text:
-        return None
-    s = text.strip()
-    sign = 1.0
-    if s[:1] in "+-":
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    if not s:
-        return None
-    total = 0.0
-    pos = 0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if m is None or m.group(1) in ("", "."):
-            return None
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    return sign * total
-
-
-def _cert_manager_certificate(obj: dict[str, Any]) -> dict[str, Any] | None:
-    if api_group(obj) != "cert-manager.io":
-        return None
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else None
-
-
-def renew_before_not_below_duration(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS208: cert-manager Certificate whose renewBefore is not shorter than its duration."""
-    spec = _cert_manager_certificate(ctx.obj)
-    if spec is None or "renewBefore" not in spec:
-        return
-    renew = parse_go_duration(spec.get("renewBefore"))
-    duration_text = spec.get("duration", CERT_MANAGER_DEFAULT_DURATION)
-    duration = parse_go_duration(duration_text)
-    if renew is None or duration is None or renew < duration:
-        return
-    shown = duration_text if "duration" in spec else f"{CERT_MANAGER_DEFAULT_DURATION} (cert-manager's default)"
-    yield Hit(("spec", "renewBefore"), message(ctx, renew_before=spec.get("renewBefore"), duration=shown))

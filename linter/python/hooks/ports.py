@@ -10,7 +10,7 @@ from typing import Any
 import libcst as cst
 
 from linter.python.analyzer import Visitor
-from linter.python.hooks.addresses import HOLE, arg_value, split_host_port, template, url_host_port
+from linter.python.addresses import HOLE, arg_value, split_host_port, template, url_host_port
 
 # --------------------------------------------------------------------------- helpers
 

@@ -6,40 +6,8 @@ import re
 
 import libcst as cst
 
-from linter.python.analyzer import Context, Visitor, literal
-from linter.python.hooks.addresses import HOLE, arg_value, is_all_interfaces, is_loopback, split_host_port, template
-
-# --------------------------------------------------------------------------- TLS101
-
-# the position of the URL argument, by method name (`requests.request(method, url)`); the
-# constructors (`httpx.Client`) and `Session.send(prepared)` take none
-_URL_POSITION = {"request": 1, "stream": 1, "merge_environment_settings": 0}
-_NO_URL = frozenset({"send", "Client", "AsyncClient", "HTTPTransport", "AsyncHTTPTransport"})
-
-
-def plain_http_url(call: cst.Call, ctx: Context) -> bool:
-    """``unless`` hook of TLS101: the call's URL is written as ``http://...`` (a literal or a
-    template whose literal start is the scheme): there is no TLS, so ``verify`` has no effect.
-    A URL only known at run time, or one that may be ``https://``, is no veto."""
-    func = call.func
-    qual = ctx.resolver.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
-    name = (qual or "").rsplit(".", 1)[-1] or (func.attr.value if isinstance(func, cst.Attribute) else "")
-    if not name or name in _NO_URL:
-        return False
-    text = template(arg_value(call, "url", _URL_POSITION.get(name, 0)))
-    return text is not None and text[:7].lower() == "http://"
-
-
-# --------------------------------------------------------------------------- TLS105
-
-
-def server_side_socket(call: cst.Call, ctx: Context) -> bool:
-    """``unless`` hook of TLS105 on ``wrap_socket``: ``server_side=True`` wraps an accepted
-    connection, where ``CERT_NONE`` (the server's default) only means that clients are not asked
-    for a certificate."""
-    ok, value = literal(arg_value(call, "server_side", None) or cst.Name("False"))
-    return ok and value is True
-
+from linter.python.analyzer import Visitor, literal
+from linter.python.addresses import HOLE, arg_value, is_all_interfaces, is_loopback, split_host_port, template
 
 # --------------------------------------------------------------------------- TLS110
 

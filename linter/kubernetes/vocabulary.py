@@ -1,0 +1,171 @@
+"""pitfall's keywords of a Kubernetes rule's ``must`` and ``if`` schemas, beside JSON Schema's.
+
+JSON Schema (draft 2020-12) describes one value at a time; two keywords here compare the keys
+of one mapping with each other, where the schema puts them (``properties``, ``$defs``,
+``patternProperties``...):
+
+- ``below: {key, than, as, defaults, unset, default-note}``: the value of ``key`` must be
+  below the value of ``than``. Values are read ``as`` integers (booleans are not) or Go
+  durations (``2160h``, ``90m``); an absent or null key (or one whose value is in ``unset``,
+  as Go reads the zero of an integer field) takes its ``defaults`` value. A key with no value
+  and no default, or a value that cannot be read, is no finding. The finding sits on ``key``
+  when the mapping writes it, else on ``than``; ``{value}`` and ``{limit}`` are the two values
+  as written, a default one followed by ``(the default)`` (or ``(<default-note>)``).
+- ``distinct: [key, ...]``: these keys must hold different values; a key whose value equals
+  that of a key before it in the list is reported (absent and null keys are skipped).
+- ``refers: {at, to, when}``: each scalar found at the path ``at`` (that satisfies the schema
+  ``when``, if given) must be one of the values found at the path ``to`` (a probe's named
+  port among its container's ``ports[].name``). A path is a list of steps from this node: a
+  key, a list of alternative keys, or ``*`` (each item of a list). A reference that names
+  nothing is reported; ``{value}`` is the reference, ``{declared}`` the string values found at
+  ``to``, sorted and comma-separated (``none``).
+
+A ``message`` beside a failing keyword replaces the rule's message for that finding (a rule
+that reports two places in different words). The rule schema (``schemas/rule.schema.json``,
+``$defs/kubeSchema``) checks the keywords' values when the pack loads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
+
+
+class FieldedError(ValidationError):
+    """A failure of one of pitfall's keywords, with the message placeholders it fills."""
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.fields = fields or {}
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def parse_go_duration(text: Any) -> float | None:
+    """Seconds of a Go ``time.ParseDuration`` string (``2160h``, ``720h0m0s``, ``1.5h``), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    s = text.strip()
+    sign = 1.0
+    if s[:1] in "+-":
+        sign = -1.0 if s[0] == "-" else 1.0
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        return None
+    total = 0.0
+    pos = 0
+    while pos < len(s):
+        m = _DURATION_PART.match(s, pos)
+        if m is None or m.group(1) in ("", "."):
+            return None
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    return sign * total
+
+
+def _read(value: Any, kind: str) -> float | None:
+    if kind == "duration":
+        return parse_go_duration(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _below(validator: Validator, spec: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    kind = spec.get("as", "integer")
+    defaults = spec.get("defaults") or {}
+    unset = spec.get("unset") or ()
+    note = spec.get("default-note", "the default")
+    read: list[tuple[str, float, str, bool]] = []  # (key, value, shown, written)
+    for key in (spec["key"], spec["than"]):
+        raw = instance.get(key)
+        written = raw is not None and raw not in unset
+        if not written:
+            if key not in defaults:
+                return
+            raw = defaults[key]
+        value = _read(raw, kind)
+        if value is None:
+            return
+        read.append((key, value, str(raw) if written else f"{raw} ({note})", written))
+    (key, value, shown, written), (than, limit, shown_limit, limit_written) = read
+    if value < limit:
+        return
+    at = [key] if written else [than] if limit_written else []
+    yield FieldedError(
+        f"{key} {shown} is not below {than} {shown_limit}",
+        fields={"value": shown, "limit": shown_limit},
+        path=at,
+        instance=instance.get(at[0]) if at else instance,
+    )
+
+
+def _distinct(validator: Validator, keys: list[str], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    seen: list[tuple[str, Any]] = []
+    for key in keys:
+        value = instance.get(key)
+        if value is None:
+            continue
+        same = next((earlier for earlier, other in seen if other == value), None)
+        if same is not None:
+            yield ValidationError(f"{key} is identical to {same}", path=[key], instance=value)
+        seen.append((key, value))
+
+
+Step = str | list[str]
+
+
+def _found(node: Any, path: list[Step], where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(path, value) of every non-null value at ``path`` below ``node``."""
+    if not path:
+        yield where, node
+        return
+    step, rest = path[0], path[1:]
+    if step == "*":
+        for i, item in enumerate(node if isinstance(node, list) else ()):
+            if item is not None:
+                yield from _found(item, rest, (*where, i))
+        return
+    if not isinstance(node, dict):
+        return
+    for key in [step] if isinstance(step, str) else step:
+        if key in node and node[key] is not None:
+            yield from _found(node[key], rest, (*where, key))
+
+
+def _refers(validator: Validator, spec: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    when = spec.get("when")
+    names = [value for _, value in _found(instance, spec["to"])]
+    declared = ", ".join(sorted({n for n in names if isinstance(n, str)})) or "none"
+    for path, value in _found(instance, spec["at"]):
+        if isinstance(value, (dict, list)) or (when is not None and not validator.evolve(schema=when).is_valid(value)):
+            continue
+        if value not in names:
+            yield FieldedError(
+                f"{value!r} is not one of the declared names ({declared})",
+                fields={"value": str(value), "declared": declared},
+                path=path,
+                instance=value,
+            )
+
+
+KubeValidator = validators.extend(Draft202012Validator, {"below": _below, "distinct": _distinct, "refers": _refers})
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Validator:
+    """A validator of ``schema`` that knows pitfall's keywords."""
+    return KubeValidator(schema)

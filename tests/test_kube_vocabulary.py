@@ -1,0 +1,258 @@
+"""The Kubernetes rule vocabulary's comparison keywords (below, distinct, refers), per-place
+messages, the job scope and the {path} placeholder, through the command line with packs that
+are not built in (so they may not name Python hooks): what a rule author can say in YAML."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from linter.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def _pack(tmp_path: Path, body: str) -> Path:
+    """A pack of one kubernetes rule VOC201 whose matcher and message are ``body``."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: voc\nprefix: VOC\nversion: 0.1.0\ndescription: d\n")
+    (pack / "VOC201-r.yaml").write_text(
+        "id: VOC201\nname: r\ntarget: kubernetes\nseverity: warning\narea: config\nsummary: s\nrationale: r\n"
+        + textwrap.dedent(body).lstrip("\n")
+        + "examples:\n  valid: ['apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n']\n  invalid: ['x: 1  # error']\n"
+    )
+    return pack
+
+
+def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, manifest: str) -> list[tuple[int, str]]:
+    pack = _pack(tmp_path, body)
+    target = tmp_path / "proj" / "m.yaml"
+    target.parent.mkdir()
+    target.write_text(textwrap.dedent(manifest).lstrip("\n"))
+    code = main(["check", str(target), "--packs", str(pack), "--select", "VOC", "--format", "json", "--no-cache"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1), out
+    assert "internal error" not in out + err, out + err
+    return [(f["location"]["row"], f["message"]) for f in json.loads(out)["findings"]]
+
+
+def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str) -> str:
+    pack = _pack(tmp_path, body)
+    code = main(["check", str(tmp_path), "--packs", str(pack), "--select", "VOC", "--format", "json", "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    return err
+
+
+PROBES = """
+message: "{container} {path[-2]}: {value} vs {limit} ({detail})"
+kinds: [Pod]
+scope: container
+must:
+  properties:
+    probe:
+      below: {key: timeout, than: period, defaults: {timeout: 1, period: 10}, unset: [0]}
+"""
+
+
+def test_below_compares_two_keys_with_defaults_and_reports_the_written_one(tmp_path, capsys):
+    found = _run(tmp_path, capsys, PROBES, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+            - name: a
+              probe: {timeout: 10}
+            - name: b
+              probe:
+                period: 1
+            - name: c
+              probe: {timeout: 0, period: 0}
+            - name: d
+              probe: {timeout: 3, period: 3}
+            - name: e
+              probe: {timeout: "3", period: 2}
+            - name: f
+              probe: {timeout: true, period: 0}
+            - name: g
+              probe: {timeout: null, period: -1}
+    """)
+    assert found == [
+        (7, "a probe: 10 vs 10 (the default) (timeout 10 is not below period 10 (the default))"),
+        (10, "b probe: 1 (the default) vs 1 (timeout 1 (the default) is not below period 1)"),
+        (14, "d probe: 3 vs 3 (timeout 3 is not below period 3)"),
+        (20, "g probe: 1 (the default) vs -1 (timeout 1 (the default) is not below period -1)"),
+    ]
+
+
+def test_below_reads_go_durations_and_names_whose_default_it_is(tmp_path, capsys):
+    body = """
+        message: "{value} / {limit}"
+        kinds: [Certificate]
+        must:
+          properties:
+            spec:
+              below: {key: renewBefore, than: duration, as: duration, defaults: {duration: 2160h}, default-note: the issuer's default}
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: x/v1
+        kind: Certificate
+        metadata: {name: a}
+        spec: {renewBefore: 2400h}
+        ---
+        apiVersion: x/v1
+        kind: Certificate
+        metadata: {name: b}
+        spec: {renewBefore: 90m, duration: 1h30m}
+        ---
+        apiVersion: x/v1
+        kind: Certificate
+        metadata: {name: c}
+        spec: {renewBefore: 1h, duration: 2d}
+        ---
+        apiVersion: x/v1
+        kind: Certificate
+        metadata: {name: d}
+        spec: {duration: 1s}
+    """)
+    # 2d is no Go duration and an absent renewBefore has no default: nothing to compare
+    assert found == [(4, "2400h / 2160h (the issuer's default)"), (9, "90m / 1h30m")]
+
+
+def test_distinct_reports_a_key_equal_to_an_earlier_one(tmp_path, capsys):
+    body = """
+        message: "{container}: {detail}"
+        kinds: [Pod]
+        scope: container
+        must:
+          distinct: [readinessProbe, livenessProbe, startupProbe]
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+            - name: a
+              readinessProbe: {httpGet: {port: 80}}
+              livenessProbe: {httpGet: {port: 81}}
+              startupProbe: {httpGet: {port: 80}}
+            - name: b
+              livenessProbe: {httpGet: {port: 80}}
+              startupProbe: {httpGet: {port: 81}}
+            - name: c
+              readinessProbe: null
+              livenessProbe: null
+    """)
+    assert found == [(9, "a: startupProbe is identical to readinessProbe")]
+
+
+def test_refers_checks_names_against_the_declared_ones(tmp_path, capsys):
+    body = """
+        message: "{container} {path}: `{value}` not in ({declared})"
+        kinds: [Pod]
+        scope: pod
+        must:
+          refers:
+            at: [[containers, initContainers], '*', volumeMounts, '*', name]
+            to: [volumes, '*', name]
+            when: {type: string}
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          volumes: [{name: data}, {name: cache}, {name: 7}, {name: {not: a name}}]
+          initContainers:
+            - name: init
+              volumeMounts: [{name: cache}, {name: logs}]
+          containers:
+            - name: app
+              volumeMounts:
+                - name: data
+                - name: 7
+                - {}
+                - name: tmp
+    """)
+    assert found == [
+        (8, " spec.initContainers[0].volumeMounts[1].name: `logs` not in (cache, data)"),
+        (15, " spec.containers[0].volumeMounts[3].name: `tmp` not in (cache, data)"),
+    ]
+
+
+def test_job_scope_and_a_message_beside_the_failing_keyword(tmp_path, capsys):
+    body = """
+        message: "{kind} {path} lacks a deadline"
+        kinds: [JobLike]
+        scope: job
+        must:
+          required: [activeDeadlineSeconds]
+          properties:
+            backoffLimit:
+              maximum: 10
+              message: "{kind} {path[-1]} {value} is over 10"
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: a}
+        spec:
+          activeDeadlineSeconds: null
+          template: {spec: {containers: [{name: c}]}}
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: b}
+        spec:
+          jobTemplate:
+            spec:
+              activeDeadlineSeconds: 60
+              backoffLimit: 20
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: c}
+        spec: {schedule: "* * * * *"}
+    """)
+    # a null key is absent; a CronJob without a job template has no Job spec to check
+    assert found == [(4, "Job spec lacks a deadline"), (15, "CronJob backoffLimit 20 is over 10")]
+
+
+@pytest.mark.parametrize(
+    ("matcher", "key"),
+    [
+        ("below: {key: a}", "must.properties.spec.below.than"),
+        ("below: {key: a, than: b, as: seconds}", "must.properties.spec.below.as"),
+        ("below: {key: a, than: b, defaults: {a: [1]}}", "must.properties.spec.below.defaults.a"),
+        ("distinct: [a]", "must.properties.spec.distinct"),
+        ("refers: {at: a, to: [b]}", "must.properties.spec.refers.at"),
+        ("refers: {at: [a], to: [b], because: x}", "must.properties.spec.refers.because"),
+        ("message: 3", "must.properties.spec.message"),
+    ],
+)
+def test_bad_keyword_values_stop_the_run_naming_file_line_and_key(tmp_path, capsys, matcher, key):
+    body = f'message: "m"\nkinds: [Pod]\nmust:\n  properties:\n    spec:\n      {matcher}\n'
+    err = _refused(tmp_path, capsys, body)
+    assert "VOC201-r.yaml:13:" in err, err
+    assert f"key `{key}`" in err, err
+
+
+def test_a_keyword_inside_any_applicator_is_checked(tmp_path, capsys):
+    body = 'message: "m"\nkinds: [Pod]\nmust:\n  anyOf:\n    - not:\n        items:\n          below: {than: b}\n'
+    err = _refused(tmp_path, capsys, body)
+    assert "key `must.anyOf.0.not.items.below.key`" in err, err
+
+
+def test_an_unknown_scope_is_refused(tmp_path, capsys):
+    err = _refused(tmp_path, capsys, 'message: "m"\nkinds: [Pod]\nscope: jobs\nmust: {}\n')
+    assert "VOC201-r.yaml:10:" in err and "key `scope`" in err, err
