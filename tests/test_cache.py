@@ -437,7 +437,7 @@ def test_a_killed_run_leaves_nothing_that_misleads_the_next(project, tmp_path):
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         after = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
-        assert after.stdout == reference and "Traceback" not in after.stderr
+        assert after.stdout == reference and "Traceback" not in after.stderr, (after.returncode, after.stderr[-3000:])
 
 
 def test_an_edited_pack_invalidates_without_a_version_change(project, capsys, analysed, tmp_path):

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from linter.core.model import Region
 from linter.kubernetes import yamldocs
 from linter.kubernetes.yamldocs import (
     Document,
     LoadResult,
-    Span,
     YamlProblem,
     has_template_syntax,
     key_span,
@@ -87,20 +87,20 @@ def test_exact_positions_in_third_document() -> None:
     # `privileged` is on line 23, indented by 10 spaces.
     assert MULTI.splitlines()[22] == "          privileged: true"
     path = ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"]
-    assert locate(doc, path) == (Span(23, 11, 23, 21), True)
-    assert key_span(doc, path) == Span(23, 11, 23, 21)
-    assert value_span(doc, path) == Span(23, 23, 23, 27)
+    assert locate(doc, path) == (Region(23, 11, 23, 21), True)
+    assert key_span(doc, path) == Region(23, 11, 23, 21)
+    assert value_span(doc, path) == Region(23, 23, 23, 27)
     # The document starts after the comment line.
     assert doc.span.line == 12 and doc.span.column == 1
     # A list item: the span of the item node, starting at its first key.
-    assert locate(doc, ["spec", "template", "spec", "containers", 1]) == (Span(24, 9, 26, 1), True)
+    assert locate(doc, ["spec", "template", "spec", "containers", 1]) == (Region(24, 9, 26, 1), True)
     assert key_span(doc, ["spec", "template", "spec", "containers", 1]) is None
 
 
 def test_document_spans() -> None:
     docs = load_documents(MULTI).documents
-    assert docs[0].span == Span(1, 1, 5, 1)
-    assert docs[1].span == Span(6, 1, 10, 1)
+    assert docs[0].span == Region(1, 1, 5, 1)
+    assert docs[1].span == Region(6, 1, 10, 1)
     assert docs[2].span.line == 12
 
 
@@ -108,15 +108,15 @@ def test_locate_missing_paths_point_at_the_mapping_that_lacks_the_key() -> None:
     doc = load_documents(MULTI).documents[2]
     containers = ["spec", "template", "spec", "containers"]
     # Missing key under `securityContext:` -> the `securityContext` key.
-    assert locate(doc, [*containers, 0, "securityContext", "runAsNonRoot"]) == (Span(22, 9, 22, 24), False)
+    assert locate(doc, [*containers, 0, "securityContext", "runAsNonRoot"]) == (Region(22, 9, 22, 24), False)
     # Missing key in a list item -> the item's first key (`name`).
-    assert locate(doc, [*containers, 1, "resources", "limits"]) == (Span(24, 9, 24, 13), False)
+    assert locate(doc, [*containers, 1, "resources", "limits"]) == (Region(24, 9, 24, 13), False)
     # Missing top-level key -> the document's first key.
-    assert locate(doc, ["status", "phase"]) == (Span(12, 1, 12, 11), False)
+    assert locate(doc, ["status", "phase"]) == (Region(12, 1, 12, 11), False)
     # Index out of range -> the key holding the list.
-    assert locate(doc, [*containers, 5, "name"]) == (Span(19, 7, 19, 17), False)
+    assert locate(doc, [*containers, 5, "name"]) == (Region(19, 7, 19, 17), False)
     # Descending into a scalar -> the key of that scalar.
-    assert locate(doc, ["kind", "x"]) == (Span(13, 1, 13, 5), False)
+    assert locate(doc, ["kind", "x"]) == (Region(13, 1, 13, 5), False)
     # Type mismatch: a string where the list wants an index.
     assert locate(doc, [*containers, "name"])[1] is False
     assert key_span(doc, ["status"]) is None
@@ -133,21 +133,21 @@ def test_locate_empty_path_is_the_root() -> None:
 def test_locate_wide_mapping_uses_last_duplicate_and_non_string_keys() -> None:
     lines = [f"k{i}: {i}" for i in range(40)] + ["k3: again", "1: one", "true: yes-key", "on: on-key"]
     doc = load_documents("\n".join(lines) + "\n").documents[0]
-    assert locate(doc, ["k39"]) == (Span(40, 1, 40, 4), True)
-    assert locate(doc, ["k3"]) == (Span(41, 1, 41, 3), True)  # the last one wins, as in data
+    assert locate(doc, ["k39"]) == (Region(40, 1, 40, 4), True)
+    assert locate(doc, ["k3"]) == (Region(41, 1, 41, 3), True)  # the last one wins, as in data
     assert doc.data["k3"] == "again"
-    assert locate(doc, [1]) == (Span(42, 1, 42, 2), True)
+    assert locate(doc, [1]) == (Region(42, 1, 42, 2), True)
     assert locate(doc, ["1"])[1] is False  # the key is an int, not a string
-    assert locate(doc, [True]) == (Span(44, 1, 44, 3), True)  # `on` is True too; last wins
+    assert locate(doc, [True]) == (Region(44, 1, 44, 3), True)  # `on` is True too; last wins
     small = load_documents("a: 1\nb: 2\na: 3\n").documents[0]
-    assert locate(small, ["a"]) == (Span(3, 1, 3, 2), True)
+    assert locate(small, ["a"]) == (Region(3, 1, 3, 2), True)
 
 
 def test_flow_style_positions() -> None:
     doc = load_documents('kind: Pod\nspec: {containers: [{name: a, image: "x:1"}]}\n').documents[0]
     line = 'spec: {containers: [{name: a, image: "x:1"}]}'
-    assert value_span(doc, ["spec", "containers", 0, "image"]) == Span(2, line.index('"x') + 1, 2, len(line) - 2)
-    assert key_span(doc, ["spec", "containers", 0, "image"]) == Span(2, 31, 2, 36)
+    assert value_span(doc, ["spec", "containers", 0, "image"]) == Region(2, line.index('"x') + 1, 2, len(line) - 2)
+    assert key_span(doc, ["spec", "containers", 0, "image"]) == Region(2, 31, 2, 36)
 
 
 # --------------------------------------------------------------------------
@@ -190,12 +190,12 @@ def test_list_expansion() -> None:
         (1, 0, "Deployment"),
     ]
     assert docs[1].data["metadata"]["name"] == "web"
-    assert docs[0].span == Span(4, 3, 8, 1)
+    assert docs[0].span == Region(4, 3, 8, 1)
     assert docs[1].span.line == 9
     # locate() works relative to the item and still points into the file.
-    assert locate(docs[1], ["spec", "replicas"]) == (Span(14, 5, 14, 13), True)
-    assert locate(docs[1], ["spec", "template"]) == (Span(13, 3, 13, 7), False)
-    assert locate(docs[2], ["metadata", "name"]) == (Span(20, 14, 20, 18), True)
+    assert locate(docs[1], ["spec", "replicas"]) == (Region(14, 5, 14, 13), True)
+    assert locate(docs[1], ["spec", "template"]) == (Region(13, 3, 13, 7), False)
+    assert locate(docs[2], ["metadata", "name"]) == (Region(20, 14, 20, 18), True)
 
 
 def test_empty_list_and_list_without_items_list() -> None:
@@ -240,10 +240,10 @@ def test_recovery_keeps_the_other_documents() -> None:
     assert problem.kind == "syntax"
     # libyaml says "... not allowed in this context", pure PyYAML "... here".
     assert problem.message.startswith("invalid YAML: mapping values are not allowed")
-    assert problem.span == Span(10, 11, 10, 12)  # the `:` after `labels`
+    assert problem.span == Region(10, 11, 10, 12)  # the `:` after `labels`
     third = result.documents[1]
     assert third.span.line == 12
-    assert locate(third, ["metadata", "name"]) == (Span(15, 3, 15, 7), True)
+    assert locate(third, ["metadata", "name"]) == (Region(15, 3, 15, 7), True)
 
 
 def test_recovery_positions_match_the_whole_stream_parse() -> None:
@@ -261,7 +261,7 @@ def test_recovery_unclosed_flow_and_undefined_alias() -> None:
     assert kinds(result) == ["syntax", "syntax"]
     assert result.problems[0].span.line == 4  # libyaml notices at the next `---`
     assert "',' or ']'" in result.problems[0].message
-    assert result.problems[1].span == Span(5, 4, 5, 5)
+    assert result.problems[1].span == Region(5, 4, 5, 5)
     assert "undefined alias" in result.problems[1].message
 
 
@@ -278,7 +278,7 @@ def test_syntax_error_in_only_document() -> None:
     assert result.documents == ()
     (problem,) = result.problems
     assert problem.message.startswith("invalid YAML: mapping values are not allowed")
-    assert (problem.span, problem.kind) == (Span(1, 5, 1, 6), "syntax")
+    assert (problem.span, problem.kind) == (Region(1, 5, 1, 6), "syntax")
 
 
 # --------------------------------------------------------------------------
@@ -349,9 +349,9 @@ def test_ordinary_anchors_and_aliases_work() -> None:
     assert data["second"] == data["defaults"]
     # Through a merge key, locate finds the merged key at its definition.
     doc = result.documents[0]
-    assert locate(doc, ["first", "image"]) == (Span(2, 3, 2, 8), True)
-    assert locate(doc, ["first", "name"]) == (Span(6, 3, 6, 7), True)
-    assert locate(doc, ["second", "resources", "limits", "cpu"]) == (Span(3, 24, 3, 27), True)
+    assert locate(doc, ["first", "image"]) == (Region(2, 3, 2, 8), True)
+    assert locate(doc, ["first", "name"]) == (Region(6, 3, 6, 7), True)
+    assert locate(doc, ["second", "resources", "limits", "cpu"]) == (Region(3, 24, 3, 27), True)
 
 
 def test_recursive_alias_is_reported() -> None:
@@ -369,7 +369,7 @@ def test_deep_flow_nesting() -> None:
     result = load_documents(text)
     assert time.perf_counter() - start < 2.0
     assert result.documents == ()
-    assert result.problems == (YamlProblem("nesting deeper than 500 levels", Span(1, 501, 1, 502), "too-deep"),)
+    assert result.problems == (YamlProblem("nesting deeper than 500 levels", Region(1, 501, 1, 502), "too-deep"),)
 
 
 def test_deep_flow_nesting_inside_a_mapping_keeps_other_documents() -> None:
@@ -442,9 +442,9 @@ def test_pure_python_loader_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.problems[0].span.line == 2
     assert kinds(load_documents("[" * 20_000 + "]" * 20_000)) == ["too-deep"]
     result = load_documents(BROKEN_MIDDLE)
-    assert result.problems[0].span == Span(10, 11, 10, 12)
+    assert result.problems[0].span == Region(10, 11, 10, 12)
     result = load_documents("a: 1\nb: \u00e9\x00\n")
-    assert result.problems[0].span == Span(2, 5, 2, 6)
+    assert result.problems[0].span == Region(2, 5, 2, 6)
 
 
 # --------------------------------------------------------------------------
@@ -464,9 +464,9 @@ def test_duplicate_keys() -> None:
         """
     )
     result = load_documents(text)
-    assert result.problems == (YamlProblem("duplicate key 'name'", Span(6, 3, 6, 7), "duplicate-key"),)
+    assert result.problems == (YamlProblem("duplicate key 'name'", Region(6, 3, 6, 7), "duplicate-key"),)
     assert result.documents[0].data["metadata"] == {"name": "second", "labels": {"app": "a"}}
-    assert locate(result.documents[0], ["metadata", "name"]) == (Span(6, 3, 6, 7), True)
+    assert locate(result.documents[0], ["metadata", "name"]) == (Region(6, 3, 6, 7), True)
 
 
 def test_merge_override_is_not_a_duplicate() -> None:
@@ -512,7 +512,7 @@ def test_merged_keys_are_located_where_the_data_comes_from() -> None:
     text = "x: &x {key: x}\ny: &y {key: y}\nlist: {<<: [*x, *y]}\n"
     doc = load_documents(text).documents[0]
     assert doc.data["list"]["key"] == "x"
-    assert key_span(doc, ["list", "key"]) == Span(1, 8, 1, 11)
+    assert key_span(doc, ["list", "key"]) == Region(1, 8, 1, 11)
 
 
 def test_bad_merge_and_unhashable_keys_are_problems() -> None:
@@ -598,7 +598,7 @@ def test_json_manifest() -> None:
     line = next(n for n, l in enumerate(text.splitlines(), 1) if '"privileged"' in l)
     column = text.splitlines()[line - 1].index('"privileged"') + 1
     path = ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"]
-    assert locate(doc, path) == (Span(line, column, line, column + len('"privileged"')), True)
+    assert locate(doc, path) == (Region(line, column, line, column + len('"privileged"')), True)
 
 
 def test_json_numbers_and_compact_json() -> None:
@@ -620,7 +620,7 @@ def test_json_manifest_file_from_disk(tmp_path: Path) -> None:
     path = tmp_path / "pod.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}, indent=4))
     (doc,) = load_documents(path.read_text(), json_mode=True).documents
-    assert locate(doc, ["metadata", "name"]) == (Span(5, 9, 5, 15), True)
+    assert locate(doc, ["metadata", "name"]) == (Region(5, 9, 5, 15), True)
 
 
 # --------------------------------------------------------------------------
@@ -645,7 +645,7 @@ def test_non_mapping_documents_are_skipped_but_counted() -> None:
 def test_empty_mapping_document_is_kept() -> None:
     (doc,) = load_documents("{}\n").documents
     assert doc.data == {}
-    assert locate(doc, ["kind"]) == (Span(1, 1, 1, 3), False)
+    assert locate(doc, ["kind"]) == (Region(1, 1, 1, 3), False)
 
 
 @pytest.mark.parametrize(
@@ -690,13 +690,13 @@ def test_nul_bom_and_surrogate_positions() -> None:
     result = load_documents("a: 1\nb: \u00e9\x00\n")
     assert result.documents == ()
     assert result.problems[0].kind == "syntax"
-    assert result.problems[0].span == Span(2, 5, 2, 6)
+    assert result.problems[0].span == Region(2, 5, 2, 6)
     assert "#x0000" in result.problems[0].message
     (doc,) = load_documents("\ufeffa: 1\nb: 2\n").documents
-    assert locate(doc, ["a"]) == (Span(1, 1, 1, 2), True)
+    assert locate(doc, ["a"]) == (Region(1, 1, 1, 2), True)
     result = load_documents("a: 1\n---\nb: \ud800\n")
     assert [d.data for d in result.documents] == [{"a": 1}]
-    assert result.problems[0].span == Span(3, 4, 3, 5)
+    assert result.problems[0].span == Region(3, 4, 3, 5)
 
 
 def test_unusual_but_valid_yaml_stays_loadable() -> None:
@@ -710,7 +710,7 @@ def test_frozen_results() -> None:
     with pytest.raises(AttributeError):
         result.documents[0].index = 3  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        Span(1, 1, 1, 2).line = 2  # type: ignore[misc]
+        Region(1, 1, 1, 2).line = 2  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------

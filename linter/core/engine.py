@@ -25,6 +25,10 @@ from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, s
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
     from concurrent.futures import ProcessPoolExecutor
 
+    from linter.kubernetes.analyzer import KubeRuleSet
+    from linter.python.analyzer import PythonRuleSet
+    from linter.python.index import ProjectIndex
+
     from linter.helm.unit import PreparedChart  # a chart unit's input of lint_unit
 
 PARSE_ERROR = "LNT001"
@@ -44,7 +48,7 @@ class RuleSet:
     # the project-wide signature index (linter.python.index.ProjectIndex) that visitors with NEEDS_INDEX
     # read: an input of lint_unit like the unit's bytes, built by `run` before the pool (forked
     # workers inherit it with the rule set, spawned ones get it through the initializer)
-    index: Any = None
+    index: ProjectIndex | None = None
     #: for the rule set of test code: the full rule set it was cut from
     parent: RuleSet | None = None
     #: folders of the run that hold a pytest ``conftest.py`` (below the scan root): test trees
@@ -58,8 +62,8 @@ class RuleSet:
     cache: Any = None
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
-    _python: Any = field(init=False, default=None)
-    _kubernetes: Any = field(init=False, default=None)
+    _python: PythonRuleSet | None = field(init=False, default=None)
+    _kubernetes: KubeRuleSet | None = field(init=False, default=None)
     _test_spec: Any = field(init=False, default=None)
     _in_tests: RuleSet | None = field(init=False, default=None)
 
@@ -93,7 +97,7 @@ class RuleSet:
         return self._in_tests
 
     @property
-    def python(self) -> Any:
+    def python(self) -> PythonRuleSet:
         """The compiled Python rules (linter.python.analyzer.PythonRuleSet); libcst is imported on first use,
         so a run over manifests only never pays for it."""
         if self._python is None:
@@ -103,7 +107,7 @@ class RuleSet:
         return self._python
 
     @property
-    def kubernetes(self) -> Any:
+    def kubernetes(self) -> KubeRuleSet:
         if self._kubernetes is None:
             from linter.kubernetes.analyzer import KubeRuleSet
 
@@ -544,7 +548,7 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _init_worker(settings: Settings, index: Any = None, roots: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> None:
+def _init_worker(settings: Settings, index: ProjectIndex | None = None, roots: tuple[str, ...] = (), named: tuple[str, ...] = ()) -> None:
     global _WORKER
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
@@ -565,7 +569,7 @@ def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(sorted(r for r in roots if r and not r.startswith("/")))
 
 
-def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> Any:
+def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> ProjectIndex | None:
     """The signature index of the run's Python units (None when no selected rule reads it);
     with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse."""
     if not ruleset.python.needs_index:
@@ -779,7 +783,7 @@ def _cores() -> int:
 
 
 def run(
-    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: Any = None, progress: Callable[[int], None] | None = None
+    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: ProjectIndex | None = None, progress: Callable[[int], None] | None = None
 ) -> list[UnitResult]:
     """Lint every unit; results come back in the units' order (the output is byte-stable).
 

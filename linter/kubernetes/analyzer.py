@@ -25,7 +25,7 @@ from jsonschema.protocols import Validator
 from linter.kubernetes import pss
 from linter.kubernetes.vocabulary import FieldedError, compile_schema
 from linter.core.model import Finding, Logical, Region, Rule
-from linter.kubernetes.yamldocs import Document, Span, load_documents, locate
+from linter.kubernetes.yamldocs import Document, load_documents, locate
 
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate")
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
@@ -257,7 +257,7 @@ class KubeResult:
     documents: list[Document] = field(default_factory=list)
 
 
-def _region(span: Span) -> Region:
+def _region(span: Region) -> Region:
     return Region(span.line, span.column, span.end_line, max(span.end_column, span.column + 1) if span.end_line == span.line else span.end_column)
 
 

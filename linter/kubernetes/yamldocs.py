@@ -27,7 +27,7 @@ When the whole stream does not parse, the text is split on ``---`` separator
 lines and every chunk is parsed on its own, its marks shifted by the chunk's
 line offset, so the good documents of a file survive a broken one.
 
-Positions (:class:`Span`) are 1-based; the end is exclusive (PyYAML's 0-based
+Positions (:class:`Region`) are 1-based; the end is exclusive (PyYAML's 0-based
 ``end_mark`` plus one).
 """
 
@@ -52,10 +52,11 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from linter.core.model import Region
+
 __all__ = [
     "Document",
     "LoadResult",
-    "Span",
     "YamlProblem",
     "has_template_syntax",
     "key_span",
@@ -106,21 +107,11 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """A source range: 1-based line and column, end exclusive."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-@dataclass(frozen=True, slots=True)
 class YamlProblem:
     """Something wrong with the input, located where the parser says."""
 
     message: str
-    span: Span
+    span: Region
     kind: str  # "syntax" | "duplicate-key" | "alias-bomb" | "too-deep"
 
 
@@ -131,7 +122,7 @@ class Document:
     index: int
     data: Any
     root: Any
-    span: Span
+    span: Region
     list_item: int | None = None
 
 
@@ -146,17 +137,17 @@ class LoadResult:
 # --------------------------------------------------------------------------
 
 
-def _node_span(node: Node) -> Span:
+def _node_span(node: Node) -> Region:
     start, end = node.start_mark, node.end_mark
-    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    return Region(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _point(line0: int, column0: int) -> Span:
+def _point(line0: int, column0: int) -> Region:
     """A one-character span at a 0-based position."""
-    return Span(line0 + 1, column0 + 1, line0 + 1, column0 + 2)
+    return Region(line0 + 1, column0 + 1, line0 + 1, column0 + 2)
 
 
-def _mark_point(mark: Any, line_offset: int = 0) -> Span:
+def _mark_point(mark: Any, line_offset: int = 0) -> Region:
     return _point(mark.line + line_offset, mark.column)
 
 
@@ -821,8 +812,8 @@ def _walk(doc: Document, path: Sequence[str | int]) -> tuple[Node, Node | None, 
     return node, via_key, True
 
 
-def locate(doc: Document, path: Sequence[str | int]) -> tuple[Span, bool]:
-    """Span for a finding at ``path`` (keys and list indexes from the document root).
+def locate(doc: Document, path: Sequence[str | int]) -> tuple[Region, bool]:
+    """Region for a finding at ``path`` (keys and list indexes from the document root).
 
     * whole path exists, last element a key: the span of that key;
     * whole path exists otherwise (index, or empty path): the node's span;
@@ -847,8 +838,8 @@ def locate(doc: Document, path: Sequence[str | int]) -> tuple[Span, bool]:
     return _node_span(node), False
 
 
-def key_span(doc: Document, path: Sequence[str | int]) -> Span | None:
-    """Span of the key at the end of ``path``, or None if it does not exist."""
+def key_span(doc: Document, path: Sequence[str | int]) -> Region | None:
+    """Region of the key at the end of ``path``, or None if it does not exist."""
     try:
         _node, via_key, found = _walk(doc, path)
     except Exception:  # pragma: no cover
@@ -858,8 +849,8 @@ def key_span(doc: Document, path: Sequence[str | int]) -> Span | None:
     return None
 
 
-def value_span(doc: Document, path: Sequence[str | int]) -> Span | None:
-    """Span of the value node at ``path``, or None if it does not exist."""
+def value_span(doc: Document, path: Sequence[str | int]) -> Region | None:
+    """Region of the value node at ``path``, or None if it does not exist."""
     try:
         node, _via_key, found = _walk(doc, path)
     except Exception:  # pragma: no cover
@@ -872,8 +863,8 @@ def has_template_syntax(text: str) -> bool:
     return "{{" in text
 
 
-def node_span(doc: Document, path: Sequence[str | int]) -> Span | None:
-    """Span of the whole node at ``path`` (its value, all lines of a mapping or a list item),
+def node_span(doc: Document, path: Sequence[str | int]) -> Region | None:
+    """Region of the whole node at ``path`` (its value, all lines of a mapping or a list item),
     or None if the path does not exist."""
     try:
         node, _via_key, found = _walk(doc, path)
