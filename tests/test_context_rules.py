@@ -710,6 +710,34 @@ def test_the_index_is_parsed_in_worker_processes_with_the_same_answer(project, c
     assert parsed_in == {os.getpid()}
 
 
+def test_test_modules_are_parsed_only_when_code_that_is_analysed_can_reach_them(tmp_path, monkeypatch, capsys):
+    # CTX102 does not run on test code: a test module matters to the index only as a callee of
+    # the code that is analysed, so one that code never imports is not parsed at all
+    from linter.python import index as indexmod
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/main.py": "from tests.helpers import wait\n\n\ndef run(u, timeout=None):\n    return wait(u)\n",
+        "app/other.py": "import tests.helpers as th\nfrom tests import helpers\n\n\ndef go(u, timeout=None):\n    th.wait(u)\n    helpers.wait(u)\n",
+        "tests/__init__.py": "",
+        "tests/helpers.py": "def wait(u, timeout=None):\n    return u\n",
+        "tests/test_other.py": "def slow(x, timeout=None):\n    return x\n",
+    })
+    parsed: list[str] = []
+    real = indexmod.file_signatures
+    monkeypatch.setattr(indexmod, "file_signatures", lambda data, path: parsed.append(path) or real(data, path))
+    _, found, _ = check(capsys, "--jobs", "1")
+    expected = {("CTX102", "app/main.py", 5), ("CTX102", "app/other.py", 6), ("CTX102", "app/other.py", 7)}
+    assert {(f["code"], f["filename"], f["location"]["row"]) for f in found} == expected
+    assert sorted(parsed) == ["app/main.py", "app/other.py", "tests/helpers.py"]
+    parsed.clear()
+    write(tmp_path, {".pitfall.toml": "test-paths = []\n"})  # no test code: every module may be a caller
+    _, found, _ = check(capsys, "--jobs", "1")
+    assert expected <= {(f["code"], f["filename"], f["location"]["row"]) for f in found}
+    assert sorted(parsed) == ["app/main.py", "app/other.py", "tests/helpers.py", "tests/test_other.py"]
+
+
 def test_the_index_is_built_once_before_the_pool(project, capsys, monkeypatch):
     import linter.python.index
 

@@ -654,13 +654,15 @@ class RunCache:
 
     # ---- the signature index
 
-    def project_index(self, units: Sequence[Unit], max_file_size: int, compute: ComputeMany | None = None) -> ProjectIndex:
+    def project_index(
+        self, units: Sequence[Unit], max_file_size: int, compute: ComputeMany | None = None, callee_only: Callable[[str], bool] | None = None
+    ) -> ProjectIndex:
         """The signature index of ``units``: files whose content was scanned before are not
-        parsed again (``compute``: how the others are, see ``index_units``)."""
+        parsed again (``compute``, ``callee_only``: see ``index_units``)."""
         from linter.python.index import index_units
 
         memo = _IndexMemo(self.store.read("index.json"))
-        index = index_units(units, max_file_size=max_file_size, memo=memo, compute=compute)
+        index = index_units(units, max_file_size=max_file_size, memo=memo, compute=compute, callee_only=callee_only)
         if memo.changed or len(memo.used) != len(memo.stored):
             self.store.write("index.json", {"format": FORMAT, "files": memo.used})
         return index

@@ -575,11 +575,17 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> Pro
     if not ruleset.python.needs_index:
         return None
     compute = _parallel_signatures(jobs) if jobs > 1 else None
+
+    def callee_only(path: str) -> bool:
+        """No rule that reads the index runs on ``path`` (test code, by default)."""
+        rules = ruleset.for_path(path)
+        return rules is not ruleset and not rules.python.needs_index
+
     if ruleset.cache is not None:  # the same index, only the files that changed scanned again
-        return ruleset.cache.project_index(units, ruleset.settings.max_file_size, compute)
+        return ruleset.cache.project_index(units, ruleset.settings.max_file_size, compute, callee_only)
     from linter.python.index import index_units
 
-    return index_units(units, max_file_size=ruleset.settings.max_file_size, compute=compute)
+    return index_units(units, max_file_size=ruleset.settings.max_file_size, compute=compute, callee_only=callee_only)
 
 
 #: below this many bytes to parse, starting processes costs more than parsing in this one

@@ -340,6 +340,7 @@ def build_index(
     *,
     memo: SignatureMemo | None = None,
     compute: ComputeMany | None = None,
+    callee_only: Callable[[str], bool] | None = None,
 ) -> ProjectIndex:
     """The index of a project from its Python files (posix paths relative to the scan root).
 
@@ -347,6 +348,9 @@ def build_index(
     Pure: the same input gives the same index. Files that do not parse are skipped (the analysis
     reports them). ``memo``: signatures known by content (the results cache's); ``compute``: how
     the others are computed (default: :func:`compute_serially`; the same answers in any case).
+    ``callee_only(path)``: the file is never analysed as a caller (test code, where no rule that
+    reads the index runs); such a file is parsed only when a caller can reach it (see
+    :func:`_reachable`), since no lookup can end in it otherwise.
     """
     items = [(p, d) for p, d in sources if p.endswith(".py")]
     if packages is None:
@@ -378,6 +382,12 @@ def build_index(
                 aliases[name] = found
         if may_define(data):
             wanted.append((name, path, data))
+    if callee_only is not None:
+        deferred = {path for _name, path, _data in wanted if callee_only(path)}
+        if deferred:
+            callers = [(modules[p], p, d) for p, d in items if p not in deferred and not callee_only(p)]
+            reach = _reachable(callers, aliases)
+            wanted = [w for w in wanted if w[1] not in deferred or _reached(w[0], reach)]
     answers: dict[str, dict[str, Signature] | None] = {}
     todo: list[tuple[str, str, bytes]] = []
     for name, path, data in wanted:
@@ -404,6 +414,63 @@ def build_index(
         if len(names) == 1 and s not in claims and next(iter(names)) in targets
     }
     return ProjectIndex(functions, modules, aliases, fallback)
+
+
+def _reachable(callers: Iterable[tuple[str, str, bytes]], aliases: Mapping[str, Mapping[str, str]]) -> tuple[set[str], set[str]]:
+    """Where the callers' lookups may start: (bases, prefixes). A lookup's name is a base (a name
+    an import binds, :func:`_lookup_bases`, or a name a package reached re-exports) followed by
+    attributes, and the module it ends in is one of its prefixes, under that name or a shorter
+    (fallback) one: see :func:`_reached`."""
+    bases: set[str] = set()
+    for name, path, data in callers:
+        bases |= _lookup_bases(data, name, path.endswith("__init__.py"))
+    done: set[str] = set()
+    while True:
+        prefixes = {".".join(p[:i]) for p in (b.split(".") for b in bases) for i in range(1, len(p) + 1)}
+        todo = [m for m in aliases if m not in done and _reached(m, (bases, prefixes))]
+        if not todo:
+            return bases, prefixes
+        for module in todo:
+            done.add(module)
+            bases.update(aliases[module].values())
+
+
+def _reached(module: str, reach: tuple[set[str], set[str]]) -> bool:
+    """Whether a lookup may end in ``module``: one of its names (itself or a dotted suffix, the
+    fallback names) is a prefix of a base, or lies under a base."""
+    bases, prefixes = reach
+    parts = module.split(".")
+    for i in range(len(parts)):
+        if ".".join(parts[i:]) in prefixes:
+            return True
+        if any(".".join(parts[i:j]) in bases for j in range(i + 1, len(parts) + 1)):
+            return True
+    return False
+
+
+def _lookup_bases(data: bytes, current: str, is_package: bool) -> set[str]:
+    """The absolute names a file's imports bind, which its calls are resolved through:
+    ``import a.b`` binds ``a``, ``import a.b as c`` binds ``a.b``, ``from m import x`` binds
+    ``m.x`` and ``from m import *`` every ``m.<name>``."""
+    out: set[str] = set()
+    for m in _IMPORT.finditer(data):
+        if m.group(3) is not None:
+            for item in m.group(3).replace(b"\\", b" ").split(b","):
+                parts = item.split()
+                if parts:
+                    name = parts[0].decode("ascii", "replace")
+                    out.add(name if len(parts) == 3 and parts[1] == b"as" else name.split(".")[0])
+            continue
+        base = m.group(1).decode("ascii", "replace")
+        target = absolute(base, current, is_package) if base.startswith(".") else base
+        if not target:
+            continue
+        names = re.sub(rb"#[^\n]*", b"", m.group(2)).strip(b"()").replace(b"\\", b" ")
+        for item in names.split(b","):
+            parts = item.split()
+            if parts:
+                out.add(target if parts[0] == b"*" else f"{target}.{parts[0].decode('ascii', 'replace')}")
+    return out
 
 
 _IMPORT = re.compile(
@@ -442,6 +509,7 @@ def index_units(
     max_file_size: int | None = None,
     memo: SignatureMemo | None = None,
     compute: ComputeMany | None = None,
+    callee_only: Callable[[str], bool] | None = None,
 ) -> ProjectIndex:
     """Read the Python units of a run and index them (the runner's I/O edge).
 
@@ -504,7 +572,7 @@ def index_units(
 
     for path in list(sources):
         find_packages(path)
-    index = build_index(sources.items(), packages, memo=run_memo, compute=compute)
+    index = build_index(sources.items(), packages, memo=run_memo, compute=compute, callee_only=callee_only)
     frontier = list(sources)
     for _ in range(3):  # a caller's import, a package re-export, the module it names
         known = set(index.modules.values())
@@ -553,6 +621,6 @@ def index_units(
                 added.append(disp)
         if not added:
             break
-        index = build_index(sources.items(), packages, memo=run_memo, compute=compute)
+        index = build_index(sources.items(), packages, memo=run_memo, compute=compute, callee_only=callee_only)
         frontier = added
     return index
