@@ -1,7 +1,7 @@
 """Addresses written in Python code: ``"host:port"`` targets, URLs, loopback hosts.
 
-Shared by the matcher's vetoes (``evidence.py``) and the port (PRT1xx) and TLS (TLS1xx)
-visitors. A string argument is read as a *template*: literal text is kept, every interpolated part (f-string field, ``+`` operand,
+Shared by the matcher's vetoes (``evidence.py``), its ``host`` condition (``targets.py``) and
+the port (PRT1xx) visitors. A string argument is read as a *template*: literal text is kept, every interpolated part (f-string field, ``+`` operand,
 ``%``/``.format`` argument) becomes :data:`HOLE`, so ``f"http://{host}:8080/"`` still shows a
 literal port and ``f"{host}:{port}"`` shows none.
 """

@@ -26,7 +26,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 import linter.python as python_package
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
-from linter.python import evidence
+from linter.python import evidence, targets
+from linter.python.tree import child_fields, field_nodes
 
 _BUILTINS = frozenset(dir(builtins))
 _UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
@@ -69,7 +70,7 @@ class Condition:
     arg: str | int | None  # None: the assigned value
     position: int | None
     item: int | None
-    predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex"
+    predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex" | "host"
     operand: Any
     negate: bool
     key: tuple[str, ...] | None = None  # `key`: an entry of a dict argument (any of these keys)
@@ -101,6 +102,8 @@ class Condition:
         if "calls" in spec:
             names = frozenset(n for p in spec["calls"] for n in expand_braces(p))
             out.append(Condition(predicate="calls", operand=names, **common))
+        if "host" in spec:  # an address argument's host (linter.python.targets)
+            out.append(Condition(predicate="host", operand=frozenset(spec["host"]), **common))
         if "above" in spec:
             limit = spec["above"]
             if isinstance(limit, str):
@@ -244,6 +247,8 @@ class PythonRuleSet:
     """Python rules compiled once per process: pattern indexes and the pre-filter."""
 
     def __init__(self, rules: Sequence[Rule], settings: Any = None) -> None:
+        from linter.python.settings import visitor_for as setting_visitor_for  # it builds on this module
+
         self.rules = [r for r in rules if r.target == "python"]
         self.settings = settings
         self.exact: dict[tuple[str, str], list[CompiledRule]] = {}
@@ -257,10 +262,13 @@ class PythonRuleSet:
         words: set[str] = set()
         patterns: list[str] = []  # visitors' TRIGGER_REGEX
         chunk_patterns: list[str] = []  # the same, CHUNK_REGEX where a visitor has one
+        self.globs: list[tuple[str, re.Pattern[str], CompiledRule]] = []  # (kind, regex, rule) of patterns with `*`
+        whole_file: set[str] = set()
         always = False
         for rule in self.rules:
-            if rule.matcher.get("visitor"):
-                cls = load_reference(rule.matcher["visitor"])
+            setting_visitor = setting_visitor_for(rule)  # `setting` alternatives: linter.python.settings
+            if rule.matcher.get("visitor") or setting_visitor is not None:
+                cls = setting_visitor or load_reference(rule.matcher["visitor"])
                 if not (isinstance(cls, type) and issubclass(cls, Visitor)):
                     raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.analyzer.Visitor")
                 self.visitors.append((rule, cls))
@@ -277,7 +285,7 @@ class PythonRuleSet:
                 continue
             spec = rule.matcher["match"]
             for match in spec if isinstance(spec, list) else [spec]:
-                kind = next(k for k in ("call", "assign", "name", "decorator") if k in match)
+                kind = next(k for k in ("call", "assign", "name", "decorator", "env-write") if k in match)
                 option = lambda key, rule=rule: self.option(rule, key)  # noqa: E731
                 conds = tuple(c for cond in match.get("where", ()) for c in Condition.compile(cond, option))
                 unless = load_reference(match["unless"]) if match.get("unless") else None
@@ -289,7 +297,16 @@ class PythonRuleSet:
                 literals = _trigger_literals(conds)
                 for pattern in match[kind]:
                     for p in expand_braces(pattern):
-                        if p.startswith("*."):
+                        if kind == "env-write" or targets.is_glob(p):  # an environment variable; a glob (linter.python.targets)
+                            word = p if kind == "env-write" else targets.glob_words(p)
+                            if kind == "env-write":
+                                self.exact.setdefault((kind, p), []).append(compiled)
+                            else:
+                                self.globs.append((kind, targets.glob_regex(p), compiled))
+                                whole_file.add(word)  # `*` may be any method: no statement-level trigger
+                            words.add(word)
+                            always = always or not word
+                        elif p.startswith("*."):
                             attr = p[2:]
                             self.any_attr.setdefault((kind, attr), []).append(compiled)
                             # a method on any receiver: the quoted literal it must be called with is the
@@ -308,13 +325,15 @@ class PythonRuleSet:
                             else:
                                 roots.setdefault(root, set()).update(_segments(p))
         self._always = always
+        self._whole_file = _Filter(whole_file, ())  # a file holding one is not reduced (see `analyze`)
         self._prefilter = _Filter(words, patterns)
         self._chunk_prefilter = _Filter(words, chunk_patterns)
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
         self._roots = {r.encode(): re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(ns)).encode() + rb")\b") for r, ns in roots.items()}
-        self.names_used = bool(self.exact or self.any_attr)
+        self.names_used = bool(self.exact or self.any_attr or self.globs)
+        self.env_writes = any(kind == "env-write" for kind, _ in self.exact)
 
     def option(self, rule: Rule, key: str) -> Any:
         """A rule option: the user's ``rule-options`` value, else the global setting of that name
@@ -856,8 +875,14 @@ class _Declarative(cst.BatchableCSTVisitor):
             candidates.extend(self.rules.exact.get(("call", qual), ()))
         if isinstance(func, cst.Attribute):
             candidates.extend(self.rules.any_attr.get(("call", func.attr.value), ()))
+        if qual is not None and self.rules.globs:
+            candidates.extend(compiled for kind, rx, compiled in self.rules.globs if kind == "call" and rx.match(qual))
         for compiled in _once(candidates):
             self._check(compiled, node, node, qual)
+        if self.rules.env_writes:
+            for key, key_node, value in targets.called_environment(node, self.resolver.resolve):
+                for compiled in self.rules.exact.get(("env-write", key), ()):
+                    self._check(compiled, key_node, targets.as_assignment(value), key, anchor=node)
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         """``decorator`` patterns: a bare ``@x`` (no parentheses) is a call of ``x`` with no arguments."""
@@ -872,6 +897,10 @@ class _Declarative(cst.BatchableCSTVisitor):
             self._check(compiled, expr, cst.Call(func=expr), qual, anchor=node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.rules.env_writes:
+            for key, key_node, value in targets.assigned_environment(node, self.resolver.resolve):
+                for compiled in self.rules.exact.get(("env-write", key), ()):
+                    self._check(compiled, key_node, targets.as_assignment(value), key, anchor=node)
         for target in node.targets:
             t = target.target
             if isinstance(t, cst.Name):
@@ -926,6 +955,8 @@ class _Declarative(cst.BatchableCSTVisitor):
                 fmt["arg"] = cond.arg
             if cond.predicate == "above":
                 fmt["limit"] = f"{cond.operand:g}"
+            if cond.predicate == "host" and found is not None:
+                fmt.update(targets.address_fields(found, self.ctx.code))
         if compiled.unless is not None and isinstance(owner, cst.Call) and compiled.unless(owner, self.ctx):
             return
         if compiled.vetoes and isinstance(owner, cst.Call) and any(veto(owner, self.ctx) for veto in compiled.vetoes):
@@ -1012,6 +1043,11 @@ class _Declarative(cst.BatchableCSTVisitor):
         return result, found
 
     def _predicate(self, cond: Condition, status: str, value: cst.BaseExpression | None) -> bool:
+        return self.predicate(cond, status, value, self.resolver)
+
+    @staticmethod
+    def predicate(cond: Condition, status: str, value: cst.BaseExpression | None, resolver: Resolver) -> bool:
+        """A condition's predicate on what was found (also for ``setting`` rules: ``linter.python.settings``)."""
         p = cond.predicate
         if p == "missing":
             return status == "missing"
@@ -1025,12 +1061,14 @@ class _Declarative(cst.BatchableCSTVisitor):
             return _is_none(value)
         if p == "refers-to":
             if isinstance(value, (cst.Name, cst.Attribute)):
-                return self.resolver.resolve(value) in cond.operand
+                return resolver.resolve(value) in cond.operand
             return False
         if p == "calls":
             if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
-                return self.resolver.resolve(value.func) in cond.operand
+                return resolver.resolve(value.func) in cond.operand
             return False
+        if p == "host":
+            return targets.host_is(value, cond.operand)
         ok, lit = literal(value)
         if not ok:
             return False
@@ -1204,7 +1242,7 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     gates = ruleset._gates
     active = [(rule, cls) for (rule, cls), gate in zip(ruleset.visitors, gates) if not fast or gate is None or gate.search(data)]
     dropped: set[int] = set()
-    if fast and tree is not None and all(cls.LOCAL for _, cls in active):
+    if fast and tree is not None and all(cls.LOCAL for _, cls in active) and not ruleset._whole_file.search(data):
         text, dropped = _reduce(text, tree, ruleset, data)
     try:
         module = newer if newer is not None else parse_module(text)
@@ -1295,15 +1333,6 @@ class _PositionSink:
         self._computed: dict[cst.CSTNode, Any] = {}
 
 
-def _field_nodes(value: Any) -> Sequence[cst.CSTNode]:
-    """The nodes a node's field holds (a node, a sequence of them, or none)."""
-    if isinstance(value, cst.CSTNode):
-        return (value,)
-    if isinstance(value, (tuple, list)):
-        return [v for v in value if isinstance(v, cst.CSTNode)]
-    return ()
-
-
 def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
     """``batch.walk(node)`` in the same order, keeping ``context.where`` on the class-body
     statement being walked (positions are then generated for that statement only, not for
@@ -1311,15 +1340,15 @@ def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
     top = context.where[0]
     block = node.body
     batch.enter(node)
-    for field_name in _child_fields(cst.ClassDef):
+    for field_name in child_fields(cst.ClassDef):
         value = getattr(node, field_name)
         if value is not block:
-            for child in _field_nodes(value):
+            for child in field_nodes(value):
                 batch.walk(child)
             continue
         batch.enter(block)
-        for inner in _child_fields(type(block)):
-            for j, child in enumerate(_field_nodes(getattr(block, inner))):
+        for inner in child_fields(type(block)):
+            for j, child in enumerate(field_nodes(getattr(block, inner))):
                 context.where = (top, j if inner == "body" else -1)
                 batch.walk(child)
         context.where = (top, -1)
@@ -1492,44 +1521,7 @@ def _reduce(text: str, tree: ast.Module, ruleset: PythonRuleSet, data: bytes) ->
     return ("".join(out) if changed else text), dropped
 
 
-# Fields that hold only whitespace and punctuation: never worth descending into.
-_SKIP_FIELDS = frozenset(
-    {
-        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
-        "trailing_whitespace", "colon", "equal", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
-        "whitespace", "whitespace_before", "whitespace_after", "whitespace_before_colon", "whitespace_after_colon",
-        "whitespace_before_params", "whitespace_after_def", "whitespace_after_name", "whitespace_before_indent",
-        "whitespace_after_star", "whitespace_after_param", "whitespace_after_func", "whitespace_before_args",
-        "whitespace_after_async", "whitespace_after_await", "whitespace_after_import", "whitespace_after_from",
-        "whitespace_before_import", "whitespace_after_class", "whitespace_after_lambda", "whitespace_before_from",
-        "whitespace_after_at", "whitespace_before_as", "whitespace_after_as", "whitespace_after_in",
-        "whitespace_before_in", "whitespace_after_for", "whitespace_after_if", "whitespace_before_if",
-        "whitespace_after_while", "whitespace_after_with", "whitespace_after_except", "whitespace_after_yield",
-        "whitespace_after_return", "whitespace_after_assert", "whitespace_after_raise", "whitespace_after_del",
-        "whitespace_after_global", "whitespace_after_nonlocal", "whitespace_after_else", "whitespace_after_elif",
-        "whitespace_after_try", "whitespace_after_finally", "whitespace_after_match", "whitespace_after_case",
-        "whitespace_after_type", "whitespace_after_cls", "whitespace_after_walrus", "whitespace_before_walrus",
-        "whitespace_before_value", "whitespace_after_indicator", "whitespace_before_indicator",
-        "whitespace_after_arg", "whitespace_before_expression", "whitespace_after_expression",
-        "whitespace_before_name", "whitespace_after_in_clause", "whitespace_before_else",
-    }
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    found = _CHILD_FIELDS.get(kind)
-    if found is None:
-        import dataclasses
-
-        found = tuple(
-            f.name
-            for f in dataclasses.fields(kind)
-            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace") and not f.name.startswith("_")
-        )
-        _CHILD_FIELDS[kind] = found
-    return found
 
 
 class _Batch:
@@ -1578,7 +1570,7 @@ class _Batch:
                 fn(node)
             push((True, node))
             children: list[cst.CSTNode] = []
-            for field_name in _child_fields(type(node)):
+            for field_name in child_fields(type(node)):
                 value = getattr(node, field_name)
                 if isinstance(value, base):
                     children.append(value)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 import linter.python
+from linter.python import tree
 from linter.python.addresses import arg_value, is_loopback, template, url_host_port
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def _scan(root: cst.CSTNode, enter: Callable[[cst.CSTNode], None], leave: Callab
         enter(node)
         if leave is not None:
             stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node.children))
+        stack.extend((child, False) for child in reversed(tree.children(node)))
 
 
 class Evidence:

@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import libcst as cst
 
 from linter.python.analyzer import Context, Visitor, find_arg
-
-# --------------------------------------------------------------------------- gRPC stubs
-
-# what `foo_pb2_grpc.FooStub(channel)` resolves to, then a method (and .future/.with_call)
-_STUB_CALL = re.compile(r"(?:^|\.)\w+_pb2_grpc\.\w+Stub\(\)\.([A-Za-z]\w*)(?:\.(future|with_call))?$")
-
-
-class GrpcCallWithoutTimeout(Visitor):
-    """TMO107: a generated stub's method called without ``timeout`` (the call waits forever:
-    gRPC Python sets no deadline by default), and ``channel_ready_future(...).result()``
-    without one.
-
-    Stubs are what ``<module>_pb2_grpc.<Name>Stub(channel)`` returns, tracked through local,
-    ``self.`` and module-level names by the analyzer's resolver.
-    """
-
-    TRIGGERS = ("_pb2_grpc", "channel_ready_future")
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, cst.Attribute):
-            return
-        qual = self.resolve(func)
-        if not qual:
-            return
-        if qual in ("grpc.channel_ready_future().result", "grpc.aio.channel_ready_future().result"):
-            status, _ = find_arg(node, "timeout", 0)
-            if status == "missing":
-                self.report(node, callee=self.context.code(func), qualname=qual, message="`grpc.channel_ready_future(...).result()` without `timeout` waits forever for a channel that never becomes ready")
-            return
-        m = _STUB_CALL.search(qual)
-        if not m:
-            return
-        status, _ = find_arg(node, "timeout", 1)
-        if status == "missing":
-            self.report(node, callee=self.context.code(func), qualname=qual)
-
 
 # --------------------------------------------------------------------------- raw sockets
 

@@ -1,0 +1,77 @@
+"""Reading libcst trees without libcst's visitor machinery.
+
+libcst's ``CSTNode.children`` and ``visit`` rebuild every node on the way back
+(``_visit_and_replace_children``), which costs more than parsing. The analyzer's walk and the
+matcher's module scans (``evidence.py``) read a node's children from its dataclass fields
+instead, skipping the fields that hold only whitespace and punctuation. Under
+``PITFALL_NO_FAST_PATHS`` :func:`children` is libcst's own ``children``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import libcst as cst
+
+import linter.python as python_package
+
+# Fields that hold only whitespace and punctuation: never worth descending into.
+SKIP_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header", "footer",
+        "trailing_whitespace", "colon", "equal", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
+        "whitespace", "whitespace_before", "whitespace_after", "whitespace_before_colon", "whitespace_after_colon",
+        "whitespace_before_params", "whitespace_after_def", "whitespace_after_name", "whitespace_before_indent",
+        "whitespace_after_star", "whitespace_after_param", "whitespace_after_func", "whitespace_before_args",
+        "whitespace_after_async", "whitespace_after_await", "whitespace_after_import", "whitespace_after_from",
+        "whitespace_before_import", "whitespace_after_class", "whitespace_after_lambda", "whitespace_before_from",
+        "whitespace_after_at", "whitespace_before_as", "whitespace_after_as", "whitespace_after_in",
+        "whitespace_before_in", "whitespace_after_for", "whitespace_after_if", "whitespace_before_if",
+        "whitespace_after_while", "whitespace_after_with", "whitespace_after_except", "whitespace_after_yield",
+        "whitespace_after_return", "whitespace_after_assert", "whitespace_after_raise", "whitespace_after_del",
+        "whitespace_after_global", "whitespace_after_nonlocal", "whitespace_after_else", "whitespace_after_elif",
+        "whitespace_after_try", "whitespace_after_finally", "whitespace_after_match", "whitespace_after_case",
+        "whitespace_after_type", "whitespace_after_cls", "whitespace_after_walrus", "whitespace_before_walrus",
+        "whitespace_before_value", "whitespace_after_indicator", "whitespace_before_indicator",
+        "whitespace_after_arg", "whitespace_before_expression", "whitespace_after_expression",
+        "whitespace_before_name", "whitespace_after_in_clause", "whitespace_before_else",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold code (computed once per class)."""
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        import dataclasses
+
+        found = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in SKIP_FIELDS and not f.name.startswith("whitespace") and not f.name.startswith("_")
+        )
+        _CHILD_FIELDS[kind] = found
+    return found
+
+
+def field_nodes(value: Any) -> Sequence[cst.CSTNode]:
+    """The nodes a node's field holds (a node, a sequence of them, or none)."""
+    if isinstance(value, cst.CSTNode):
+        return (value,)
+    if isinstance(value, (tuple, list)):
+        return [v for v in value if isinstance(v, cst.CSTNode)]
+    return ()
+
+
+def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """The nodes directly under ``node`` that can hold code, in field order (libcst's
+    ``children``, in source order and with punctuation and whitespace nodes, under
+    ``PITFALL_NO_FAST_PATHS``)."""
+    if not python_package.FAST_PATHS:
+        return node.children
+    out: list[cst.CSTNode] = []
+    for name in child_fields(type(node)):
+        out.extend(field_nodes(getattr(node, name)))
+    return out
