@@ -1,5 +1,5 @@
-"""The Kubernetes rule vocabulary's comparison keywords (below, distinct, refers), per-place
-messages, the job scope and the {path} placeholder, through the command line with packs that
+"""The Kubernetes rule vocabulary's comparison keywords (below, distinct, refers), `suggest`,
+per-place messages, the job scope and the {path} and {item} placeholders, through the command line with packs that
 are not built in (so they may not name Python hooks): what a rule author can say in YAML."""
 
 from __future__ import annotations
@@ -228,6 +228,98 @@ def test_job_scope_and_a_message_beside_the_failing_keyword(tmp_path, capsys):
     assert found == [(4, "Job spec lacks a deadline"), (15, "CronJob backoffLimit 20 is over 10")]
 
 
+def test_item_placeholders_read_values_of_the_list_items_on_the_reported_path(tmp_path, capsys):
+    body = """
+        message: "{item}: {item:hosts.*|every host}"
+        kinds: [Ingress]
+        must:
+          properties:
+            spec:
+              properties:
+                tls:
+                  items:
+                    required: [secret]
+                    properties:
+                      secret: {type: string}
+                groups:
+                  items:
+                    properties:
+                      ports:
+                        items:
+                          properties:
+                            on:
+                              const: false
+                              message: "{item[-2]:name|?} {item[-2]} / {item:port.number|none} {item} {item[0]:name} {item[5]:name|out}"
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: v1
+        kind: Ingress
+        metadata: {name: a}
+        spec:
+          tls:
+            - hosts: [a.example.com, b.example.com]
+            - hosts: [c.example.com]
+              secret: 7
+            - hosts: []
+            - hosts: "not a list"
+            - {hosts: ["", null]}
+            - {name: n, hosts: [d.example.com], secret: ok}
+          groups:
+            - name: g
+              ports:
+                - {port: {number: 8443}, on: true}
+                - {name: p, on: true}
+            - ports:
+                - {port: {number: null}, on: true}
+    """)
+    assert found == [
+        (6, "#0: a.example.com, b.example.com"),
+        (8, "#1: c.example.com"),  # reported on the key, read in the entry that holds it
+        (9, "#2: every host"),
+        (10, "#3: every host"),  # `*` reads the items of a list only
+        (11, "#4: every host"),  # nothing but an empty string and a null: the fallback
+        (16, "g `g` / 8443 #0 g out"),
+        (17, "g `g` / none `p` g out"),
+        (19, "? #1 / none #0  out"),  # no fallback: empty
+    ]
+
+
+def test_suggest_names_the_enum_value_written_in_another_case(tmp_path, capsys):
+    body = """
+        message: "{value} is no mode{suggestion}"
+        kinds: [Pod]
+        must:
+          properties:
+            spec:
+              additionalProperties:
+                enum: [STRICT, Permissive, null]
+                suggest: "; did you mean `{closest}`?"
+              properties:
+                plain: {enum: [STRICT]}
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          a: strict
+          b: PERMISSIVE
+          c: STRICTER
+          d: 3
+          e: null
+          f: Permissive
+          plain: strict
+    """)
+    # `{suggestion}` stays as written where no `suggest` is beside the enum
+    assert found == [
+        (5, "strict is no mode; did you mean `STRICT`?"),
+        (6, "PERMISSIVE is no mode; did you mean `Permissive`?"),
+        (7, "STRICTER is no mode"),
+        (8, "3 is no mode"),
+        (11, "strict is no mode{suggestion}"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("matcher", "key"),
     [
@@ -238,6 +330,8 @@ def test_job_scope_and_a_message_beside_the_failing_keyword(tmp_path, capsys):
         ("refers: {at: a, to: [b]}", "must.properties.spec.refers.at"),
         ("refers: {at: [a], to: [b], because: x}", "must.properties.spec.refers.because"),
         ("message: 3", "must.properties.spec.message"),
+        ("suggest: ''", "must.properties.spec.suggest"),
+        ("suggest: [a]", "must.properties.spec.suggest"),
     ],
 )
 def test_bad_keyword_values_stop_the_run_naming_file_line_and_key(tmp_path, capsys, matcher, key):

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from jsonschema.protocols import Validator
 
 from linter.kubernetes import pss
-from linter.kubernetes.vocabulary import FieldedError, compile_schema
+from linter.kubernetes.vocabulary import FieldedError, Step, compile_schema, found
 from linter.core.model import Finding, Logical, Region, Rule
 from linter.kubernetes.yamldocs import Document, load_documents, locate
 
@@ -395,8 +395,8 @@ class KubeRuleSet:
                 }
                 if isinstance(error, FieldedError):
                     fmt.update(error.fields)
-                if "{item}" in template:
-                    fmt["item"] = _item(obj, full)
+                if "{item" in template:
+                    fmt["item"] = _ItemField(obj, full)
                 try:
                     message = template.format_map(_Default(fmt))
                 except (ValueError, IndexError, KeyError):
@@ -420,14 +420,54 @@ def _matcher(rule: Rule, load_reference: Callable[[str], Any]) -> Callable[[Chec
     return None
 
 
-def _item(obj: dict[str, Any], path: Path_) -> str:
-    """The innermost list item on ``path``: its ``name`` in backticks, else ``#<index>``."""
-    for n in range(len(path) - 1, -1, -1):
-        if isinstance(path[n], int):
-            item = get_path(obj, path[: n + 1])
-            name = item.get("name") if isinstance(item, dict) else None
-            return f"`{name}`" if isinstance(name, str) else f"#{path[n]}"
-    return ""
+class _ItemField:
+    """``{item}``: the innermost list item on the reported path, its ``name`` in backticks, else
+    ``#<index>``; ``{item[N]}`` the Nth list item on the path (counted from the innermost when
+    negative: ``{item[-2]}`` is the item that holds the innermost one). A format spec reads a
+    value in the item: ``{item:port.number|?}`` is the text of the value at that dotted path
+    (``*`` steps into each item of a list; the values found are joined with ``, ``), or the text
+    after ``|`` when that text is empty (nothing found, only nulls, empty strings)."""
+
+    def __init__(self, obj: dict[str, Any], path: Path_, items: Path_ | None = None) -> None:
+        self.obj = obj
+        self.path = path
+        # the paths of the list items on ``path``, outermost first
+        self.items: Path_ = items if items is not None else tuple(
+            path[: n + 1] for n in range(len(path)) if isinstance(path[n], int) and isinstance(get_path(obj, path[:n]), list)
+        )
+
+    def _at(self) -> Path_ | None:
+        return self.items[-1] if self.items else None
+
+    def __str__(self) -> str:
+        at = self._at()
+        if at is None:
+            return ""
+        item = get_path(self.obj, at)
+        name = item.get("name") if isinstance(item, dict) else None
+        return f"`{name}`" if isinstance(name, str) else f"#{at[-1]}"
+
+    def __getitem__(self, key: int | str) -> _ItemField:
+        if isinstance(key, str):
+            try:
+                key = int(key)
+            except ValueError:
+                raise KeyError(key) from None
+        try:
+            return _ItemField(self.obj, self.path, (self.items[key],))
+        except IndexError:
+            return _ItemField(self.obj, self.path, ())
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        where, _, fallback = spec.partition("|")
+        at = self._at()
+        text = ""
+        if at is not None:
+            steps: list[Step] = [step for step in where.split(".") if step]
+            text = ", ".join(str(value) for _, value in found(get_path(self.obj, at), steps))
+        return text or fallback
 
 
 def _as_read(node: Any, defaults: tuple[tuple[str, Any], ...]) -> Any:

@@ -20,6 +20,10 @@ of one mapping with each other, where the schema puts them (``properties``, ``$d
   nothing is reported; ``{value}`` is the reference, ``{declared}`` the string values found at
   ``to``, sorted and comma-separated (``none``).
 
+- ``suggest: <text>`` beside ``enum``: when the value fails the ``enum`` and equals one of its
+  strings but for letter case (``strict`` for ``STRICT``), ``{suggestion}`` is ``text`` with
+  ``{closest}`` replaced by that string; otherwise ``{suggestion}`` is empty.
+
 A ``message`` beside a failing keyword replaces the rule's message for that finding (a rule
 that reports two places in different words). The rule schema (``schemas/rule.schema.json``,
 ``$defs/kubeSchema``) checks the keywords' values when the pack loads.
@@ -127,7 +131,7 @@ def _distinct(validator: Validator, keys: list[str], instance: Any, schema: Mapp
 Step = str | list[str]
 
 
-def _found(node: Any, path: list[Step], where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def found(node: Any, path: list[Step], where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """(path, value) of every non-null value at ``path`` below ``node``."""
     if not path:
         yield where, node
@@ -136,22 +140,22 @@ def _found(node: Any, path: list[Step], where: tuple[str | int, ...] = ()) -> It
     if step == "*":
         for i, item in enumerate(node if isinstance(node, list) else ()):
             if item is not None:
-                yield from _found(item, rest, (*where, i))
+                yield from found(item, rest, (*where, i))
         return
     if not isinstance(node, dict):
         return
     for key in [step] if isinstance(step, str) else step:
         if key in node and node[key] is not None:
-            yield from _found(node[key], rest, (*where, key))
+            yield from found(node[key], rest, (*where, key))
 
 
 def _refers(validator: Validator, spec: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
     if not isinstance(instance, dict):
         return
     when = spec.get("when")
-    names = [value for _, value in _found(instance, spec["to"])]
+    names = [value for _, value in found(instance, spec["to"])]
     declared = ", ".join(sorted({n for n in names if isinstance(n, str)})) or "none"
-    for path, value in _found(instance, spec["at"]):
+    for path, value in found(instance, spec["at"]):
         if isinstance(value, (dict, list)) or (when is not None and not validator.evolve(schema=when).is_valid(value)):
             continue
         if value not in names:
@@ -163,7 +167,29 @@ def _refers(validator: Validator, spec: Mapping[str, Any], instance: Any, schema
             )
 
 
-KubeValidator = validators.extend(Draft202012Validator, {"below": _below, "distinct": _distinct, "refers": _refers})
+_ENUM = Draft202012Validator.VALIDATORS["enum"]
+
+
+def closest_ignoring_case(value: Any, choices: list[Any]) -> str | None:
+    """The string of ``choices`` that ``value`` equals but for letter case, if any."""
+    if not isinstance(value, str):
+        return None
+    return next((c for c in choices if isinstance(c, str) and c.upper() == value.upper()), None)
+
+
+def _enum(validator: Validator, enums: list[Any], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    suggest = schema.get("suggest")
+    for error in _ENUM(validator, enums, instance, schema):
+        if not isinstance(suggest, str):
+            yield error
+            continue
+        closest = closest_ignoring_case(instance, enums)
+        yield FieldedError(error.message, fields={"suggestion": suggest.replace("{closest}", closest) if closest is not None else ""})
+
+
+KubeValidator = validators.extend(
+    Draft202012Validator, {"below": _below, "distinct": _distinct, "refers": _refers, "enum": _enum}
+)
 
 
 def compile_schema(schema: Mapping[str, Any]) -> Validator:

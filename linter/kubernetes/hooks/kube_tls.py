@@ -1,4 +1,4 @@
-"""TLS in Kubernetes manifests: Ingress TLS, skipped verification, Istio mTLS modes and DestinationRules."""
+"""TLS in Kubernetes manifests: Ingress hosts without TLS, skipped certificate verification."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit, api_group
+from linter.kubernetes.analyzer import CheckContext, Hit
 from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, message
 
 Path_ = tuple[Any, ...]
@@ -62,21 +62,6 @@ def ingress_host_without_tls(ctx: CheckContext) -> Iterator[Hit]:
             # a rule without a host matches every host; with no `tls` entry at all nothing of
             # this Ingress is served over HTTPS
             yield Hit(("spec", "rules", i), message(ctx, target="the rule without a host (every host)"))
-
-
-def ingress_tls_without_secret(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS202: a `spec.tls` entry without `secretName`."""
-    for i, entry in enumerate(as_list(as_dict(ctx.obj.get("spec")).get("tls"))):
-        if not isinstance(entry, dict):
-            continue
-        secret = entry.get("secretName")
-        if isinstance(secret, str) and secret:
-            continue
-        hosts = ", ".join(h for h in as_list(entry.get("hosts")) if isinstance(h, str)) or "every host"
-        if "secretName" in entry:
-            yield Hit(("spec", "tls", i, "secretName"), message(ctx, hosts=hosts))
-        else:
-            yield Hit(("spec", "tls", i), message(ctx, hosts=hosts), True)
 
 
 # --------------------------------------------------------------------------- skip-verify keys
@@ -306,51 +291,3 @@ def container_verify_off(ctx: CheckContext) -> Iterator[Hit]:
                 shown = env.get("value", "")
                 detail = f'env `{name}="{shown if shown is not None else ""}"`: {why}'
                 yield Hit(at, message(ctx, container=cname, detail=detail))
-
-
-# --------------------------------------------------------------------------- Istio
-
-MTLS_MODES = ("UNSET", "DISABLE", "PERMISSIVE", "STRICT")
-
-
-def _peer_modes(obj: dict[str, Any]) -> Iterator[tuple[Path_, Any, str]]:
-    if api_group(obj) != "security.istio.io":
-        return
-    spec = as_dict(obj.get("spec"))
-    mtls = spec.get("mtls")
-    if isinstance(mtls, dict) and "mode" in mtls:
-        yield ("spec", "mtls", "mode"), mtls["mode"], "workload"
-    for port, setting in as_dict(spec.get("portLevelMtls")).items():
-        if isinstance(setting, dict) and "mode" in setting:
-            yield ("spec", "portLevelMtls", port, "mode"), setting["mode"], f"port {port}"
-
-
-def peer_authentication_invalid_mode(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS206: PeerAuthentication mode outside the enum (case-sensitive)."""
-    for path, mode, scope in _peer_modes(ctx.obj):
-        if mode is None or mode in MTLS_MODES:
-            continue
-        shown = mode if isinstance(mode, str) else repr(mode)
-        hint = f"; did you mean `{shown.upper()}`?" if isinstance(mode, str) and mode.upper() in MTLS_MODES else ""
-        yield Hit(path, message(ctx, mode=shown, scope=scope, hint=hint))
-
-
-def destination_rule_tls_disabled(ctx: CheckContext) -> Iterator[Hit]:
-    """TLS207: DestinationRule traffic policy with `tls.mode: DISABLE`."""
-    if api_group(ctx.obj) != "networking.istio.io":
-        return
-    spec = as_dict(ctx.obj.get("spec"))
-    policies: list[tuple[Path_, Any, str]] = [(("spec", "trafficPolicy"), spec.get("trafficPolicy"), "")]
-    for j, subset in enumerate(as_list(spec.get("subsets"))):
-        sname = as_dict(subset).get("name")
-        policies.append((("spec", "subsets", j, "trafficPolicy"), as_dict(subset).get("trafficPolicy"), f"subset `{sname}`"))
-    for path, policy, where in policies:
-        policy = as_dict(policy)
-        if as_dict(policy.get("tls")).get("mode") == "DISABLE":
-            yield Hit(path + ("tls", "mode"), message(ctx, scope=where or "traffic policy"))
-        for i, setting in enumerate(as_list(policy.get("portLevelSettings"))):
-            setting = as_dict(setting)
-            if as_dict(setting.get("tls")).get("mode") == "DISABLE":
-                port = as_dict(setting.get("port")).get("number", "?")
-                scope = f"{where + ' ' if where else ''}port {port}"
-                yield Hit(path + ("portLevelSettings", i, "tls", "mode"), message(ctx, scope=scope))
