@@ -27,7 +27,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 import linter.python as python_package
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
 from linter.python import evidence, targets
-from linter.python.tree import child_fields, field_nodes
+from linter.python.tree import child_fields, children, field_nodes
 
 _BUILTINS = frozenset(dir(builtins))
 _UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
@@ -1558,7 +1558,6 @@ class _Batch:
         visit, leave = self._visit, self._leave
         stack: list[tuple[bool, cst.CSTNode]] = [(False, root)]
         pop, push = stack.pop, stack.append
-        base = cst.CSTNode
         while stack:
             leaving, node = pop()
             name = type(node).__name__
@@ -1569,14 +1568,7 @@ class _Batch:
             for fn in visit.get("visit_" + name, ()):
                 fn(node)
             push((True, node))
-            children: list[cst.CSTNode] = []
-            for field_name in child_fields(type(node)):
-                value = getattr(node, field_name)
-                if isinstance(value, base):
-                    children.append(value)
-                elif isinstance(value, (tuple, list)):
-                    children.extend(v for v in value if isinstance(v, base))
-            for child in reversed(children):
+            for child in reversed(children(node)):
                 push((False, child))
 
 

@@ -58,11 +58,25 @@ def child_fields(kind: type) -> tuple[str, ...]:
 
 def field_nodes(value: Any) -> Sequence[cst.CSTNode]:
     """The nodes a node's field holds (a node, a sequence of them, or none)."""
-    if isinstance(value, cst.CSTNode):
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return [v for v in value if is_node_type(type(v))]
+    if is_node_type(kind):
         return (value,)
-    if isinstance(value, (tuple, list)):
-        return [v for v in value if isinstance(v, cst.CSTNode)]
     return ()
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def is_node_type(kind: type) -> bool:
+    """``issubclass(kind, cst.CSTNode)``, remembered: ``CSTNode`` is an abstract base class, and
+    ``isinstance`` against one costs several times a dictionary lookup (it is asked for every
+    field of every node of a walk)."""
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
@@ -73,5 +87,10 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         return node.children
     out: list[cst.CSTNode] = []
     for name in child_fields(type(node)):
-        out.extend(field_nodes(getattr(node, name)))
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            out.extend(v for v in value if is_node_type(type(v)))
+        elif is_node_type(kind):
+            out.append(value)
     return out
