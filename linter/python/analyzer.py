@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -28,6 +28,9 @@ import linter.python as python_package
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
 from linter.python import evidence, targets
 from linter.python.tree import child_fields, children, field_nodes
+
+if TYPE_CHECKING:  # types only: the index is imported when a run builds one
+    from linter.python.index import ProjectIndex
 
 _BUILTINS = frozenset(dir(builtins))
 _UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
@@ -711,7 +714,7 @@ class Report:
 class Context:
     """What a visitor sees: the resolver, the module and the report sink."""
 
-    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: Any = None, source: str | None = None) -> None:
+    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: ProjectIndex | None = None, source: str | None = None) -> None:
         self.module = module
         self._source = source
         self.resolver = resolver
@@ -723,6 +726,8 @@ class Context:
         # A visitor that reports later than it sees a node (at the end of the module) keeps
         # `where` with the node and passes it to `report(..., at=...)`.
         self.where: tuple[int, int] = (-1, -1)
+        #: the ``def``s around the node the walk is at, innermost last (kept by ``_ScopeTracker``)
+        self.functions: list[cst.FunctionDef] = []
         self._evidence: evidence.Evidence | None = None
 
     @property
@@ -787,15 +792,18 @@ class Visitor(cst.BatchableCSTVisitor):
 class _ScopeTracker(cst.BatchableCSTVisitor):
     """Keeps the resolver's scope stack in step with the traversal; runs first in the batch."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, context: Context) -> None:
         super().__init__()
         self.resolver = resolver
+        self.functions = context.functions
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
+        self.functions.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.resolver.stack.pop()
+        self.functions.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.resolver.stack.append(self.resolver.scope_for(node, self.resolver.scope))
@@ -1209,7 +1217,7 @@ class ParseError(Exception):
         self.column = column
 
 
-def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: Any = None) -> list[Finding]:
+def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: ProjectIndex | None = None) -> list[Finding]:
     """All Python findings for one file. Raises ParseError when the file does not parse.
 
     ``index``: the project's signature index (an input like the text; None: this file only).
@@ -1260,7 +1268,7 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     if not fast:
         positions = _on_deep_stack(lambda: _walk_plain(module, visitors, context), _PLAIN_RECURSION)
         return [_finding(path, r, positions, context) for r in context.reports]
-    batch = _Batch([_ScopeTracker(resolver), *visitors])
+    batch = _Batch([_ScopeTracker(resolver, context), *visitors])
     batch.enter(module)
     for i, stmt in enumerate(module.body):
         context.where = (i, -1)
@@ -1300,6 +1308,8 @@ def _walk_plain(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor],
     def before(node: cst.CSTNode) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             resolver.stack.append(resolver.scope_for(node, resolver.scope))
+            if isinstance(node, cst.FunctionDef):
+                context.functions.append(node)
         at = where.get(id(node))
         if at is not None:
             context.where = at
@@ -1307,6 +1317,8 @@ def _walk_plain(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor],
     def after(node: cst.CSTNode) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             resolver.stack.pop()
+            if isinstance(node, cst.FunctionDef):
+                context.functions.pop()
         at = where.get(id(node))
         if at is not None:
             context.where = (at[0], -1) if at[1] >= 0 else (-1, -1)

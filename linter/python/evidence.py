@@ -51,7 +51,7 @@ class Evidence:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._functions: dict[int, Function | None] | None = None
-        self._siblings: dict[int, dict[int, list[cst.Call]]] = {}
+        self._siblings: dict[int, list[cst.Call]] = {}
         self._receivers: dict[tuple[tuple[str, ...], tuple[str, ...] | None], frozenset[str]] = {}
 
     def enclosing_function(self, call: cst.Call) -> Function | None:
@@ -75,32 +75,26 @@ class Evidence:
         return self._functions.get(id(call))
 
     def calls_in_same_function(self, call: cst.Call) -> list[cst.Call] | None:
-        """Every call of the ``def`` around ``call`` (lambdas and classes belong to it), for the
-        module-level statement the walk is in (scanned once per statement: a function's calls are
-        all inside the statement that defines it); None for module-level code."""
-        top = self.ctx.where[0]
-        cached = self._siblings.get(top)
+        """Every call of the ``def`` the walk is in (its decorators and defaults included; lambdas
+        and classes in it belong to it, a nested ``def`` does not), scanned once per ``def``;
+        None for module-level code. ``call`` is where the walk is (``Context.functions``)."""
+        functions = self.ctx.functions
+        if not functions:
+            return None
+        function = functions[-1]
+        cached = self._siblings.get(id(function))
         if cached is None:
-            groups: dict[int, list[cst.Call]] = {}
-            stack: list[list[cst.Call]] = [[]]
-
-            def enter(node: cst.CSTNode) -> None:
-                if isinstance(node, cst.FunctionDef):
-                    stack.append([])
-                elif isinstance(node, cst.Call):
-                    stack[-1].append(node)
-
-            def leave(node: cst.CSTNode) -> None:
-                if isinstance(node, cst.FunctionDef):
-                    calls = stack.pop()
-                    for c in calls:
-                        groups[id(c)] = calls
-
-            body = self.ctx.module.body
-            for stmt in [body[top]] if 0 <= top < len(body) else list(body):
-                _scan(stmt, enter, leave)
-            cached = self._siblings[top] = groups  # the module-level group (stack[0]) is never closed
-        return cached.get(id(call))
+            cached = []
+            stack: list[cst.CSTNode] = [function]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, cst.Call):
+                    cached.append(node)
+                elif isinstance(node, cst.FunctionDef) and node is not function:
+                    continue
+                stack.extend(tree.children(node))
+            self._siblings[id(function)] = cached
+        return cached
 
     def changed_receivers(self, assigned: tuple[str, ...], mounted_except: tuple[str, ...] | None) -> frozenset[str]:
         """Receivers (as written: ``session``, ``self.http``) that the module gives one of the
