@@ -1,4 +1,4 @@
-"""The Kubernetes rule vocabulary's comparison keywords (below, distinct, refers), `suggest`,
+"""The Kubernetes rule vocabulary's comparison keywords (below, distinct, refers, unique), `suggest`,
 per-place messages, the job scope and the {path} and {item} placeholders, through the command line with packs that
 are not built in (so they may not name Python hooks): what a rule author can say in YAML."""
 
@@ -190,6 +190,66 @@ def test_refers_checks_names_against_the_declared_ones(tmp_path, capsys):
     ]
 
 
+def test_unique_reports_repeats_across_groups_or_within_each(tmp_path, capsys):
+    body = """
+        message: "{path}: {value} again ({earlier})"
+        kinds: [Pod]
+        scope: pod
+        must:
+          allOf:
+            - unique: {at: [volumes, '*'], by: [name], as: string}
+              message: "volume {value} twice"
+            - unique:
+                each: [[initContainers, containers], '*']
+                at: [env, '*']
+                by: [name]
+                as: string
+                unset: [""]
+                earlier: {same: "same", other: "first in {group}"}
+            - unique:
+                each: [containers, '*']
+                at: [ports, '*']
+                by: [containerPort, protocol]
+                as: {containerPort: integer, protocol: string}
+                defaults: {protocol: TCP}
+                unset: {protocol: [""]}
+                when: {not: {required: [hostPort]}}
+                across: false
+              message: "{group}: {value} twice"
+    """
+    found = _run(tmp_path, capsys, body, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          volumes: [{name: data}, {name: 7}, {name: 7}, {name: data}]
+          initContainers:
+            - name: init
+              env: [{name: A}, {name: ""}, {name: ""}]
+          containers:
+            - name: app
+              env: [{name: B}, {name: A}, {name: B}]
+              ports:
+                - {containerPort: 80}
+                - {containerPort: 80, protocol: ""}
+                - {containerPort: 80, protocol: UDP}
+                - {containerPort: 80, hostPort: 80}
+                - {containerPort: true}
+                - {containerPort: true}
+                - {containerPort: 81.0}
+                - {containerPort: 81.0}
+            - ports: [{containerPort: 80, protocol: TCP}]
+              env: [{name: B}]
+    """)
+    assert found == [
+        (5, "volume data twice"),
+        (11, "spec.containers[0].env[1].name: A again (first in init)"),
+        (11, "spec.containers[0].env[2].name: B again (same)"),
+        (14, "app: 80/TCP twice"),
+        (22, "spec.containers[1].env[0].name: B again (first in app)"),
+    ]
+
+
 def test_job_scope_and_a_message_beside_the_failing_keyword(tmp_path, capsys):
     body = """
         message: "{kind} {path} lacks a deadline"
@@ -329,6 +389,10 @@ def test_suggest_names_the_enum_value_written_in_another_case(tmp_path, capsys):
         ("distinct: [a]", "must.properties.spec.distinct"),
         ("refers: {at: a, to: [b]}", "must.properties.spec.refers.at"),
         ("refers: {at: [a], to: [b], because: x}", "must.properties.spec.refers.because"),
+        ("unique: {each: [a]}", "must.properties.spec.unique.at"),
+        ("unique: {at: [a], as: float}", "must.properties.spec.unique.as"),
+        ("unique: {at: [a], across: 1}", "must.properties.spec.unique.across"),
+        ("unique: {at: [a], earlier: {then: x}}", "must.properties.spec.unique.earlier.then"),
         ("message: 3", "must.properties.spec.message"),
         ("suggest: ''", "must.properties.spec.suggest"),
         ("suggest: [a]", "must.properties.spec.suggest"),

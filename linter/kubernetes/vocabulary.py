@@ -1,6 +1,6 @@
 """pitfall's keywords of a Kubernetes rule's ``must`` and ``if`` schemas, beside JSON Schema's.
 
-JSON Schema (draft 2020-12) describes one value at a time; two keywords here compare the keys
+JSON Schema (draft 2020-12) describes one value at a time; the keywords here compare the values
 of one mapping with each other, where the schema puts them (``properties``, ``$defs``,
 ``patternProperties``...):
 
@@ -19,6 +19,18 @@ of one mapping with each other, where the schema puts them (``properties``, ``$d
   key, a list of alternative keys, or ``*`` (each item of a list). A reference that names
   nothing is reported; ``{value}`` is the reference, ``{declared}`` the string values found at
   ``to``, sorted and comma-separated (``none``).
+
+- ``unique: {at, each, by, as, defaults, unset, when, across, earlier}``: the items at the path
+  ``at`` (inside each group found at the path ``each``, or inside this node) must not repeat,
+  across all groups or (``across: false``) within each. ``by`` names the keys compared together
+  (else the item itself), read ``as`` ``integer`` or ``string`` (one reading, or one per key);
+  an absent or null key, or one written as a value of ``unset`` (a list, or lists per key),
+  takes its ``defaults`` value; an item with a key that has no value or does not read is
+  skipped, as is one that fails the schema ``when``. A repeat is reported on the first key of
+  ``by`` it writes; ``{value}`` is the values joined with ``/``, ``{group}`` the name of the
+  group holding it (its ``name``, else ``<key>[<index>]``), ``{earlier}`` the text
+  ``earlier.same`` when the value was first seen in a group of that name, else
+  ``earlier.other`` with ``{group}`` replaced by the name of the group that held it first.
 
 - ``suggest: <text>`` beside ``enum``: when the value fails the ``enum`` and equals one of its
   strings but for letter case (``strict`` for ``STRICT``), ``{suggestion}`` is ``text`` with
@@ -167,6 +179,88 @@ def _refers(validator: Validator, spec: Mapping[str, Any], instance: Any, schema
             )
 
 
+def _as(value: Any, kind: str | None) -> Any:
+    """``value`` read as ``kind`` (``integer``: not a boolean or a float; ``string``), else None."""
+    if kind == "integer":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind == "string":
+        return value if isinstance(value, str) else None
+    return value
+
+
+def _group_name(group: Any, path: tuple[str | int, ...]) -> str:
+    """A group's ``name`` as text, else ``<key>[<index>]`` of its path (as ``{container}`` names
+    a container)."""
+    if isinstance(group, dict) and "name" in group:
+        return str(group["name"])
+    if len(path) >= 2 and isinstance(path[-1], int):
+        return f"{path[-2]}[{path[-1]}]"
+    return ".".join(str(p) for p in path)
+
+
+def _unique(validator: Validator, spec: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    each: list[Step] | None = spec.get("each")
+    by: list[str] | None = spec.get("by")
+    kind = spec.get("as")
+    kinds: Mapping[str, str] = kind if isinstance(kind, dict) else {}
+    defaults: Mapping[str, Any] = spec.get("defaults") or {}
+    unset_spec = spec.get("unset") or ()
+    when = spec.get("when")
+    when_validator = validator.evolve(schema=when) if when is not None else None
+    across = spec.get("across", True)
+    earlier_text: Mapping[str, str] = spec.get("earlier") or {}
+    groups = list(found(instance, each)) if each is not None else [((), instance)]
+    first: list[tuple[Any, str]] = []  # (values, group name) of each first occurrence, across groups
+    for group_path, group in groups:
+        name = _group_name(group, group_path) if each is not None else ""
+        if not across:
+            first = []
+        for item_path, item in found(group, spec["at"]):
+            if when_validator is not None and not when_validator.is_valid(item):
+                continue
+            at: tuple[str | int, ...] = ()
+            if by is None:
+                value = _as(item, kind if isinstance(kind, str) else None)
+                values: tuple[Any, ...] | None = (value,) if value is not None and not isinstance(item, (dict, list)) else None
+            else:
+                if not isinstance(item, dict):
+                    continue
+                read: list[Any] = []
+                for key in by:
+                    unset = unset_spec.get(key, ()) if isinstance(unset_spec, dict) else unset_spec
+                    raw = item.get(key)
+                    if raw is None or raw in unset:
+                        if key not in defaults:
+                            read = []
+                            break
+                        raw = defaults[key]
+                    elif not at:
+                        at = (key,)
+                    value = _as(raw, kinds.get(key) if isinstance(kind, dict) else kind)
+                    if value is None:
+                        read = []
+                        break
+                    read.append(value)
+                values = tuple(read) if read else None
+            if values is None:
+                continue
+            typed = tuple((isinstance(v, bool), v) for v in values)
+            earlier = next((g for v, g in first if v == typed), None)
+            if earlier is None:
+                first.append((typed, name))
+                continue
+            text = earlier_text.get("same", "") if earlier == name else earlier_text.get("other", "").replace("{group}", earlier)
+            shown = "/".join(str(v) for v in values)
+            yield FieldedError(
+                f"{shown} is not unique",
+                fields={"value": shown, "group": name, "earlier": text},
+                path=(*group_path, *item_path, *at),
+                instance=item.get(at[0]) if at and isinstance(item, dict) else item,
+            )
+
+
 _ENUM = Draft202012Validator.VALIDATORS["enum"]
 
 
@@ -188,7 +282,7 @@ def _enum(validator: Validator, enums: list[Any], instance: Any, schema: Mapping
 
 
 KubeValidator = validators.extend(
-    Draft202012Validator, {"below": _below, "distinct": _distinct, "refers": _refers, "enum": _enum}
+    Draft202012Validator, {"below": _below, "distinct": _distinct, "refers": _refers, "unique": _unique, "enum": _enum}
 )
 
 

@@ -1,4 +1,4 @@
-"""Ports across Kubernetes objects: Service targetPorts, duplicate container ports."""
+"""Ports across Kubernetes objects: Service targetPorts."""
 
 from __future__ import annotations
 
@@ -79,28 +79,3 @@ def service_target_port(ctx: CheckContext) -> Iterator[Hit]:
             yield Hit(path, message(ctx, target=target, implied=implied, workloads=workloads,
                                     detail=f"no container declares containerPort {target} (declared: {declared})"))
 
-
-def duplicate_ports(ctx: CheckContext) -> Iterator[Hit]:
-    """PRT205: containerPort+protocol twice in a container, or a port name twice in a pod."""
-    names: dict[str, str] = {}
-    for cpath, c, cname in containers(ctx.obj, init=True):
-        numbers: set[tuple[int, str]] = set()
-        for j, port in enumerate(as_list(c.get("ports"))):
-            port = as_dict(port)
-            number = port.get("containerPort")
-            protocol = port.get("protocol") or "TCP"
-            if is_int(number) and isinstance(protocol, str):
-                if (number, protocol) in numbers:
-                    yield Hit(cpath + ("ports", j, "containerPort"), message(
-                        ctx, container=cname,
-                        detail=f"containerPort {number}/{protocol} is declared twice in container `{cname}`"))
-                numbers.add((number, protocol))
-            name = port.get("name")
-            if isinstance(name, str) and name:
-                if name in names:
-                    other = names[name]
-                    where = "in the same container" if other == cname else f"already used by container `{other}`"
-                    yield Hit(cpath + ("ports", j, "name"), message(
-                        ctx, container=cname, detail=f"port name `{name}` is declared twice ({where})"))
-                else:
-                    names[name] = cname
