@@ -25,7 +25,7 @@ import ast
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -453,23 +453,11 @@ def _lookup_bases(data: bytes, current: str, is_package: bool) -> set[str]:
     ``import a.b`` binds ``a``, ``import a.b as c`` binds ``a.b``, ``from m import x`` binds
     ``m.x`` and ``from m import *`` every ``m.<name>``."""
     out: set[str] = set()
-    for m in _IMPORT.finditer(data):
-        if m.group(3) is not None:
-            for item in m.group(3).replace(b"\\", b" ").split(b","):
-                parts = item.split()
-                if parts:
-                    name = parts[0].decode("ascii", "replace")
-                    out.add(name if len(parts) == 3 and parts[1] == b"as" else name.split(".")[0])
-            continue
-        base = m.group(1).decode("ascii", "replace")
-        target = absolute(base, current, is_package) if base.startswith(".") else base
-        if not target:
-            continue
-        names = re.sub(rb"#[^\n]*", b"", m.group(2)).strip(b"()").replace(b"\\", b" ")
-        for item in names.split(b","):
-            parts = item.split()
-            if parts:
-                out.add(target if parts[0] == b"*" else f"{target}.{parts[0].decode('ascii', 'replace')}")
+    for source, name, aliased in _import_items(data, current, is_package):
+        if source is None:
+            out.add(name if aliased else name.split(".")[0])
+        elif name:
+            out.add(source if name == "*" else f"{source}.{name}")
     return out
 
 
@@ -483,24 +471,38 @@ def imported_modules(data: bytes, current: str, is_package: bool) -> set[str]:
     """Absolute names a file may import modules under: ``from m import a`` gives ``m`` and
     ``m.a`` (``a`` may be a submodule), ``import a.b as c`` gives ``a.b``."""
     out: set[str] = set()
+    for source, name, _aliased in _import_items(data, current, is_package):
+        if source is None:
+            out.add(name)
+        elif not name:
+            out.add(source)
+        elif name != "*":
+            out.add(f"{source}.{name}")
+    return out
+
+
+def _import_items(data: bytes, current: str, is_package: bool) -> Iterator[tuple[str | None, str, bool]]:
+    """The imports of a file's text, read by a regular expression: ``(None, "a.b", aliased)`` for
+    ``import a.b [as c]``; for ``from m import x [as y]`` first ``(m, "", False)``, then
+    ``(m, "x", aliased)`` for each name (``*`` too), a relative ``m`` made absolute (one that
+    cannot be gives nothing)."""
     for m in _IMPORT.finditer(data):
         if m.group(3) is not None:
             for item in m.group(3).replace(b"\\", b" ").split(b","):
                 parts = item.split()
                 if parts:
-                    out.add(parts[0].decode("ascii", "replace"))
+                    yield None, parts[0].decode("ascii", "replace"), len(parts) == 3 and parts[1] == b"as"
             continue
         base = m.group(1).decode("ascii", "replace")
         target = absolute(base, current, is_package) if base.startswith(".") else base
         if not target:
             continue
-        out.add(target)
+        yield target, "", False
         names = re.sub(rb"#[^\n]*", b"", m.group(2)).strip(b"()").replace(b"\\", b" ")
         for item in names.split(b","):
             parts = item.split()
-            if parts and parts[0] != b"*":
-                out.add(f"{target}.{parts[0].decode('ascii', 'replace')}")
-    return out
+            if parts:
+                yield target, parts[0].decode("ascii", "replace"), len(parts) == 3 and parts[1] == b"as"
 
 
 def index_units(
