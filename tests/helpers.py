@@ -68,3 +68,23 @@ def copy_project(dest: Path) -> Path:
 
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
     return dest
+
+
+def check_both_paths(cwd: Path, *args: str) -> str:
+    """``pitfall check ARGS --format json --no-cache --exit-zero`` in a new process with the fast
+    paths on, then off (``PITFALL_NO_FAST_PATHS=1``): both must print the same JSON, returned."""
+    import os
+    import subprocess
+    import sys
+
+    reports = []
+    for plain in ("", "1"):
+        env = {**os.environ, "PITFALL_NO_FAST_PATHS": plain, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "linter", "check", *args, "--format", "json", "--no-cache", "--exit-zero"],
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        reports.append(done.stdout)
+    assert reports[0] == reports[1]
+    return reports[0]

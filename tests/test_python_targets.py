@@ -7,13 +7,10 @@ file, the line and the key."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
-from helpers import ROOT, run, write
+from helpers import check_both_paths, run, write
 
 PACK = "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: Local checks.\n"
 HEAD = "id: LOC101\nname: local-rule\ntarget: python\nseverity: warning\narea: tls\nsummary: S.\nrationale: R.\nmessage: '`{callee}` hit'\n"
@@ -197,17 +194,8 @@ def test_a_glob_rule_keeps_methods_far_from_its_trigger_with_the_fast_paths(tmp_
         + filler
     )
     _project(tmp_path, GLOB, code)
-    reports = []
-    for plain in ("", "1"):
-        env = {**os.environ, "PITFALL_NO_FAST_PATHS": plain, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(
-            [sys.executable, "-m", "linter", "check", "app.py", "--select", "LOC", "--format", "json", "--no-cache", "--exit-zero"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        reports.append(done.stdout)
-    assert reports[0] == reports[1]
-    assert [f["location"]["row"] for f in json.loads(reports[0])["findings"]] == [6]
+    report = check_both_paths(tmp_path, "app.py", "--select", "LOC")
+    assert [f["location"]["row"] for f in json.loads(report)["findings"]] == [6]
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,10 @@ value stops the run with exit 2 naming the file, the line and the key."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
-from helpers import ROOT, run, write
+from helpers import check_both_paths, run, write
 
 PACK = "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: Local checks.\n"
 HEAD = "id: LOC101\nname: local-rule\ntarget: python\nseverity: warning\narea: timeout\nsummary: S.\nrationale: R.\nmessage: '`{callee}` hit'\n"
@@ -239,17 +236,8 @@ def test_the_receiver_scan_gives_the_same_findings_without_the_fast_paths(tmp_pa
     a.get("x")
     b.get("x")
     """)
-    reports = []
-    for plain in ("", "1"):
-        env = {**os.environ, "PITFALL_NO_FAST_PATHS": plain, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(
-            [sys.executable, "-m", "linter", "check", "app.py", "--select", "LOC", "--format", "json", "--no-cache", "--exit-zero"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        reports.append(done.stdout)
-    assert reports[0] == reports[1]
-    assert [f["location"]["row"] for f in json.loads(reports[0])["findings"]] == [5]
+    report = check_both_paths(tmp_path, "app.py", "--select", "LOC")
+    assert [f["location"]["row"] for f in json.loads(report)["findings"]] == [5]
 
 
 @pytest.mark.parametrize(
