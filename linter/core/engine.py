@@ -519,7 +519,7 @@ _LINT_GC_THRESHOLD = (50_000, 20, 20)
 
 
 @contextlib.contextmanager
-def _lint_gc() -> Iterator[None]:
+def lint_gc() -> Iterator[None]:
     """Garbage-collector settings for linting many files.
 
     Parsing allocates millions of short-lived objects (CPython's and libcst's syntax trees, which
@@ -527,7 +527,7 @@ def _lint_gc() -> Iterator[None]:
     per run and scans every long-lived object (rules, compiled patterns, modules) each time.
     Freezing what exists before linting and collecting less often made the Python analysis 17%
     faster on the standard library. Forked workers inherit both settings; they are restored when
-    the run ends.
+    the run ends. The language server's lint workers serve under them too.
     """
     threshold = gc.get_threshold()
     gc.freeze()
@@ -805,7 +805,7 @@ def run(
     if kinds & {"yaml", "chart"}:
         ruleset.kubernetes
     ruleset.test_roots = conftest_roots(units)
-    with _lint_gc():
+    with lint_gc():
         if "python" in kinds and ruleset.python.needs_index:
             # first pass: the project's signature index, an input of every unit's analysis
             ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1)

@@ -57,7 +57,9 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ruleset = engine.build_ruleset(settings)
     conn.send("ready")
-    with engine.budgeted_runner(ruleset) as within:
+    # each request parses a document into many short-lived objects: collect the way a run does
+    # (the default thresholds made every few edits pay for a scan of the whole rule set)
+    with engine.lint_gc(), engine.budgeted_runner(ruleset) as within:
         while True:
             try:
                 request: Request = conn.recv()
