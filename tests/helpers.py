@@ -88,3 +88,35 @@ def check_both_paths(cwd: Path, *args: str) -> str:
         reports.append(done.stdout)
     assert reports[0] == reports[1]
     return reports[0]
+
+
+LOCAL_RULE = "packs/local/LOC101-local-rule.yaml"
+_LOCAL_PACK = "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: Local checks.\n"
+_LOCAL_EXAMPLES = 'examples:\n  valid: ["x = 1\\n"]\n  invalid: ["x = 1  # error\\n"]\n'
+
+
+def local_rule_project(root: Path, head: str, match: str, files: dict[str, str]) -> None:
+    """A project whose configuration adds the pack ``local`` (prefix LOC), holding one rule:
+    ``head`` (identity and message), then ``match`` (dedented) and examples nothing depends on;
+    plus ``files``."""
+    import textwrap
+
+    write(root, {
+        "packs/local/pack.yaml": _LOCAL_PACK,
+        LOCAL_RULE: head + textwrap.dedent(match).strip("\n") + "\n" + _LOCAL_EXAMPLES,
+        ".pitfall.toml": 'packs = ["packs"]\n',
+        **files,
+    })
+
+
+def assert_refused(root: Path, code: int, err: str, key: str, *, on_key_line: bool = True) -> None:
+    """The run stopped with exit 2 naming the local rule's file, a line and the key, with no
+    traceback; ``on_key_line``: that line holds the key (its last part that is not a list
+    index), which a key that is missing or a list item that is wrong as a whole cannot."""
+    assert code == 2, err
+    assert f"{LOCAL_RULE}:" in err and f"(key `{key}`)" in err, err
+    line = int(err.split(f"{LOCAL_RULE}:", 1)[1].split(":", 1)[0].split()[0])
+    if on_key_line:
+        named = [part for part in key.split(".") if not part.isdigit()][-1]
+        assert named in (root / LOCAL_RULE).read_text().splitlines()[line - 1]
+    assert "Traceback" not in err

@@ -10,12 +10,9 @@ import json
 import textwrap
 
 import pytest
-from helpers import run, write
+from helpers import assert_refused, local_rule_project, run
 
-PACK = "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: Local checks.\n"
 HEAD = "id: LOC101\nname: local-rule\ntarget: python\nseverity: warning\narea: timeout\nsummary: S.\nrationale: R.\nmessage: '`{name}` hit'\n"
-EXAMPLES = 'examples:\n  valid: ["x = 1\\n"]\n  invalid: ["x = 1  # error\\n"]\n'
-RULE = "packs/local/LOC101-local-rule.yaml"
 
 CACHE = """
 match:
@@ -33,12 +30,7 @@ match:
 def _findings(tmp_path, monkeypatch, capsys, match: str, code: str) -> list[tuple[int, int, str]]:
     """(row, column, message) of every finding of the rule in settings.py."""
     monkeypatch.chdir(tmp_path)
-    write(tmp_path, {
-        "packs/local/pack.yaml": PACK,
-        RULE: HEAD + textwrap.dedent(match).strip("\n") + "\n" + EXAMPLES,
-        ".pitfall.toml": 'packs = ["packs"]\n',
-        "settings.py": textwrap.dedent(code).lstrip("\n"),
-    })
+    local_rule_project(tmp_path, HEAD, match, {"settings.py": textwrap.dedent(code).lstrip("\n")})
     status, out, err = run(capsys, "check", "settings.py", "--select", "LOC", "--format", "json", "--no-cache")
     assert status in (0, 1), err
     return sorted((f["location"]["row"], f["location"]["column"], f["message"]) for f in json.loads(out)["findings"])
@@ -140,16 +132,9 @@ def test_a_plain_setting_judges_each_value_assigned(tmp_path, monkeypatch, capsy
 )
 def test_a_bad_value_stops_the_run_naming_file_line_and_key(tmp_path, monkeypatch, capsys, match, key):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path, {
-        "packs/local/pack.yaml": PACK,
-        RULE: HEAD + match + EXAMPLES,
-        ".pitfall.toml": 'packs = ["packs"]\n',
-        "settings.py": "CACHES = {}\n",
-    })
+    local_rule_project(tmp_path, HEAD, match, {"settings.py": "CACHES = {}\n"})
     code, _, err = run(capsys, "check", "settings.py")
-    assert code == 2
-    assert f"{RULE}:" in err and f"(key `{key}`)" in err, err
-    assert "Traceback" not in err
+    assert_refused(tmp_path, code, err, key, on_key_line=False)
 
 
 def test_an_entry_that_is_a_call_is_read_through_its_arguments(tmp_path, monkeypatch, capsys):

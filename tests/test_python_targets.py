@@ -10,21 +10,13 @@ import json
 import textwrap
 
 import pytest
-from helpers import check_both_paths, run, write
+from helpers import assert_refused, check_both_paths, local_rule_project, run
 
-PACK = "name: local\nprefix: LOC\nversion: 0.1.0\ndescription: Local checks.\n"
 HEAD = "id: LOC101\nname: local-rule\ntarget: python\nseverity: warning\narea: tls\nsummary: S.\nrationale: R.\nmessage: '`{callee}` hit'\n"
-EXAMPLES = 'examples:\n  valid: ["x = 1\\n"]\n  invalid: ["x = 1  # error\\n"]\n'
-RULE = "packs/local/LOC101-local-rule.yaml"
 
 
 def _project(tmp_path, match: str, code: str) -> None:
-    write(tmp_path, {
-        "packs/local/pack.yaml": PACK,
-        RULE: HEAD + textwrap.dedent(match).strip("\n") + "\n" + EXAMPLES,
-        ".pitfall.toml": 'packs = ["packs"]\n',
-        "app.py": textwrap.dedent(code).lstrip("\n"),
-    })
+    local_rule_project(tmp_path, HEAD, match, {"app.py": textwrap.dedent(code).lstrip("\n")})
 
 
 def _findings(tmp_path, monkeypatch, capsys, match: str, code: str) -> list[tuple[int, int, str]]:
@@ -212,9 +204,4 @@ def test_a_bad_value_stops_the_run_naming_file_line_and_key(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     _project(tmp_path, match, "import grpc\n")
     code, _, err = run(capsys, "check", "app.py")
-    assert code == 2
-    assert f"{RULE}:" in err and f"(key `{key}`)" in err, err
-    line = int(err.split(f"{RULE}:", 1)[1].split(":", 1)[0].split()[0])
-    named = [part for part in key.split(".") if not part.isdigit()][-1]
-    assert named in (tmp_path / RULE).read_text().splitlines()[line - 1]
-    assert "Traceback" not in err
+    assert_refused(tmp_path, code, err, key)
