@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import libcst as cst
 
 from linter.python.analyzer import Condition, Context, Resolver, Visitor, _Declarative, find_arg, literal
-from linter.python.hooks.statements import module_statements, top_statements
+from linter.python.statements import module_statements, top_statements
 from linter.core.model import Rule
 
 # --------------------------------------------------------------------------- what the module assigns

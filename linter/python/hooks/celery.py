@@ -17,7 +17,7 @@ from typing import Any
 import libcst as cst
 
 from linter.python.analyzer import Visitor, literal
-from linter.python.hooks.statements import module_statements, top_statements
+from linter.python.statements import module_statements, top_statements
 
 _CELERY_CLASSES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
 _TASK_DECORATORS = frozenset({"celery.shared_task", "celery.app.shared_task", "celery.task"})

@@ -1,7 +1,8 @@
 """The statements a settings module runs at import: the small statements of the module body and
 of its ``if``/``elif``/``else``, ``try``/``except``/``else``/``finally``, ``with`` and loop blocks
 (not of functions or classes). Django settings and Celery configuration modules set their values
-this way; the hooks of both packs read them through here."""
+this way; the matcher's `setting` alternatives (settings.py) and the Celery hooks read them
+through here."""
 
 from __future__ import annotations
 
