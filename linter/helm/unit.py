@@ -28,7 +28,7 @@ from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc, RenderRe
 from linter.helm.render import render
 from linter.helm.staging import OVERRIDES, reuse_staging
 from linter.helm.tree import SCAN_TREE, within
-from linter.helm.values import profile_values
+from linter.helm.values import merge_maps, profile_values
 from linter.kubernetes.analyzer import is_object
 from linter.core.model import Finding, Notification, Region, Related, UnitResult
 from linter.helm.origin import Origin
@@ -675,13 +675,6 @@ def _nest(keys: Sequence[str], value: Any) -> dict[str, Any]:
     return out
 
 
-def _merge(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a or {})
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def _lookup(values: Any, keys: Sequence[str]) -> tuple[bool, Any]:
     for key in keys:
         if not isinstance(values, dict) or key not in values:
@@ -780,7 +773,7 @@ class _Hints:
         return None
 
     def _render(self, overlay: dict[str, Any] | None, extra: dict[str, Any], template: str) -> tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None:
-        merged = _merge(overlay, extra)
+        merged = merge_maps(overlay or {}, extra)
         key = json.dumps([template, merged], sort_keys=True, default=str)
         if key in self.cache:
             return self.cache[key]
