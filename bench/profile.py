@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ruleset.test_roots = engine.conftest_roots(units)
 
     times: list[tuple[str, str, float, float, int]] = []  # kind, path, wall s, cpu s, findings
-    with engine._lint_gc():  # the collector settings of a real run
+    with engine.lint_gc():  # the collector settings of a real run
         with phase("project index"):
             if "python" in kinds_present and ruleset.python.needs_index:
                 ruleset.index = engine.project_index(units, ruleset)
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     python_units = [u for u in units if u.kind == "python"]
     if python_units and not args.no_cprofile:
         profiler = cProfile.Profile()
-        with engine._lint_gc():
+        with engine.lint_gc():
             profiler.enable()
             start = time.process_time()
             for unit in python_units:

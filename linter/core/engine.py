@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file
 
     from linter.kubernetes.analyzer import KubeRuleSet
     from linter.python.analyzer import PythonRuleSet
+    from linter.python.incremental import ParseMemo
     from linter.python.index import ProjectIndex
 
     from linter.helm.unit import PreparedChart  # a chart unit's input of lint_unit
@@ -218,7 +219,14 @@ def _declared_encoding(data: bytes) -> str | tuple[None, str, Region] | None:
 
 
 def lint_unit(
-    kind: str, path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None, chart: PreparedChart | None = None
+    kind: str,
+    path: str,
+    data: bytes,
+    ruleset: RuleSet,
+    *,
+    siblings: dict[str, bytes] | None = None,
+    chart: PreparedChart | None = None,
+    memo: ParseMemo | None = None,
 ) -> UnitResult:
     """All findings of one file's bytes (suppressions applied). Pure: no I/O.
 
@@ -226,6 +234,8 @@ def lint_unit(
     the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
     ``chart``: for a chart unit (``data`` is empty), the chart read and rendered with every value
     set by its I/O edge (``linter.helm.unit.lint_chart``); only its values hints render again.
+    ``memo``: for a Python unit, the language server's parse memo (``linter.python.incremental``):
+    the same findings, with only the statements changed since the last version parsed again.
     """
     ruleset = ruleset.for_path(path.rstrip("/") + "/" if kind == "chart" else path)
     settings = ruleset.settings
@@ -273,7 +283,7 @@ def lint_unit(
         from linter.python.analyzer import analyze as analyze_python
 
         try:
-            findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index))
+            findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index, memo=memo))
         except NotAnalysed as exc:
             notes.append(Notification(f"{path}: not analysed: {exc}", "warning", path))
         except ParseError as exc:
@@ -326,12 +336,12 @@ def _suppressed_by_file(
     return out
 
 
-def lint_text(path: str, text: str, ruleset: RuleSet) -> UnitResult:
+def lint_text(path: str, text: str, ruleset: RuleSet, *, memo: ParseMemo | None = None) -> UnitResult:
     """In-memory text (the LSP server): kind from the file name."""
     from linter.core.discover import unit_kind
 
     kind = unit_kind(Path(path)) or "python"
-    return lint_unit(kind, path, text.encode("utf-8", "surrogatepass"), ruleset)
+    return lint_unit(kind, path, text.encode("utf-8", "surrogatepass"), ruleset, memo=memo)
 
 
 # --------------------------------------------------------------------------- the runner

@@ -12,6 +12,8 @@ with the rule set of the server's settings, and sends each lint to one of them:
 - the processes end with the server, however it ends (``linter.helm.pool.die_with_parent``: the death
   signal where the kernel offers one, else a thread that watches for re-parenting).
 
+Each process keeps the libcst parse of the last documents it linted
+(``linter.python.incremental.ParseMemo``), so an edit re-parses only the statements it changed.
 Requests and results cross a pipe (pickled ``UnitResult``); a lint takes one process for its
 duration, so ``size`` lints run at once and the others wait for a free process.
 """
@@ -30,6 +32,7 @@ from linter.core.model import Notification, UnitResult
 
 if TYPE_CHECKING:
     from linter.core.engine import RuleSet
+    from linter.python.incremental import ParseMemo
 
 #: seconds a new process may take to start and compile its rules
 START_TIMEOUT = 60.0
@@ -55,7 +58,10 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
 
     _die_with_parent(parent, False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from linter.python.incremental import ParseMemo
+
     ruleset = engine.build_ruleset(settings)
+    memo = ParseMemo()  # an edit re-parses only the statements it changed
     conn.send("ready")
     # each request parses a document into many short-lived objects: collect the way a run does
     # (the default thresholds made every few edits pay for a scan of the whole rule set)
@@ -66,19 +72,19 @@ def _serve(conn: Any, parent: int, settings: Settings) -> None:
             except (EOFError, OSError):
                 return
             unit = Unit("chart" if request.kind == "chart" else "python", request.path, request.payload)
-            result = within(unit, lambda: _answer(request, unit, ruleset))  # called at once, with this unit
+            result = within(unit, lambda: _answer(request, unit, ruleset, memo))  # called at once, with this unit
             try:
                 conn.send(result)
             except (OSError, ValueError):
                 return
 
 
-def _answer(request: Request, unit: Unit, ruleset: RuleSet) -> UnitResult:
+def _answer(request: Request, unit: Unit, ruleset: RuleSet, memo: ParseMemo) -> UnitResult:
     from linter.core import engine
     from linter.helm.staging import OVERRIDES
 
     if request.kind != "chart":
-        return engine.lint_text(request.path, request.payload, ruleset)
+        return engine.lint_text(request.path, request.payload, ruleset, memo=memo)
     token = OVERRIDES.set(request.overrides)
     try:
         return engine.read_and_lint(unit, ruleset)

@@ -30,6 +30,7 @@ from linter.python import evidence, targets
 from linter.python.tree import child_fields, children, field_nodes
 
 if TYPE_CHECKING:  # types only: the index is imported when a run builds one
+    from linter.python.incremental import ParseMemo
     from linter.python.index import ProjectIndex
 
 _BUILTINS = frozenset(dir(builtins))
@@ -1217,10 +1218,14 @@ class ParseError(Exception):
         self.column = column
 
 
-def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: ProjectIndex | None = None) -> list[Finding]:
+def analyze(
+    path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | None = None, index: ProjectIndex | None = None, memo: ParseMemo | None = None
+) -> list[Finding]:
     """All Python findings for one file. Raises ParseError when the file does not parse.
 
     ``index``: the project's signature index (an input like the text; None: this file only).
+    ``memo``: the language server's parse memo: libcst parses only the statements changed since
+    the last version of ``path`` (``linter.python.incremental``; not under ``PITFALL_NO_FAST_PATHS``).
     """
     data = encoded if encoded is not None else text.encode("utf-8", "surrogatepass")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -1253,7 +1258,12 @@ def analyze(path: str, text: str, ruleset: PythonRuleSet, *, encoded: bytes | No
     if fast and tree is not None and all(cls.LOCAL for _, cls in active) and not ruleset._whole_file.search(data):
         text, dropped = _reduce(text, tree, ruleset, data)
     try:
-        module = newer if newer is not None else parse_module(text)
+        if newer is not None:
+            module = newer
+        elif memo is not None and fast:
+            module = memo.parse(path, text, parse_module)
+        else:
+            module = parse_module(text)
     except (cst.ParserSyntaxError, RecursionError) as exc:
         # CPython parsed it: valid Python that libcst cannot read (20,000 implicitly joined
         # strings), a limit of the analyzer and no fault in the file
