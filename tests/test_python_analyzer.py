@@ -100,8 +100,9 @@ def test_prefilter_requirements(pattern, required):
 
 
 def test_prefilter_agrees_with_one_alternation_of_its_patterns():
-    # the filter tests each pattern alone behind the substrings it requires: it must say yes
-    # exactly where one regular expression of all the words and patterns does
+    # the filter tests each pattern alone behind the substrings it requires, and remembers its
+    # answer about the last text: it must say yes exactly where one regular expression of all
+    # the words and patterns does
     import re
     from pathlib import Path
 
@@ -112,12 +113,15 @@ def test_prefilter_agrees_with_one_alternation_of_its_patterns():
     ruleset = PythonRuleSet(rules)
     texts = [ex.code.encode() for r in rules for ex in (*r.valid, *r.invalid)]
     texts += [p.read_bytes() for p in sorted(Path(__file__).resolve().parent.parent.joinpath("linter").rglob("*.py"))]
-    for flt in [ruleset._prefilter, ruleset._chunk_prefilter, *(g for g in ruleset._gates if g is not None)]:
+    filters = [ruleset._prefilter, ruleset._chunk_prefilter, *(g for g in ruleset._gates if g is not None)]
+    combined = {}
+    for flt in filters:
         assert isinstance(flt, _Filter)
-        alternatives = [re.escape(w.decode()) for w in flt._words] + [rx.pattern.decode() for _, rx in flt._checks]
-        combined = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M)
-        for text in texts:
-            assert flt.search(text) == (combined.search(text) is not None)
+        alternatives = [re.escape(w.decode()) for w in flt._words] + [check._rx.pattern.decode() for check in flt._checks]
+        combined[id(flt)] = re.compile("|".join(f"(?:{a})" for a in alternatives).encode(), re.M)
+    for text in texts:  # each text asked of every filter in turn: the filters share checks and their answers
+        for flt in filters:
+            assert flt.search(text) == (combined[id(flt)].search(text) is not None)
 
 
 def test_positions_inside_classes_match_a_whole_module_codegen(monkeypatch, tmp_path):
@@ -179,3 +183,37 @@ def test_a_file_that_starts_with_a_bom_is_analysed(ruleset):
     code = "\ufeffimport requests\nrequests.get(URL)\n"
     result = lint_unit("python", "app.py", code.encode("utf-8"), ruleset)
     assert [(f.rule_id, f.region.line, f.region.column) for f in result.findings] == [("TMO101", 2, 1)]
+
+
+def test_the_walk_sees_children_in_source_order_as_libcst_does():
+    # the analyzer's walk and the module scans read children from fields (linter.python.tree);
+    # what a visitor sees first can decide what it reports, so the order must be libcst's
+    import sysconfig
+    from pathlib import Path
+
+    import libcst as cst
+
+    from linter.python import tree
+
+    every_construct = (
+        "@deco\nasync def f[T](a, /, b: int = 1, *args, c, **kw) -> T:\n"
+        "    async for x in y: pass\n    async with a as b, c: pass\n"
+        "    v = [i async for i in z if i]\n    w = x[lo:hi:step]\n    u = a if b else c\n"
+        "    g(key=value, *rest)\n    try: pass\n    except* E as e: pass\n"
+        "    match p:\n        case [q] if q: pass\n\n"
+        "@deco\nclass K[T](Base, metaclass=M): pass\nfrom ..pkg import (a, b)\nif t: raise X\n"
+    )
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources = [every_construct] + [(stdlib / n).read_text(encoding="utf-8") for n in ("asyncio/base_events.py", "argparse.py", "inspect.py")]
+    checked = 0
+    for source in sources:
+        stack: list[cst.CSTNode] = [cst.parse_module(source)]
+        while stack:
+            node = stack.pop()
+            ours = tree.children(node)
+            theirs = [child for child in node.children if any(child is o for o in ours)]
+            assert [type(c).__name__ for c in ours] == [type(c).__name__ for c in theirs], type(node).__name__
+            assert all(a is b for a, b in zip(ours, theirs))
+            checked += 1
+            stack.extend(node.children)
+    assert checked > 10_000

@@ -225,6 +225,28 @@ def _parsed_requirements(pattern: str) -> list[frozenset[bytes]]:
     return of(parsed)
 
 
+class _Check:
+    """One pattern of a pre-filter and the literals a text must hold for it to match (see
+    ``_requirements``). Filters share a check per pattern (``checks``), and the answer about the
+    last text asked is kept: the analyzer asks the pre-filter and each visitor's gate about the
+    same file."""
+
+    __slots__ = ("_reqs", "_rx", "_last")
+
+    def __init__(self, pattern: str) -> None:
+        self._reqs = tuple(_requirements(pattern))
+        self._rx = re.compile(pattern.encode("utf-8"), re.M)
+        self._last: tuple[bytes | None, bool] = (None, False)
+
+    def search(self, data: bytes) -> bool:
+        last = self._last
+        if last[0] is data:
+            return last[1]
+        found = all(any(n in data for n in req) for req in self._reqs) and self._rx.search(data) is not None
+        self._last = (data, found)  # one assignment: a thread reading it sees a text with its own answer
+        return found
+
+
 class _Filter:
     """Does a text contain any of ``words`` or match any of ``patterns``? Each pattern is searched
     on its own, and only when the text holds what the pattern requires (see ``_requirements``):
@@ -233,18 +255,30 @@ class _Filter:
 
     __slots__ = ("_words", "_checks")
 
-    def __init__(self, words: Iterable[str], patterns: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], patterns: Iterable[str], checks: dict[str, _Check] | None = None) -> None:
+        shared = checks if checks is not None else {}
         self._words = tuple(sorted({w.encode("utf-8") for w in words}))
-        self._checks = [(tuple(_requirements(p)), re.compile(p.encode("utf-8"), re.M)) for p in sorted(set(patterns))]
+        self._checks: list[_Check] = []
+        for pattern in sorted(set(patterns)):
+            if pattern not in shared:
+                shared[pattern] = _Check(pattern)
+            self._checks.append(shared[pattern])
 
     def search(self, data: bytes) -> bool:
         for word in self._words:
             if word in data:
                 return True
-        for reqs, rx in self._checks:
-            if all(any(n in data for n in req) for req in reqs) and rx.search(data) is not None:
+        for check in self._checks:
+            if check.search(data):
                 return True
         return False
+
+
+def _regexes(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """A visitor's ``TRIGGER_REGEX`` or ``CHUNK_REGEX``: one pattern, or several (any of them)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 class PythonRuleSet:
@@ -268,6 +302,7 @@ class PythonRuleSet:
         chunk_patterns: list[str] = []  # the same, CHUNK_REGEX where a visitor has one
         self.globs: list[tuple[str, re.Pattern[str], CompiledRule]] = []  # (kind, regex, rule) of patterns with `*`
         whole_file: set[str] = set()
+        checks: dict[str, _Check] = {}  # the filters' patterns, one check each
         always = False
         for rule in self.rules:
             setting_visitor = setting_visitor_for(rule)  # `setting` alternatives: linter.python.settings
@@ -281,10 +316,10 @@ class PythonRuleSet:
                     self._gates.append(None)
                 else:
                     words.update(cls.TRIGGERS or ())
-                    if cls.TRIGGER_REGEX is not None:
-                        patterns.append(cls.TRIGGER_REGEX)
-                        chunk_patterns.append(cls.CHUNK_REGEX or cls.TRIGGER_REGEX)
-                    self._gates.append(_Filter(cls.TRIGGERS or (), [cls.TRIGGER_REGEX] if cls.TRIGGER_REGEX else []))
+                    regexes = _regexes(cls.TRIGGER_REGEX)
+                    patterns.extend(regexes)
+                    chunk_patterns.extend(_regexes(cls.CHUNK_REGEX) or regexes)
+                    self._gates.append(_Filter(cls.TRIGGERS or (), regexes, checks))
                 self.needs_index = self.needs_index or cls.NEEDS_INDEX
                 continue
             spec = rule.matcher["match"]
@@ -330,8 +365,8 @@ class PythonRuleSet:
                                 roots.setdefault(root, set()).update(_segments(p))
         self._always = always
         self._whole_file = _Filter(whole_file, ())  # a file holding one is not reduced (see `analyze`)
-        self._prefilter = _Filter(words, patterns)
-        self._chunk_prefilter = _Filter(words, chunk_patterns)
+        self._prefilter = _Filter(words, patterns, checks)
+        self._chunk_prefilter = _Filter(words, chunk_patterns, checks)
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
@@ -757,7 +792,8 @@ class Visitor(cst.BatchableCSTVisitor):
     gives the qualified name of an expression through the file's imports. ``TRIGGERS`` lists the
     words a file must contain for the visitor to be worth running (``None``: every file);
     ``TRIGGER_REGEX`` is a regular expression (on the file's text) that may stand in for or add to
-    them. A file that matches neither is not handed to the visitor. ``NEEDS_INDEX``: the visitor
+    them (a tuple of patterns: any of them; an alternation of patterns that start differently is
+    faster split this way). A file that matches neither is not handed to the visitor. ``NEEDS_INDEX``: the visitor
     reads ``self.context.index``, the project-wide signature index the runner builds first.
     """
 
@@ -765,11 +801,11 @@ class Visitor(cst.BatchableCSTVisitor):
     # True when every finding of the visitor lies in a statement whose own text holds one of its
     # triggers (no module-wide evidence): the analyzer may then skip the file's other statements
     LOCAL: ClassVar[bool] = False
-    TRIGGER_REGEX: ClassVar[str | None] = None
+    TRIGGER_REGEX: ClassVar[str | tuple[str, ...] | None] = None
     # for a LOCAL visitor whose TRIGGER_REGEX is about the whole file (lookaheads from \A): what
     # the text of a definition must match to hold one of its findings, or any statement the
     # visitor's module-wide evidence comes from
-    CHUNK_REGEX: ClassVar[str | None] = None
+    CHUNK_REGEX: ClassVar[str | tuple[str, ...] | None] = None
     NEEDS_INDEX: ClassVar[bool] = False
 
     def __init__(self, rule: Rule, context: Context) -> None:
@@ -1104,7 +1140,7 @@ def _names_in(expr: cst.BaseExpression) -> frozenset[str]:
             names.add(node.attr.value)
             stack.append(node.value)
         else:
-            stack.extend(node.children)
+            stack.extend(children(node))
     return frozenset(names)
 
 

@@ -229,7 +229,7 @@ def _references(root: cst.CSTNode, name: str) -> list[cst.Name]:
             if node.value == name:
                 found.append(node)
             continue
-        children = list(node.children)
+        children = list(tree.children(node))
         if isinstance(node, cst.Attribute):
             children = [c for c in children if c is not node.attr]
         elif isinstance(node, cst.Arg) and node.keyword is not None:
@@ -250,7 +250,7 @@ def _store_targets(root: cst.CSTNode) -> list[cst.BaseExpression]:
             out.append(node.target)
         elif isinstance(node, cst.AsName):
             out.append(node.name)  # type: ignore[arg-type]
-        stack.extend(node.children)
+        stack.extend(tree.children(node))
     return out
 
 
@@ -283,7 +283,7 @@ def _local_dict_without(function: Function, name: str, key: str, ctx: Context, p
     stack: list[cst.CSTNode] = [body]
     while stack:
         node = stack.pop()
-        stack.extend(node.children)
+        stack.extend(tree.children(node))
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if any(isinstance(t, cst.Name) and t.value == name for t in targets):
@@ -368,12 +368,12 @@ def _scope_pairs(scope: cst.CSTNode, name: str) -> Pairs:
     ``name["key"] = value`` and ``name.update({...})``. Nested functions and classes are not
     searched (they bind their own names)."""
     pairs: Pairs = []
-    stack: list[cst.CSTNode] = list(scope.children)
+    stack: list[cst.CSTNode] = list(tree.children(scope))
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        stack.extend(node.children)
+        stack.extend(tree.children(node))
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
@@ -442,7 +442,7 @@ def url_is(call: cst.Call, ctx: Context, arg: str, position: int | None, kind: s
     stack: list[cst.CSTNode] = [ctx.module]
     while stack:
         node = stack.pop()
-        stack.extend(node.children)
+        stack.extend(tree.children(node))
         if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if any(isinstance(t, cst.Name) and t.value == url.value for t in targets) and _url_is(node.value, kind):

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from linter.python import tree
+
 #: documents remembered per process (the language server's open documents)
 DOCUMENTS = 8
 
@@ -89,7 +91,7 @@ def _has_block(node: cst.CSTNode) -> bool:
     if isinstance(node, cst.IndentedBlock):
         return True
     if isinstance(node, _BLOCK_HOLDERS):
-        return any(_has_block(child) for child in node.children)
+        return any(_has_block(child) for child in tree.children(node))
     return False
 
 
@@ -121,7 +123,7 @@ def _outer_indents(node: cst.CSTNode, default: str) -> list[str]:
     if isinstance(node, cst.IndentedBlock):
         return [node.indent if node.indent is not None else default]
     if isinstance(node, _BLOCK_HOLDERS):
-        return [indent for child in node.children for indent in _outer_indents(child, default)]
+        return [indent for child in tree.children(node) for indent in _outer_indents(child, default)]
     return []
 
 

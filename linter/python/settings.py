@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from linter.python import tree
 from linter.python.analyzer import Condition, Context, Resolver, Visitor, _Declarative, find_arg, literal
 from linter.python.statements import module_statements, top_statements
 from linter.core.model import Rule
@@ -136,7 +137,7 @@ def _functions(node: cst.CSTNode) -> Iterator[cst.FunctionDef]:
         current = stack.pop()
         if isinstance(current, cst.FunctionDef):
             yield current
-        stack.extend(current.children)
+        stack.extend(tree.children(current))
 
 
 def module_settings(context: Context) -> ModuleSettings:

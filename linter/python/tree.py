@@ -38,11 +38,30 @@ SKIP_FIELDS = frozenset(
         "whitespace_before_name", "whitespace_after_in_clause", "whitespace_before_else",
     }
 )
+# The classes whose fields are not declared in the order their code is written: the walk visits
+# their children in source order, as libcst's ``children`` and visitors do (what a visitor sees
+# first can decide what it reports).
+SOURCE_ORDER: dict[type, tuple[str, ...]] = {
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Arg: ("keyword", "value"),
+    cst.FunctionDef: ("decorators", "asynchronous", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.With: ("asynchronous", "items", "body"),
+    cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
+    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.ImportFrom: ("relative", "module", "names"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
+    cst.SimpleStatementSuite: ("leading_whitespace", "body", "trailing_whitespace"),
+}
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def child_fields(kind: type) -> tuple[str, ...]:
-    """The fields of a node class that can hold code (computed once per class)."""
+    """The fields of a node class that can hold code, in source order (computed once per class)."""
     found = _CHILD_FIELDS.get(kind)
     if found is None:
         import dataclasses
@@ -52,6 +71,9 @@ def child_fields(kind: type) -> tuple[str, ...]:
             for f in dataclasses.fields(kind)
             if f.name not in SKIP_FIELDS and not f.name.startswith("whitespace") and not f.name.startswith("_")
         )
+        order = SOURCE_ORDER.get(kind)
+        if order is not None:
+            found = tuple(sorted(found, key=lambda name: order.index(name) if name in order else len(order)))
         _CHILD_FIELDS[kind] = found
     return found
 
@@ -80,7 +102,7 @@ def is_node_type(kind: type) -> bool:
 
 
 def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
-    """The nodes directly under ``node`` that can hold code, in field order (libcst's
+    """The nodes directly under ``node`` that can hold code, in source order (libcst's
     ``children``, in source order and with punctuation and whitespace nodes, under
     ``PITFALL_NO_FAST_PATHS``)."""
     if not python_package.FAST_PATHS:

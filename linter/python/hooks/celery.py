@@ -16,6 +16,7 @@ from typing import Any
 
 import libcst as cst
 
+from linter.python import tree
 from linter.python.analyzer import Visitor, literal
 from linter.python.statements import module_statements, top_statements
 
@@ -41,7 +42,7 @@ def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
         current = stack.pop()
         if isinstance(current, cst.Call):
             yield current
-        stack.extend(current.children)
+        stack.extend(tree.children(current))
 
 
 def _kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:

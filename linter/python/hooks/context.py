@@ -31,6 +31,7 @@ from typing import Any
 
 import libcst as cst
 
+from linter.python import tree
 from linter.python.index import _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
 from linter.python.analyzer import Visitor, _dotted, find_arg, literal
 
@@ -51,7 +52,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(c for c in n.children if not isinstance(c, _SCOPES))
+        stack.extend(c for c in tree.children(n) if not isinstance(c, _SCOPES))
 
 
 def _refs(node: cst.CSTNode, names: set[str] | frozenset[str]) -> bool:
@@ -70,7 +71,7 @@ def _refs(node: cst.CSTNode, names: set[str] | frozenset[str]) -> bool:
             if isinstance(n, cst.Lambda):
                 stack.append(n.body)
         else:
-            stack.extend(n.children)
+            stack.extend(tree.children(n))
     return False
 
 
@@ -1171,7 +1172,7 @@ class CancellationSwallowed(Visitor):
     TRIGGER_REGEX = r"\A(?=(?s:.*?)async[ \t]+def\b)(?=(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:))"
     # definitions that hold findings, and those the module-wide evidence comes from: the tasks the
     # module starts and cancels itself
-    CHUNK_REGEX = r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)|create_task|ensure_future|\.cancel\b"
+    CHUNK_REGEX = (r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)", r"create_task", r"ensure_future", r"\.cancel\b")
     LOCAL = True
 
     def __init__(self, rule: Any, context: Any) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import libcst as cst
 
+from linter.python import tree
 from linter.python.analyzer import Scope, Visitor, expand_braces, literal
 
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"})
@@ -54,7 +55,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(reversed([c for c in n.children if not isinstance(c, _SCOPES)]))
+        stack.extend(reversed([c for c in tree.children(n) if not isinstance(c, _SCOPES)]))
 
 
 def _nested_defs(body: cst.CSTNode) -> dict[str, cst.FunctionDef]:
@@ -63,7 +64,7 @@ def _nested_defs(body: cst.CSTNode) -> dict[str, cst.FunctionDef]:
     stack: list[cst.CSTNode] = [body]
     while stack:
         n = stack.pop()
-        for c in n.children:
+        for c in tree.children(n):
             if isinstance(c, cst.FunctionDef):
                 found[c.name.value] = c
             elif not isinstance(c, (cst.ClassDef, cst.Lambda)):
@@ -99,7 +100,7 @@ class _Module:
             n = stack.pop()
             if isinstance(n, cst.Call):
                 self._call(n)
-            stack.extend(n.children)
+            stack.extend(tree.children(n))
 
     def _call(self, call: cst.Call) -> None:
         func = call.func
@@ -358,7 +359,7 @@ def _assigned_in_blocks(module: cst.Module) -> set[str]:
         n = stack.pop()
         if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name):
             found.add(n.target.value)
-        stack.extend(c for c in n.children if not isinstance(c, _SCOPES))
+        stack.extend(c for c in tree.children(n) if not isinstance(c, _SCOPES))
     return found
 
 
@@ -368,7 +369,7 @@ class GunicornTimeoutDisabled(Visitor):
 
     TRIGGERS = ()
     # a module-level `timeout =`, a "timeout" key, `timeout=0` (a `dict(...)`), `cfg.set(`, or gunicorn named
-    TRIGGER_REGEX = r"^(?:graceful_)?timeout[ \t]*=|[\"'](?:graceful_)?timeout[\"'][ \t]*:|\btimeout[ \t]*=[ \t]*0\b|\bcfg\.set\(|gunicorn"
+    TRIGGER_REGEX = (r"^(?:graceful_)?timeout[ \t]*=", r"[\"'](?:graceful_)?timeout[\"'][ \t]*:", r"\btimeout[ \t]*=[ \t]*0\b", r"\bcfg\.set\(", r"gunicorn")
 
     def visit_Module(self, node: cst.Module) -> None:
         assigned: dict[str, tuple[int, cst.Assign]] = {}

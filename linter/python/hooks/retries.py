@@ -126,8 +126,8 @@ class RetryLoopWithoutSleep(Visitor):
     # bound elsewhere (`self.session = requests.Session()` in a method), so a definition that
     # names a network module is kept too
     CHUNK_REGEX = (
-        r"\bwhile[ \t]+(?:True|1)[ \t]*:(?s:.*?)\bcontinue\b"
-        r"|\b(?:requests|httpx|urllib3|urllib|http\.client|aiohttp|smtplib|ftplib|imaplib|poplib|grpc"
+        r"\bwhile[ \t]+(?:True|1)[ \t]*:(?s:.*?)\bcontinue\b",
+        r"\b(?:requests|httpx|urllib3|urllib|http\.client|aiohttp|smtplib|ftplib|imaplib|poplib|grpc"
         r"|\w+_pb2_grpc|redis|psycopg2?|pymongo|asyncpg|boto3|botocore|websockets|paramiko|pika|aio_pika|kafka"
         r"|xmlrpc|socket)\b"
     )

@@ -34,7 +34,7 @@ class SocketConnectWithoutTimeout(Visitor):
     LOCAL = True
     # a finding is a `.connect(` in a function that creates its socket; the module-wide evidence
     # against it is a `setdefaulttimeout(...)` call
-    CHUNK_REGEX = r"\.connect(?:_ex)?\(|\bsetdefaulttimeout\b"
+    CHUNK_REGEX = (r"\.connect(?:_ex)?\(", r"\bsetdefaulttimeout\b")
 
     def __init__(self, rule: Any, context: Context) -> None:
         super().__init__(rule, context)
