@@ -92,6 +92,8 @@ class Settings:
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
     extend_test_paths: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    #: Python modules that say they are generated ("DO NOT EDIT", "Code generated", "@generated") are not analysed
+    exclude_generated: bool = True
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     packs: tuple[str, ...] = ()
     pack_versions: tuple[tuple[str, str], ...] = ()

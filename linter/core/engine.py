@@ -279,9 +279,12 @@ def lint_unit(
         cannot(f"cannot analyse {path}: {reason}", where, f"{path}: {reason}")
         return UnitResult(path, tuple(findings), tuple(notes))
     if kind == "python" and analyzed:
-        from linter.python.analyzer import NotAnalysed, ParseError
+        from linter.python.analyzer import NotAnalysed, ParseError, generated
         from linter.python.analyzer import analyze as analyze_python
 
+        if settings.exclude_generated and generated(text):
+            # its findings would be fixed in what generates it (protoc, a client generator)
+            return UnitResult(path, (), (), text.count("\n") + 1)
         try:
             findings.extend(analyze_python(path, text, ruleset.python, encoded=data, index=ruleset.index, memo=memo))
         except NotAnalysed as exc:
