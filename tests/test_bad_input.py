@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run, write
+from helpers import check_both_paths, run, write
 
 
 BAD = "import requests\nrequests.get('https://x')\n"
@@ -231,3 +231,29 @@ def test_python_m_never_imports_modules_of_the_scanned_repository(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert {f["code"] for f in json.loads(proc.stdout)["findings"]} == {"TMO101"}
     assert not marker.exists()
+
+
+def test_json_data_files_report_what_loading_them_reports(tmp_path):
+    # a large lock file is not loaded at all (no object and no problem can come of it); a file
+    # that could give either is: the report is the same with the fast paths on and off
+    lock = {
+        "name": "app",
+        "lockfileVersion": 3,
+        "packages": {f"node_modules/p{i}": {"version": "1.0.0", "resolved": f"https://registry.example/p{i}.tgz", "dependencies": {"q": "^1"}} for i in range(2000)},
+    }
+    pod = {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    write(tmp_path, {
+        "package-lock.json": json.dumps(lock, indent=2),
+        "deep.json": "[" * 600 + "]" * 600 + "\n",
+        "shallow.json": "[" * 450 + "]" * 450 + "\n",
+        "escaped.json": '{"\\u0061piVersion": "v1", ' + json.dumps(pod)[1:],
+        "pod.json": json.dumps({"apiVersion": "v1", **pod}),
+        "tsconfig.json": '// comment\n{"compilerOptions": {}}\n',
+    })
+    doc = json.loads(check_both_paths(tmp_path, "."))
+    by_file: dict[str, set[str]] = {}
+    for f in doc["findings"]:
+        by_file.setdefault(f["filename"], set()).add(f["code"])
+    assert by_file["deep.json"] == {"LNT001"}  # nesting past the loader's limit, manifest or not
+    assert by_file["escaped.json"] == by_file["pod.json"] and "LNT001" not in by_file["pod.json"]
+    assert not by_file.keys() & {"package-lock.json", "shallow.json", "tsconfig.json"}

@@ -294,6 +294,8 @@ class KubeRuleSet:
             )
 
     def analyze(self, path: str, text: str, *, json_mode: bool = False) -> KubeResult:
+        if json_mode and _inert_json(text):
+            return KubeResult()
         loaded = load_documents(text, json_mode=json_mode)
         if loaded.problems and "{{" in text:
             return KubeResult()  # Helm template syntax: the file belongs to a chart, not ours to parse
@@ -525,6 +527,39 @@ def _str(value: Any) -> str | None:
 
 
 _TOP_KEY = re.compile(r"""(?:^[ \t-]*|[{,][ \t]*)["']?(apiVersion|kind)["']?[ \t]*:""", re.M)
+
+
+_JSON_STRING = re.compile(r'"[^"]*"')  # in a text without backslashes
+_BRACKET = re.compile(r"[\[\]{}]")
+#: nesting up to this deep is below the loader's limit (``load_documents(max_depth=500)``)
+_INERT_DEPTH = 400
+
+
+def _inert_json(text: str) -> bool:
+    """Whether a JSON file can give neither a finding nor a problem, so that loading it with
+    positions (the cost of a large ``package-lock.json``) can be skipped: strict JSON (no
+    comments, no escapes) with no ``apiVersion`` key anywhere, hence no object and not a
+    manifest, no anchor (JSON has none; the loader reads YAML flow syntax) and no nesting near
+    the loader's depth limit. Under ``PITFALL_NO_FAST_PATHS`` every file is loaded."""
+    import json
+
+    import linter.python
+
+    if not linter.python.FAST_PATHS or "apiVersion" in text or "\\" in text or "&" in text:
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > _INERT_DEPTH:
+                return False
+        else:
+            depth -= 1
+    return True
 
 
 def looks_like_kubernetes(text: str) -> bool:
