@@ -602,7 +602,7 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> Pro
 
 
 #: below this many bytes to parse, starting processes costs more than parsing in this one
-_PARALLEL_INDEX_BYTES = 1 << 20
+_PARALLEL_INDEX_BYTES = 1 << 18
 #: what forked index workers parse: ``(data, path)`` pairs, inherited, never pickled
 _INDEX_ITEMS: Sequence[tuple[bytes, str]] = ()
 
