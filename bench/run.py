@@ -903,7 +903,7 @@ class KubernetesCorpus(Corpus):
         root = str(self.root)
 
         def pitfall() -> list[str]:
-            return [*tools.pitfall, "check", root, "--select", "ALL", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config)]
+            return [*tools.pitfall, "check", root, "--select", "ALL", "--no-cache", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config)]
 
         checkov = _checkov_args(tools.peer("checkov"), root)
         return [
@@ -1111,7 +1111,7 @@ class HelmCorpus(Corpus):
         root = str(self.root)
 
         def pitfall(*extra: str) -> list[str]:
-            return [*tools.pitfall, "check", root, "--select", "ALL", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config), *extra]
+            return [*tools.pitfall, "check", root, "--select", "ALL", "--no-cache", "--format", "json", "--exit-zero", "--config", str(self.pitfall_config), *extra]
 
         wrapper = [str(self.wrapper)]
         return [
