@@ -143,6 +143,20 @@ def test_documents_are_remembered_apart_and_the_oldest_forgotten():
     assert memo.reused == 1
 
 
+def test_the_oldest_documents_are_forgotten_past_the_text_budget():
+    memo = ParseMemo(characters=30)
+    memo.parse("a.py", "x = 1\ny = 2\n", cst.parse_module)  # 12 characters
+    memo.parse("b.py", "x = 1\ny = 2\nz = 3\n", cst.parse_module)  # 18: 30 together, kept
+    memo.parse("c.py", "x = 1\ny = 2\n", cst.parse_module)  # 42: a.py is forgotten
+    memo.parse("b.py", "x = 1\ny = 2\nz = 4\n", cst.parse_module)
+    memo.parse("a.py", "x = 1\ny = 3\n", cst.parse_module)
+    assert memo.reused == 1  # b.py only
+    big = ParseMemo(characters=10)
+    big.parse("big.py", "x = 1\ny = 2\nz = 3\n", cst.parse_module)  # over the budget alone: kept
+    big.parse("big.py", "x = 1\ny = 2\nz = 4\n", cst.parse_module)
+    assert big.reused == 1
+
+
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")

@@ -36,8 +36,10 @@ import libcst as cst
 
 from linter.python import tree
 
-#: documents remembered per process (the language server's open documents)
+#: documents remembered per process (the language server's open documents), and the most text
+#: they may hold together (a libcst module takes hundreds of bytes per character of its text)
 DOCUMENTS = 8
+CHARACTERS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,12 @@ class _Parsed:
 
 
 class ParseMemo:
-    """The last parse of each document, by key (its path); at most ``size`` documents."""
+    """The last parse of each document, by key (its path): at most ``size`` documents, and the
+    oldest are forgotten while they hold more than ``characters`` of text (the newest is kept)."""
 
-    def __init__(self, size: int = DOCUMENTS) -> None:
+    def __init__(self, size: int = DOCUMENTS, characters: int = CHARACTERS) -> None:
         self.size = size
+        self.characters = characters
         self._documents: OrderedDict[str, _Parsed] = OrderedDict()
         self.reused = 0  # parses served by re-parsing part of the last version (tests and benchmarks read it)
 
@@ -67,8 +71,10 @@ class ParseMemo:
         else:
             self.reused += 1
         self._documents[key] = parsed
-        while len(self._documents) > self.size:
-            self._documents.popitem(last=False)
+        held = sum(len(d.text) for d in self._documents.values())
+        while len(self._documents) > self.size or (len(self._documents) > 1 and held > self.characters):
+            _, dropped = self._documents.popitem(last=False)
+            held -= len(dropped.text)
         return parsed.module
 
     def forget(self, key: str) -> None:
