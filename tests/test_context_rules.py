@@ -12,6 +12,7 @@ import pytest
 from helpers import run, write
 
 import linter.core.engine as engine
+import linter.core
 import linter.python
 from linter.core.config import from_dict
 from linter.core.engine import build_ruleset, lint_text, lint_unit
@@ -601,7 +602,7 @@ def test_thread_targets_resolve_through_scopes_not_names(ruleset):
     assert messages(ruleset, code, "CTX103") == []
 
 
-@pytest.mark.skipif(not linter.python.FAST_PATHS, reason="the pre-filter is a fast path: PITFALL_NO_FAST_PATHS turns it off")
+@pytest.mark.skipif(not linter.core.FAST_PATHS, reason="the pre-filter is a fast path: PITFALL_NO_FAST_PATHS turns it off")
 def test_rules_skip_files_without_their_triggers(ruleset, monkeypatch):
     import libcst
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-import linter.python
+import linter.core
 from linter.core.config import from_dict
 from linter.core.engine import build_ruleset, lint_text
 from linter.core.packs import load_packs
@@ -191,7 +191,7 @@ def test_a_document_linted_version_after_version_has_the_findings_of_a_fresh_lin
 
 
 def test_without_fast_paths_every_version_is_parsed_in_full(everything, monkeypatch):
-    monkeypatch.setattr(linter.python, "FAST_PATHS", False)
+    monkeypatch.setattr(linter.core, "FAST_PATHS", False)
     memo = ParseMemo()
     text = "import requests\n\n\ndef f():\n    requests.get(URL)\n\n\ndef g():\n    pass\n"
     lint_text("/project/m.py", text, everything, memo=memo)

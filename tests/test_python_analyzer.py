@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-import linter.python
+import linter.core
 from linter.core.config import from_dict
 from linter.core.engine import build_ruleset, lint_unit
 
@@ -65,7 +65,7 @@ def test_positions_are_exact(ruleset):
     assert (f.region.line, f.region.column, f.region.end_line, f.region.end_column) == (2, 8, 4, 2)
 
 
-@pytest.mark.skipif(not linter.python.FAST_PATHS, reason="the pre-filter is a fast path: PITFALL_NO_FAST_PATHS turns it off")
+@pytest.mark.skipif(not linter.core.FAST_PATHS, reason="the pre-filter is a fast path: PITFALL_NO_FAST_PATHS turns it off")
 def test_file_without_trigger_names_is_not_parsed_by_libcst(ruleset, monkeypatch):
     import libcst
 

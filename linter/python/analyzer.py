@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-import linter.python as python_package
+from linter import core
 from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
 from linter.python import evidence, targets
 from linter.python.tree import child_fields, children, field_nodes
@@ -1314,7 +1314,7 @@ def analyze(
         tree = None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ParseError(f"cannot parse: {exc}", 1, 1) from None
-    fast = python_package.FAST_PATHS
+    fast = core.FAST_PATHS
     if not ruleset.rules or (fast and not ruleset.wants(data)):
         return []
     gates = ruleset._gates
@@ -1407,7 +1407,7 @@ def _walk_plain(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor],
 def walk(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
     """Run ``visitors`` over ``node`` and everything below it, read-only (a hook's own scan of
     the module): the analyzer's walk, or libcst's batched visit under ``PITFALL_NO_FAST_PATHS``."""
-    if python_package.FAST_PATHS:
+    if core.FAST_PATHS:
         _Batch(visitors).walk(node)
     else:
         cst.visit_batched(node, visitors)

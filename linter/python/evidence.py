@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-import linter.python
+from linter import core
 from linter.python import tree
 from linter.python.addresses import arg_value, is_loopback, template, url_host_port
 
@@ -136,7 +136,7 @@ class Evidence:
                         if name:
                             found.add(name)
 
-        if parts and (re.search("|".join(parts), ctx.source) or not linter.python.FAST_PATHS):
+        if parts and (re.search("|".join(parts), ctx.source) or not core.FAST_PATHS):
             _scan(ctx.module, enter)
         cached = self._receivers[key] = frozenset(found)
         return cached

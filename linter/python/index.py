@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import linter.python as python_package
+from linter import core
 
 WATCHED = ("timeout", "deadline", "context", "ctx")
 
@@ -208,7 +208,7 @@ def may_define(data: bytes) -> bool:
     word of its text as Python reads identifiers (NFKC: ``ｔimeout`` is ``timeout``; a file in
     another encoding than UTF-8 may be anything). A file that cannot is not parsed, unless
     ``PITFALL_NO_FAST_PATHS`` is set."""
-    if _WATCHED_WORD.search(data) is not None or not python_package.FAST_PATHS:
+    if _WATCHED_WORD.search(data) is not None or not core.FAST_PATHS:
         return True
     if data.isascii():
         return False

@@ -14,7 +14,7 @@ from typing import Any
 
 import libcst as cst
 
-import linter.python as python_package
+from linter import core
 
 # Fields that hold only whitespace and punctuation: never worth descending into.
 SKIP_FIELDS = frozenset(
@@ -105,7 +105,7 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     """The nodes directly under ``node`` that can hold code, in source order (libcst's
     ``children``, in source order and with punctuation and whitespace nodes, under
     ``PITFALL_NO_FAST_PATHS``)."""
-    if not python_package.FAST_PATHS:
+    if not core.FAST_PATHS:
         return node.children
     out: list[cst.CSTNode] = []
     for name in child_fields(type(node)):
