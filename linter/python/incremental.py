@@ -77,17 +77,22 @@ class ParseMemo:
             held -= len(dropped.text)
         return parsed.module
 
-    def forget(self, key: str) -> None:
-        self._documents.pop(key, None)
+
+def _length(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> int:
+    """How much text ``nodes`` of ``module`` print."""
+    return sum(len(module.code_for_node(node)) for node in nodes)
+
+
+def _first_block(body: Sequence[cst.BaseStatement], start: int = 0) -> int:
+    """The index of the first statement from ``start`` on that holds an indented block, else ``len(body)``."""
+    return next((k for k in range(start, len(body)) if _has_block(body[k])), len(body))
 
 
 def _cut(text: str, module: cst.Module) -> _Parsed:
-    header = sum(len(module.code_for_node(line)) for line in module.header)
-    starts = [header]
+    starts = [_length(module, module.header)]
     for stmt in module.body:
-        starts.append(starts[-1] + len(module.code_for_node(stmt)))
-    first = next((i for i, stmt in enumerate(module.body) if _has_block(stmt)), len(module.body))
-    return _Parsed(text, module, tuple(starts), first)
+        starts.append(starts[-1] + _length(module, (stmt,)))
+    return _Parsed(text, module, tuple(starts), _first_block(module.body))
 
 
 _BLOCK_HOLDERS = (cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
@@ -101,22 +106,13 @@ def _has_block(node: cst.CSTNode) -> bool:
     return False
 
 
-def _common_prefix(a: str, b: str) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:  # the longest equal prefix, by halves (each comparison is one memcmp)
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    lo, hi = 0, min(len(a), len(b), limit)
+def _longest(limit: int, equal: Callable[[int], bool]) -> int:
+    """The largest ``n <= limit`` with ``equal(n)``, ``equal`` holding up to some length and not
+    beyond: found by halves (each comparison of two slices is one memcmp)."""
+    lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
+        if equal(mid):
             lo = mid
         else:
             hi = mid - 1
@@ -159,8 +155,9 @@ def _reparse(last: _Parsed, text: str, parse: Callable[[str], cst.Module]) -> _P
     n = len(body)
     if n == 0:
         return None
-    prefix = _common_prefix(old, text)
-    suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
+    shorter = min(len(old), len(text))
+    prefix = _longest(shorter, lambda k: old[:k] == text[:k])
+    suffix = _longest(shorter - prefix, lambda k: old[len(old) - k :] == text[len(text) - k :])
     lo, hi = prefix, len(old) - suffix  # the changed part of the old text: old[lo:hi]
     if lo < starts[0] or hi > starts[-1] or (lo == starts[-1] and starts[-1] < len(old)):
         return None  # in the header or the footer
@@ -198,14 +195,12 @@ def _reparse(last: _Parsed, text: str, parse: Callable[[str], cst.Module]) -> _P
     result = module.with_changes(header=header, body=(*body[:i], *new, *body[j + 1 :]))
     offsets = list(starts[: i + 1])
     if i == 0:
-        offsets[0] = starts[0] + sum(len(part.code_for_node(line)) for line in part.header)
+        offsets[0] = starts[0] + _length(part, part.header)
     at = offsets[-1]
     for stmt in new:
-        at += len(result.code_for_node(stmt))
+        at += _length(result, (stmt,))
         offsets.append(at)
     shift = at - end
     offsets.extend(s + shift for s in starts[j + 2 :])
-    first = last.first_block
-    if first >= i:
-        first = next((k for k, stmt in enumerate(result.body) if k >= i and _has_block(stmt)), len(result.body))
+    first = last.first_block if last.first_block < i else _first_block(result.body, i)
     return _Parsed(text, result, tuple(offsets), first)
