@@ -14,6 +14,7 @@ are ``check: module:function`` (cross-object rules among them).
 
 from __future__ import annotations
 
+import json
 import re
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from typing import Any, Callable
 
 from jsonschema.protocols import Validator
 
+from linter import core
 from linter.kubernetes import pss
 from linter.kubernetes.vocabulary import FieldedError, Step, compile_schema, found
 from linter.core.model import Finding, Logical, Region, Rule
@@ -422,6 +424,17 @@ def _matcher(rule: Rule, load_reference: Callable[[str], Any]) -> Callable[[Chec
     return None
 
 
+def _index(key: int | str) -> int:
+    """The index in a placeholder's ``[N]`` (``str.format`` passes digits as text; a negative
+    number stays text): a ``KeyError`` when it is not one, as for a missing field."""
+    if isinstance(key, int):
+        return key
+    try:
+        return int(key)
+    except ValueError:
+        raise KeyError(key) from None
+
+
 class _ItemField:
     """``{item}``: the innermost list item on the reported path, its ``name`` in backticks, else
     ``#<index>``; ``{item[N]}`` the Nth list item on the path (counted from the innermost when
@@ -450,13 +463,8 @@ class _ItemField:
         return f"`{name}`" if isinstance(name, str) else f"#{at[-1]}"
 
     def __getitem__(self, key: int | str) -> _ItemField:
-        if isinstance(key, str):
-            try:
-                key = int(key)
-            except ValueError:
-                raise KeyError(key) from None
         try:
-            return _ItemField(self.obj, self.path, (self.items[key],))
+            return _ItemField(self.obj, self.path, (self.items[_index(key)],))
         except IndexError:
             return _ItemField(self.obj, self.path, ())
 
@@ -504,12 +512,7 @@ class _PathField:
         return format(str(self), spec)
 
     def __getitem__(self, key: int | str) -> str:
-        if isinstance(key, str):
-            try:
-                key = int(key)
-            except ValueError:
-                raise KeyError(key) from None
-        return str(self.path[key])
+        return str(self.path[_index(key)])
 
 
 class _Default(dict[str, Any]):
@@ -541,10 +544,6 @@ def _inert_json(text: str) -> bool:
     comments, no escapes) with no ``apiVersion`` key anywhere, hence no object and not a
     manifest, no anchor (JSON has none; the loader reads YAML flow syntax) and no nesting near
     the loader's depth limit. Under ``PITFALL_NO_FAST_PATHS`` every file is loaded."""
-    import json
-
-    from linter import core
-
     if not core.FAST_PATHS or "apiVersion" in text or "\\" in text or "&" in text:
         return False
     try:
