@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, overload
 
 from linter import __version__
 from linter.core.config import Settings, load_settings, with_cli
@@ -17,6 +17,10 @@ from linter.report.feedback import apply_policy
 from linter.core.model import SEVERITY_RANK, Finding, Notification
 from linter.core.dependencies import declared_dependencies, satisfied, wanted_by
 from linter.core.packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
+
+if TYPE_CHECKING:
+    from linter.core.discover import Unit
+    from linter.core.engine import RuleSet
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -341,7 +345,7 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
-def _with_yaml_fixes(findings: list[Finding], units: Sequence[Any], ruleset: Any, max_size: int) -> list[Finding]:
+def _with_yaml_fixes(findings: list[Finding], units: Sequence[Unit], ruleset: RuleSet, max_size: int) -> list[Finding]:
     """The findings with the fixes of Kubernetes manifests attached (a SARIF log carries every
     fix; they are computed for the report, a round trip through ruamel.yaml each)."""
     from linter.core.discover import Unreadable, read_file

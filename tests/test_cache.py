@@ -360,13 +360,13 @@ def charts_rendered(monkeypatch):
     from linter.helm import unit as helmunit
 
     seen: list[str] = []
-    original = helmunit.lint_chart
+    original = helmunit.prepare
 
     def counting(unit, ruleset):
         seen.append(unit.path)
         return original(unit, ruleset)
 
-    monkeypatch.setattr(helmunit, "lint_chart", counting)
+    monkeypatch.setattr(helmunit, "prepare", counting)
     return seen
 
 

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from linter.certs import analyzer as certs
-from linter.certs.analyzer import (
+from linter.certs import checks as certs
+from linter.certs.checks import (
     CertIssue,
     PemBlock,
     cert_summary,

@@ -14,7 +14,7 @@ import pytest
 from linter.helm.hooks import charts
 from linter.kubernetes.hooks import kube_tls
 from linter.cli import main
-from linter.kubernetes.analyzer import display_name
+from linter.kubernetes.objects import display_name
 
 
 @pytest.fixture(autouse=True)

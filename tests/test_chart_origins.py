@@ -456,3 +456,36 @@ spec:
     )
     [f] = check(capsys, "app", "--select", "PSA201,LNT002")
     assert f["code"] == "PSA201" and f["filename"].startswith("app/templates/")
+
+
+def test_the_pure_core_analyses_a_prepared_chart_without_reading_or_rendering(proj, monkeypatch):
+    from pathlib import Path
+
+    from linter.core.config import from_dict
+    from linter.core.discover import discover
+    from linter.core.engine import build_ruleset, lint_unit
+    from linter.helm import unit as helmunit
+
+    write(
+        proj,
+        {
+            "app/Chart.yaml": CHART,
+            "app/values.yaml": "app:\n  securityContext:\n    privileged: false\nmetrics:\n  securityContext: {}\n",
+            "app/templates/deploy.yaml": TWO_CONTAINERS,
+        },
+    )
+    settings = from_dict({"select": ["PSA214"], "helm": {"profiles": ["defaults"]}}, root=proj, config_path=None)
+    [unit], _ = discover(["app"], settings, cwd=Path(proj))
+    ruleset = build_ruleset(settings).for_path("app/")
+    with helmunit.chart_edge(unit, ruleset):
+        prepared = helmunit.prepare(unit, ruleset)
+
+    def no_io(*args, **kwargs):
+        raise AssertionError("the pure core read a file or rendered the chart")
+
+    monkeypatch.setattr(helmunit, "render", no_io)
+    monkeypatch.setattr(helmunit, "_read", no_io)
+    result = lint_unit("chart", unit.path, b"", ruleset, chart=prepared)
+    hints = sorted(re.search(r"set `([^`]+)`", f.message).group(1) for f in result.findings)
+    # the hints were checked by prepare's renders (the chart rendered with each value)
+    assert hints == ['app.securityContext.capabilities.drop: ["ALL"]', 'metrics.securityContext.capabilities.drop: ["ALL"]']

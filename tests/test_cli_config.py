@@ -318,8 +318,8 @@ def test_rules_test_runs_a_built_in_pack_named_by_its_folder(capsys):
     [
         ("visitor: linter.python.hooks.ports:NoSuchVisitor", "cannot be loaded: AttributeError"),
         ("visitor: no_such_module_of_pitfall:Thing", "cannot be loaded: ModuleNotFoundError"),
-        ("visitor: linter.python.evidence:unpacked", "is not a subclass of linter.python.analyzer.Visitor"),
-        ("match:\n  call: [requests.get]\n  unless: linter.python.analyzer:Visitor", "is not a function"),
+        ("visitor: linter.python.evidence:unpacked", "is not a subclass of linter.python.visitor.Visitor"),
+        ("match:\n  call: [requests.get]\n  unless: linter.python.visitor:Visitor", "is not a function"),
     ],
     ids=["missing-name", "missing-module", "visitor-is-a-function", "unless-is-a-class"],
 )
@@ -346,7 +346,7 @@ def test_a_trusted_file_rule_check_gets_the_certificate_analysis(proj, capsys, t
     beside the built-in ``certificate`` blocks: it runs on every certificate file."""
     hooks = tmp_path / "hookmods"
     write(hooks, {"pem_hooks.py": (
-        "from linter.certs.analyzer import CertIssue\n"
+        "from linter.certs.checks import CertIssue\n"
         "def any_certificate(a):\n"
         "    return [CertIssue('custom', 'a certificate is committed', 1, 'warning')] if a.looks_like_pem_or_der_cert else []\n"
     )})

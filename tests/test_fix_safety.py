@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from helpers import run, write
 
-from linter.core import fixes
+from linter.core import edits, fixes
 from linter.core.model import Edit, Fix, Region
 
 BOM = b"\xef\xbb\xbf"
@@ -115,9 +115,9 @@ def test_quick_fix_of_an_unused_suppression_after_a_cr_never_deletes_code():
     findings = lint_text("t.py", text, ruleset).findings
     assert [f.rule_id for f in findings] == ["LNT003"]
     for entry in to_entries(findings, text, PositionCodec()):
-        for title, _, edits, _target in entry.actions:
+        for title, _, lsp_edits, _target in entry.actions:
             lines = _LINE.findall(text)
-            (edit,) = edits
+            (edit,) = lsp_edits
             s, e = edit.range.start, edit.range.end
             start = sum(len(x) for x in lines[: s.line]) + s.character
             end = sum(len(x) for x in lines[: e.line]) + e.character
@@ -134,7 +134,7 @@ def test_removal_of_a_last_line_directive_without_a_line_break():
     for text, want in [("x = 1\n# pitfall: ignore[TMO101]", "x = 1\n"), ("x = 1\r\n# pitfall: ignore[TMO101]\r\ny = 2\r\n", "x = 1\r\ny = 2\r\n")]:
         (f,) = lint_text("t.py", text, ruleset).findings
         assert f.fix is not None
-        assert fixes.apply_fixes(text, [f.fix], python=True) == want
+        assert edits.apply_fixes(text, [f.fix], python=True) == want
 
 
 def test_diff_is_split_at_newlines_only_and_marks_a_missing_last_one():
@@ -276,7 +276,7 @@ def test_a_fix_that_would_not_compile_is_refused_with_a_notice(proj, capsys):
 def test_the_same_edit_from_two_fixes_is_applied_once():
     text = "f(a)\n"
     edit = Edit(Region(1, 4, 1, 4), ", timeout=10")
-    assert fixes.apply_fixes(text, [Fix("t", "safe", (edit,)), Fix("u", "safe", (edit,))]) == "f(a, timeout=10)\n"
+    assert edits.apply_fixes(text, [Fix("t", "safe", (edit,)), Fix("u", "safe", (edit,))]) == "f(a, timeout=10)\n"
 
 
 # --------------------------------------------------------------------------- 5. what the file is
@@ -385,16 +385,16 @@ def test_an_edit_inside_a_string_literal_is_dropped():
     text = 'x = "abc"\ny = """a\r\nb"""\nz = f"{x}"\n'
     inside = [Region(1, 7, 1, 7), Region(2, 6, 2, 6), Region(3, 1, 3, 2), Region(4, 8, 4, 8), Region(4, 5, 4, 7)]
     for region in inside:
-        got = fixes.edit_text(text, [Fix("t", "safe", (Edit(region, "!"),))], python=True)
+        got = edits.edit_text(text, [Fix("t", "safe", (Edit(region, "!"),))], python=True)
         assert got.text == text and got.refused and "inside a string literal" in got.refused[0][1], region
-    whole = fixes.edit_text(text, [Fix("t", "safe", (Edit(Region(1, 5, 1, 10), "'x'"),))], python=True)
+    whole = edits.edit_text(text, [Fix("t", "safe", (Edit(Region(1, 5, 1, 10), "'x'"),))], python=True)
     assert whole.text.startswith("x = 'x'\n") and not whole.refused
 
 
 def test_an_edit_outside_the_file_is_dropped_not_appended():
     text = "a = f()\rb = 2\r"
     for region in [Region(9, 1, 9, 1), Region(1, 30, 1, 30), Region(2, 1, 1, 1)]:
-        got = fixes.edit_text(text, [Fix("t", "safe", (Edit(region, "x"),))], python=True)
+        got = edits.edit_text(text, [Fix("t", "safe", (Edit(region, "x"),))], python=True)
         assert got.text == text and got.refused, region
 
 

@@ -19,14 +19,13 @@ from linter.kubernetes import pss
 from linter.kubernetes.pss import (
     LATEST,
     PSS_CHECKS,
-    PodTarget,
     PssViolation,
     checks_for_level,
     evaluate,
     evaluate_all,
     parse_version,
-    pod_target,
 )
+from linter.kubernetes.objects import PodTarget, pod_target
 
 Obj = dict[str, Any]
 

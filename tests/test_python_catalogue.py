@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 from helpers import run, write
 
-from linter.certs import analyzer as certs
+from linter.certs import checks as certs
 from linter.certs import files as certfiles
 from linter.python.addresses import is_loopback, split_host_port, template, url_host_port
 from linter.core.config import from_dict

@@ -17,7 +17,7 @@ from helpers import run, sarif, write
 from test_lsp import Client
 from test_precommit import hook_repo, pre_commit_home  # noqa: F401 (the session fixtures)
 
-from linter.core.fixes import apply_fixes
+from linter.core.edits import apply_fixes
 from linter.kubernetes.yamlfix import values_fix
 
 # comments, quotes, flow mappings, a 4-space indentation with `-   ` items, three documents

@@ -1,11 +1,11 @@
 """Certificate and private-key files in the scanned tree (the ``certs`` pack, CRT1xx).
 
 Discovery hands over ``.pem .crt .cer .key .der`` files as ``cert`` units; what a file *is* is
-decided here by its content (``linter.certs.analyzer.looks_like_cert_or_key``), not by its name: a
+decided here by its content (``linter.certs.checks.looks_like_cert_or_key``), not by its name: a
 ``.pem`` holding something else is skipped, a ``.key`` holding a certificate is checked as one.
 
 Each rule's ``certificate`` block names the issue codes it reports; the file is analysed once
-(``linter.certs.analyzer.check_certificates`` + ``check_private_keys``) and every rule keeps the
+(``linter.certs.checks.check_certificates`` + ``check_private_keys``) and every rule keeps the
 issues of its own codes. Findings sit on the line of the offending block's BEGIN marker (line 1 for DER).
 Messages name subjects, serials, fingerprints, algorithms and dates -- never key material.
 
@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from linter.certs import analyzer as certs
+from linter.certs import checks as certs
 from linter.core.model import Finding, Region, Rule
+
+if TYPE_CHECKING:
+    from linter.core.engine import RuleSet
 
 CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 KEY_SUFFIXES = (".key",)
@@ -136,7 +139,7 @@ def _keeping(codes: tuple[str, ...]) -> Check:
     return check
 
 
-def _rules(ruleset: Any) -> list[tuple[Rule, Check]]:
+def _rules(ruleset: RuleSet) -> list[tuple[Rule, Check]]:
     """The selected file rules with what each keeps: the issues its ``certificate`` block names,
     or what its ``check`` function (``(Analysis) -> Iterable[CertIssue]``) returns."""
     from linter.core.model import load_reference
@@ -151,7 +154,7 @@ def _rules(ruleset: Any) -> list[tuple[Rule, Check]]:
     return out
 
 
-def analyze(path: str, data: bytes, ruleset: Any, *, siblings: dict[str, bytes] | None = None, now: datetime | None = None) -> list[Finding]:
+def analyze(path: str, data: bytes, ruleset: RuleSet, *, siblings: dict[str, bytes] | None = None, now: datetime | None = None) -> list[Finding]:
     """Findings of the selected certs rules for one file's bytes. Pure; never raises on bad bytes."""
     rules = _rules(ruleset)
     if not rules:

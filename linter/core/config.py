@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -17,11 +16,7 @@ from typing import Any
 
 from linter.report.feedback import Policy
 from linter.core.packs import PackError, schema_validator, validation_error
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10
-    import tomli as tomllib
+from linter.core.toml import tomllib
 
 DEFAULT_EXCLUDE = (
     ".git",

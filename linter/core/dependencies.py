@@ -27,9 +27,11 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packaging.version import InvalidVersion, Version
+
+from linter.core.model import Pack
+from linter.core.toml import tomllib
 
 MAX_DEPTH = 3
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -113,8 +115,6 @@ def _toml(path: Path) -> dict[str, object]:
     text = _read_text(path)
     if text is None:
         return {}
-    from linter.core.config import tomllib
-
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:  # an invalid manifest declares nothing; the scan is not about it
@@ -255,8 +255,6 @@ def _lock_packages(path: Path, wanted: Collection[str] | None) -> object:
     text = _read_text(path)
     if text is None:
         return None
-    from linter.core.config import tomllib
-
     forms = {form for name in wanted for form in (name, name.replace("-", "_"), name.replace("-", "."))}
     starts = [m.start() for m in _PACKAGE_TABLE.finditer(text)]
     entries = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
@@ -375,7 +373,7 @@ def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> 
     return out
 
 
-def wanted_by(packs: Iterable[Any]) -> frozenset[str]:
+def wanted_by(packs: Iterable[Pack]) -> frozenset[str]:
     """The distributions the ``applies-to`` of ``packs`` name."""
     return frozenset(name for p in packs for spec in p.applies_to if (name := requirement_name(spec)) is not None)
 

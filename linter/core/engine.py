@@ -23,6 +23,7 @@ from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
 
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
+    from linter.core.cache import RunCache
     from concurrent.futures import ProcessPoolExecutor
 
     from linter.kubernetes.analyzer import KubeRuleSet
@@ -60,7 +61,7 @@ class RuleSet:
     named: tuple[str, ...] = ()
     #: the results cache of a run (linter.core.cache.RunCache; None: none). ``run`` looks units up in
     #: it and ``read_and_lint`` stores what it analysed; only the CLI sets it, never the LSP server
-    cache: Any = None
+    cache: RunCache | None = None
     by_id: dict[str, Rule] = field(init=False)
     all_ids: frozenset[str] = field(init=False)
     _python: PythonRuleSet | None = field(init=False, default=None)
@@ -233,7 +234,7 @@ def lint_unit(
     ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
     the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
     ``chart``: for a chart unit (``data`` is empty), the chart read and rendered with every value
-    set by its I/O edge (``linter.helm.unit.lint_chart``); only its values hints render again.
+    set, its findings' values hints checked, by its I/O edge (``_lint_chart``).
     ``memo``: for a Python unit, the language server's parse memo (``linter.python.incremental``):
     the same findings, with only the statements changed since the last version parsed again.
     """
@@ -256,7 +257,7 @@ def lint_unit(
         from linter.helm.unit import analyze as analyze_chart
 
         if chart is None:
-            raise ValueError("a chart unit needs its prepared chart (linter.helm.unit.lint_chart)")
+            raise ValueError("a chart unit needs its prepared chart (linter.helm.unit.prepare)")
         analysis = analyze_chart(chart, ruleset)
         if analysis.final:  # an invalid chart: no file a directive could be in was read
             return UnitResult(path, analysis.findings, analysis.notes)
@@ -662,6 +663,16 @@ def _parallel_signatures(jobs: int) -> Callable[[Sequence[tuple[bytes, str]]], l
     return compute
 
 
+def _lint_chart(unit: Unit, ruleset: RuleSet) -> UnitResult:
+    """A chart unit's I/O edge, as ``read_and_lint`` is a file's: the chart is prepared (read and
+    rendered with every value set) and handed to the pure core. ``ruleset``: the rule set for the
+    chart's path."""
+    from linter.helm.unit import chart_edge, prepare
+
+    with chart_edge(unit, ruleset):
+        return lint_unit("chart", unit.path, b"", ruleset, chart=prepare(unit, ruleset))
+
+
 def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     settings = ruleset.settings
     cache = ruleset.cache
@@ -674,15 +685,13 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
         finally:
             ruleset.index = None
     if unit.kind == "chart":
-        from linter.helm.unit import lint_chart
-
         ruleset = ruleset.for_path(unit.path.rstrip("/") + "/")
         if ruleset.parent is not None and not (ruleset.of("kubernetes") or ruleset.of("chart")):
             return UnitResult(unit.path, ())  # a chart in test code: no rule of its kinds runs there
         if cache is not None:
             chart_rules = ruleset
-            return cache.lint_chart(unit, ruleset.parent or ruleset, lambda: lint_chart(unit, chart_rules))
-        return lint_chart(unit, ruleset)
+            return cache.lint_chart(unit, ruleset.parent or ruleset, lambda: _lint_chart(unit, chart_rules))
+        return _lint_chart(unit, ruleset)
     from linter.core.discover import Unreadable, read_file
 
     try:

@@ -1,9 +1,6 @@
 """Apply fix edits: by applicability, only where they cannot damage code, atomically, or as a diff.
 
-Positions. A fix's regions are 1-based (line, column) in code points of the file's text as the
-analyzers see it: decoded, without a UTF-8 BOM, lines broken at ``\\r\\n``, ``\\r`` and ``\\n`` (Python's
-physical lines, and the language server protocol's). :class:`Lines` maps them to offsets in that
-same text; the BOM is taken off before and put back after, and every line break is kept.
+Where a fix's edits land in a file's text, and the text after them, is :mod:`linter.core.edits`.
 
 Safety. ``--fix`` and ``--diff`` go through :func:`fix_unit`, which applies a file's fixes only
 
@@ -16,8 +13,9 @@ Safety. ``--fix`` and ``--diff`` go through :func:`fix_unit`, which applies a fi
   of the scanned tree); read-only files are not rewritten.
 
 Every file left alone for one of these reasons gets a warning notification naming it. A YAML
-file's fixes are computed, checked and applied by :func:`linter.kubernetes.yamlfix.fix_yaml_unit` (the same
-rereading, relinting and writing; the fixed file must load as well as it did).
+file's fixes are computed by :mod:`linter.kubernetes.yamlfix` and applied round after round
+(:func:`_fix_yaml`: the same rereading, relinting and writing; the fixed file must load as well
+as it did); a chart's values hints are set in its ``values.yaml`` (:func:`_fix_chart`).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ import ast
 import difflib
 import errno
 import io
+import json
 import os
 import re
 import stat
@@ -33,167 +32,19 @@ import tempfile
 import time
 import tokenize
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
-from linter.core.model import Finding, Fix, Notification, UnitResult
+from linter.core.edits import BOM, Applied, edit_text
+from linter.core.model import Finding, Notification, UnitResult
 
-BOM = b"\xef\xbb\xbf"
-_BREAK = re.compile(r"\r\n|\r|\n")
+if TYPE_CHECKING:
+    from linter.core.discover import Unit
+    from linter.core.engine import RuleSet
+
 _LOCK_WAIT = 10.0  # seconds to wait for another pitfall run that is writing the same file
-
-
-class Lines:
-    """Line starts and ends of a text, with its own line breaks (``\\r\\n``, ``\\r``, ``\\n``)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.starts = [0]
-        self.ends: list[int] = []
-        self.breaks: list[str] = []
-        for m in _BREAK.finditer(text):
-            self.ends.append(m.start())
-            self.breaks.append(m.group())
-            self.starts.append(m.end())
-        self.ends.append(len(text))
-        self.breaks.append("")
-
-    def offset(self, line: int, column: int) -> int | None:
-        """The offset of a 1-based (line, column); None when it is not in the text (a column may
-        be one past the line's last character, never on or past its line break)."""
-        if not 1 <= line <= len(self.starts) or column < 1:
-            return None
-        off = self.starts[line - 1] + column - 1
-        return off if off <= self.ends[line - 1] else None
-
-    def newline(self, line: int) -> str:
-        """The line break of ``line``, else the text's first one, else ``\\n``."""
-        if 1 <= line <= len(self.breaks) and self.breaks[line - 1]:
-            return self.breaks[line - 1]
-        return next((b for b in self.breaks if b), "\n")
-
-
-def string_spans(text: str) -> list[tuple[int, int]] | None:
-    """(start, end) offsets of the string literals (f-strings whole) of Python ``text``; None
-    when the text cannot be tokenized."""
-    lines = Lines(text)
-    # tokenize breaks lines at "\n" only: hand it the same lines joined with "\n" (columns and
-    # line numbers stay those of the text)
-    joined = "\n".join(text[s:e] for s, e in zip(lines.starts, lines.ends))
-    fstring_start = getattr(tokenize, "FSTRING_START", None)
-    fstring_end = getattr(tokenize, "FSTRING_END", None)
-    spans: list[tuple[int, int]] = []
-    opened: list[int] = []
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(joined).readline):
-            start = lines.starts[tok.start[0] - 1] + tok.start[1] if tok.start[0] <= len(lines.starts) else len(text)
-            end = lines.starts[tok.end[0] - 1] + tok.end[1] if tok.end[0] <= len(lines.starts) else len(text)
-            if tok.type == tokenize.STRING and not opened:
-                spans.append((start, end))
-            elif fstring_start is not None and tok.type == fstring_start:
-                opened.append(start)
-            elif fstring_end is not None and tok.type == fstring_end and opened:
-                first = opened.pop()
-                if not opened:
-                    spans.append((first, end))
-    except (tokenize.TokenError, SyntaxError, ValueError):  # IndentationError is a SyntaxError
-        return None
-    return spans
-
-
-def _inside(spans: Sequence[tuple[int, int]], offset: int) -> bool:
-    """True when ``offset`` lies strictly inside one of the (sorted) spans."""
-    lo, hi = 0, len(spans)
-    while lo < hi:  # the last span starting before offset
-        mid = (lo + hi) // 2
-        if spans[mid][0] < offset:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo > 0 and offset < spans[lo - 1][1]
-
-
-@dataclass
-class Applied:
-    """The text after the fixes, the fixes applied, and the fixes refused with the reason."""
-
-    text: str
-    applied: list[Fix] = field(default_factory=list)
-    refused: list[tuple[Fix, str]] = field(default_factory=list)
-
-
-def edit_text(text: str, fixes: Iterable[Fix], *, python: bool = False) -> Applied:
-    """Apply whole fixes to ``text`` (decoded, without BOM). A fix whose edits are not all in the
-    text, or (``python``) that edits inside a string literal, is refused; one that overlaps a fix
-    already taken is left for the next run. Line breaks in an edit's text follow the file's."""
-    fixes = list(fixes)
-    lines = Lines(text)
-    strings: list[tuple[int, int]] | None = []
-    if python and fixes:
-        strings = string_spans(text)
-    result = Applied(text)
-    planned: list[tuple[int, Fix, list[tuple[int, int, str]]]] = []
-    for order, fix in enumerate(fixes):
-        if strings is None:
-            result.refused.append((fix, "the file cannot be tokenized"))
-            continue
-        spans: list[tuple[int, int, str]] = []
-        why = None
-        for edit in fix.edits:
-            r = edit.region
-            start, end = lines.offset(r.line, r.column), lines.offset(r.end_line, r.end_column)
-            if start is None or end is None or end < start:
-                why = f"its position ({r.line}:{r.column}-{r.end_line}:{r.end_column}) is not in the file"
-                break
-            if _inside(strings, start) or _inside(strings, end):
-                why = "it would edit inside a string literal"
-                break
-            new = edit.text
-            eol = lines.newline(r.line)
-            if eol != "\n" and "\n" in new:
-                new = re.sub(r"\r\n|\r|\n", eol, new)
-            spans.append((start, end, new))
-        if why is not None:
-            result.refused.append((fix, why))
-            continue
-        if spans:
-            spans.sort(key=lambda s: (s[0], s[1]))
-            planned.append((order, fix, spans))
-    planned.sort(key=lambda p: (p[2][0][0], p[2][0][1], p[0]))
-    taken: list[tuple[int, int, str]] = []
-
-    def clashes(span: tuple[int, int, str]) -> bool:
-        a, b, _ = span
-        for c, d, _ in taken:
-            if a < d and c < b:  # overlapping replacements
-                return True
-            if (a == b and c < a < d) or (c == d and a < c < b):  # an insertion inside a replacement
-                return True
-        return False
-
-    for _, fix, spans in planned:
-        fresh = [s for s in spans if s not in taken]  # the same edit from two rules: applied once
-        if any(clashes(s) for s in fresh):
-            continue  # overlaps an edit already taken: the next run applies it
-        taken.extend(fresh)
-        result.applied.append(fix)
-    taken.sort(key=lambda s: (s[0], s[1]))
-    out: list[str] = []
-    pos = 0
-    for start, end, new in taken:
-        out.append(text[pos:start])
-        out.append(new)
-        pos = max(end, pos)
-    out.append(text[pos:])
-    result.text = "".join(out)
-    return result
-
-
-def apply_fixes(text: str, fixes: Iterable[Fix], *, python: bool = False) -> str:
-    """``text`` with every fix applied that can be (see :func:`edit_text`)."""
-    return edit_text(text, fixes, python=python).text
 
 
 def fixable(findings: Sequence[Finding], *, unsafe: bool) -> list[Finding]:
@@ -573,7 +424,7 @@ def _ascii_compatible(encoding: str | None) -> bool:
         return False
 
 
-def fix_unit(unit: Any, result: UnitResult, ruleset: Any, *, unsafe: bool, write: bool, roots: Sequence[str] = ()) -> Outcome:
+def fix_unit(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, write: bool, roots: Sequence[str] = ()) -> Outcome:
     """Apply (``write``) or diff the fixes of one linted unit; never damages the file.
 
     The file is read again and linted again: its fixes are applied only if they are the ones
@@ -583,13 +434,9 @@ def fix_unit(unit: Any, result: UnitResult, ruleset: Any, *, unsafe: bool, write
     from linter.core.discover import Unreadable, read_file
 
     if unit.kind == "yaml":
-        from linter.kubernetes.yamlfix import fix_yaml_unit
-
-        return fix_yaml_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
+        return _fix_yaml(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
     if unit.kind == "chart":
-        from linter.kubernetes.yamlfix import fix_chart_unit
-
-        return fix_chart_unit(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
+        return _fix_chart(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
     todo = fixable(result.findings, unsafe=unsafe)
     if unit.kind != "python" or not todo:
         return Outcome(result)
@@ -618,4 +465,93 @@ def fix_unit(unit: Any, result: UnitResult, ruleset: Any, *, unsafe: bool, write
     return finish(
         result, path, unit.abspath, data, text, applied.text, refusals(path, applied),
         bom=bom, write=write, roots=roots, relint=lambda new: engine.lint_unit(unit.kind, unit.path, new, ruleset),
+    )
+
+
+def _fix_yaml(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, write: bool, roots: Sequence[str]) -> Outcome:
+    """:func:`fix_unit` for a YAML file: the fixes are computed from the file read
+    again (and linted again: only when it did not change since), applied round after round (a
+    fix that overlaps another waits for the next one), and written or diffed once."""
+    from linter.core import engine
+    from linter.core.discover import Unreadable, read_file
+    from linter.kubernetes.yamlfix import MAX_ROUNDS, attach, broken, fixable_here
+
+    if not fixable_here(result.findings, unsafe=unsafe):
+        return Outcome(result)
+    path = unit.path
+    try:
+        data = read_file(unit.abspath, ruleset.settings.max_file_size)
+    except Unreadable as exc:
+        return not_fixed(result, path, f"cannot read it again ({exc.reason})")
+    bom = BOM if data.startswith(BOM) else b""
+    try:
+        original = data[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError:
+        return not_fixed(result, path, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
+    fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
+    if fresh.findings != result.findings:
+        return not_fixed(result, path, "it changed since it was linted")
+    text = original
+    findings = list(fresh.findings)
+    notices: list[Notification] = []
+    for _ in range(MAX_ROUNDS):
+        todo = fixable(attach(path, text, findings, ruleset, unsafe=unsafe), unsafe=unsafe)
+        if not todo:
+            break
+        applied = edit_text(text, [f.fix for f in todo if f.fix is not None])
+        notices.extend(refusals(path, applied))
+        if applied.text == text:
+            break
+        why = broken(text, applied.text)
+        if why is not None:
+            notices.append(Notification(f"{path}: fixes not applied: {why}", "warning", path))
+            break
+        text = applied.text
+        findings = list(engine.lint_unit(unit.kind, unit.path, bom + text.encode("utf-8"), ruleset).findings)
+    return finish(
+        result, path, unit.abspath, data, original, text, notices,
+        bom=bom, write=write, roots=roots, relint=lambda new: engine.lint_unit(unit.kind, unit.path, new, ruleset),
+    )
+
+
+def _fix_chart(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, write: bool, roots: Sequence[str]) -> Outcome:
+    """:func:`fix_unit` for a chart: its values hints (each verified by rendering
+    the chart with that value) set their keys in the chart's ``values.yaml``, one after the
+    other on the file's text, after the chart was linted again and gave the same findings."""
+    from linter.core import engine
+    from linter.core.discover import Unreadable, read_file
+    from linter.kubernetes.yamlfix import broken, values_fix
+
+    todo = [(f, hint) for f in fixable(result.findings, unsafe=unsafe) if (hint := f.fix) is not None and hint.path]
+    if not todo or not os.path.isdir(unit.abspath):
+        return Outcome(result)
+    target = cast(str, todo[0][1].path)  # the filter above keeps only fixes with a path
+    abspath = os.path.join(unit.abspath, "values.yaml")
+    try:
+        data = read_file(abspath, ruleset.settings.max_file_size)
+        original = data.decode("utf-8")
+    except Unreadable as exc:
+        return not_fixed(result, target, f"cannot read it again ({exc.reason})")
+    except UnicodeDecodeError:
+        return not_fixed(result, target, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
+    if engine.read_and_lint(unit, ruleset).findings != result.findings:
+        return not_fixed(result, target, "the chart changed since it was linted")
+    text = original
+    notices: list[Notification] = []
+    done: set[tuple[str, str]] = set()
+    for f, hint in todo:
+        props = dict(f.properties)
+        key, raw = props.get("pitfall/values-key"), props.get("pitfall/values-value")
+        if key is None or raw is None or (key, raw) in done:
+            continue
+        done.add((key, raw))
+        fix = values_fix(target, text, key, json.loads(raw), hint.title, hint.applicability)
+        applied = edit_text(text, [fix]) if fix is not None else None
+        if applied is None or applied.refused or broken(text, applied.text) is not None:
+            notices.append(Notification(f"{target}: fix not applied ({hint.title}): values.yaml cannot be edited there cleanly", "warning", target))
+            continue
+        text = applied.text
+    return finish(
+        result, target, abspath, data, original, text, notices,
+        write=write, roots=roots, relint=lambda _new: engine.read_and_lint(unit, ruleset),
     )

@@ -400,7 +400,7 @@ def _hook_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
 
 def _check_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
     """Resolve every hook when the pack loads, and check it follows its target's protocol: a
-    ``visitor`` is a ``linter.python.analyzer.Visitor`` class, a ``check`` or ``unless`` a
+    ``visitor`` is a ``linter.python.visitor.Visitor`` class, a ``check`` or ``unless`` a
     function. A wrong name stops the run naming the file, line and key, not the first file it
     would have run on."""
     from .model import load_reference
@@ -412,9 +412,9 @@ def _check_hooks(path: Path, data: dict[str, Any], node: Any) -> None:
         except Exception as exc:  # ImportError, AttributeError, or the module's own error
             raise PackError(path, node_line(node, list(where)), key, f"`{ref}` cannot be loaded: {type(exc).__name__}: {exc}") from None
         if where == ("visitor",):
-            from linter.python.analyzer import Visitor
+            from linter.python.visitor import Visitor
 
-            ok, want = isinstance(hook, type) and issubclass(hook, Visitor), "a subclass of linter.python.analyzer.Visitor"
+            ok, want = isinstance(hook, type) and issubclass(hook, Visitor), "a subclass of linter.python.visitor.Visitor"
         else:
             ok, want = callable(hook) and not isinstance(hook, type), "a function"
         if not ok:

@@ -50,7 +50,7 @@ def run_example(case: Case, packs: Sequence[Pack]) -> tuple[list, str]:
     """Findings of the case's rule (and tool findings), and the fixed text."""
     from linter.core.discover import discover
     from linter.core.engine import build_ruleset, read_and_lint
-    from linter.core.fixes import apply_fixes
+    from linter.core.edits import apply_fixes
 
     rule = case.rule
     with tempfile.TemporaryDirectory(prefix="pitfall-example-") as tmp:

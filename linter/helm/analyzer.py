@@ -20,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.core.model import Rule, load_reference
-from linter.helm.model import ChartInfo, HelmProblem
+from linter.core.model import ChartInfo, HelmProblem
+
+if TYPE_CHECKING:
+    from linter.core.config import Settings
 
 #: ``helm-lint`` levels by the severity a Helm lint message is read as
 _LEVELS = {"error": "error", "warning": "warning", "note": "info"}
@@ -36,7 +39,7 @@ class ChartContext:
     """What a chart ``check`` function reads about the chart."""
 
     rule: Rule
-    settings: Any
+    settings: Settings
     root: Path
     packaged: bool
     info: ChartInfo

@@ -24,7 +24,7 @@ from linter.helm import pool as helmpool
 from linter.helm.values import coalesce, merge_maps, merge_set, parse_set_fallback
 
 if TYPE_CHECKING:
-    from linter.helm.model import HelmProblem
+    from linter.core.model import HelmProblem
 
 @functools.lru_cache(maxsize=1)
 def sdk_available() -> bool:
@@ -159,7 +159,7 @@ def _python_values(chart_root: Path, packaged: bool, req: dict, tree: Path | Non
     import yaml
 
     from linter.helm.chart import archive_files
-    from linter.helm.model import HelmProblem
+    from linter.core.model import HelmProblem
     from linter.helm.tree import chart_relative, within
 
     try:

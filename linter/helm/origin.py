@@ -26,7 +26,8 @@ import bisect
 import functools
 import re
 import secrets
-from dataclasses import dataclass
+
+from linter.core.model import Origin
 
 _CONTROL = frozenset({"if", "else", "end", "range", "with", "define", "block", "break", "continue"})
 _OPENS = frozenset({"if", "range", "with", "define", "block"})
@@ -55,14 +56,6 @@ def determinize(text: str) -> str:
         return _UUID.sub('(print "00000000-0000-4000-8000-000000000000")', inner)
 
     return _ACTION.sub(action, text)
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """A template line: ``file`` is an index into the render's source table."""
-
-    file: int
-    line: int
 
 
 _NONCE = secrets.token_hex(4)

@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from linter.helm.model import RenderedDoc
-
-if TYPE_CHECKING:
-    from linter.helm.origin import Origin
+from linter.core.model import Origin, RenderedDoc
 
 # releaseutil.SplitManifests (Helm v4): regexp `(?:^|\s*\n)---\s*` where Go's
 # \s is [\t\n\f\r ]; the stream and each document are left-trimmed of

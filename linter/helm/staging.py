@@ -19,7 +19,7 @@ from typing import Any
 
 from linter.helm.chart import dep_nodes
 from linter.helm.dependencies import Plan
-from linter.helm.model import ChartInfo, HelmChartError
+from linter.core.model import ChartInfo, HelmChartError
 from linter.helm.tree import real, within
 
 # unsaved editor buffers: real path of a chart file -> its text, rendered instead of the file

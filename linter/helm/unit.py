@@ -1,7 +1,7 @@
 """A Helm chart as one unit: render it with each value set, lint the output, report on templates.
 
-``lint_chart`` is the chart's I/O edge: ``prepare`` reads and renders the chart, the engine's
-``lint_unit`` calls ``analyze`` for the raw findings and applies the suppressions.
+The engine's chart I/O edge runs inside ``chart_edge``: ``prepare`` reads and renders the chart,
+the engine's ``lint_unit`` calls ``analyze`` for the raw findings and applies the suppressions.
 
 Findings on rendered output are reported on the template that produced the document, at
 the line that writes the offending key (or the ``include``/``toYaml`` line that emits it,
@@ -12,28 +12,34 @@ several value sets is reported once and says which value sets produced it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from linter.core.model import ChartInfo, Finding, HelmChartError, HelmProblem, Notification, Origin, Region, Related, RenderedDoc, RenderResult, Rule
+from linter.helm.analyzer import ChartFacts
 from linter.helm.backends import sdk_available
 from linter.helm.chart import chart_info
-from linter.helm.analyzer import ChartFacts
-from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc, RenderResult
+from linter.helm.pool import warm
 from linter.helm.render import render
 from linter.helm.staging import OVERRIDES, reuse_staging
 from linter.helm.tree import SCAN_TREE, within
 from linter.helm.values import merge_maps, profile_values
-from linter.kubernetes.analyzer import is_object
-from linter.core.model import Finding, Notification, Region, Related, UnitResult
-from linter.helm.origin import Origin
-from linter.helm.pool import warm
-from linter.kubernetes.yamldocs import load_documents, locate, node_span
+from linter.kubernetes.objects import is_object
+from linter.kubernetes.yamldocs import Document, load_documents, locate, node_span
+from linter.kubernetes.yamlfix import values_fix
+
+if TYPE_CHECKING:
+    from linter.core.config import HelmSettings, Settings
+    from linter.core.discover import Unit
+    from linter.core.engine import RuleSet
+    from linter.kubernetes.analyzer import KubeRuleSet
 
 CHART_ERROR = "LNT002"
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)")
@@ -99,7 +105,7 @@ def _problem_finding(base: str, p: HelmProblem, profile: str) -> Finding:
 _MESSAGE_LIMIT = 600  # characters of a chart problem's message
 
 
-def scan_tree(unit: Any, settings: Any) -> Path:
+def scan_tree(unit: Unit, settings: Settings) -> Path:
     """The scanned tree a chart unit belongs to: the scan root its display path is relative to or
     the configuration root, whichever holds the chart (the outer one when both do); else the
     chart itself. Nothing outside it is read, rendered or reported (symbolic links, ``file://``
@@ -121,21 +127,19 @@ def scan_tree(unit: Any, settings: Any) -> Path:
     return Path(chart) if os.path.isdir(chart) else Path(chart).parent
 
 
-def lint_chart(unit: Any, ruleset: Any) -> UnitResult:
-    """A chart unit's I/O edge, as ``read_and_lint`` is a file's: the chart is prepared (read and
-    rendered with every value set) and handed to the engine's pure core (``lint_unit``), which
-    analyses it and alone applies suppressions, reports unused ones and sorts. ``ruleset``: the
-    rule set for the chart's path (``RuleSet.for_path``)."""
-    from linter.core.engine import lint_unit
-
+@contextlib.contextmanager
+def chart_edge(unit: Unit, ruleset: RuleSet) -> Iterator[None]:
+    """Where a chart unit is prepared and analysed (the engine's chart I/O edge runs both inside):
+    reads stay in the chart's scan tree, and every render of the chart (each value set, each
+    values hint checked) is made from one staged copy. This process's renderer starts (if it has
+    not) while the chart is read and staged. ``ruleset``: the rule set for the chart's path."""
     helm = ruleset.settings.helm
     if helm.timeout > 0 and helm.backend != "helm" and sdk_available():
-        warm()  # this process's renderer starts (if it has not) while the chart is read and staged
+        warm()
     token = SCAN_TREE.set(scan_tree(unit, ruleset.settings))
     try:
-        # the values hints render the chart again while it is analysed: from the same staged copy
         with reuse_staging():
-            return lint_unit("chart", unit.path, b"", ruleset, chart=prepare(unit, ruleset))
+            yield
     finally:
         SCAN_TREE.reset(token)
 
@@ -154,6 +158,10 @@ class PreparedChart:
     renders: list[RenderResult] = field(default_factory=list)  # one per value set
     facts: ChartFacts | None = None  # what the chart rules' blocks read (None: no chart rule)
     templates: dict[str, str] = field(default_factory=dict)  # the template files' texts, for hooks
+    # the findings on rendered output, one per problem across value sets, in the order first
+    # seen, and for each the values key its hint sets (None: no hint), checked by rendering again
+    found: list[_Found] = field(default_factory=list)
+    hint_keys: list[list[str] | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,9 +177,10 @@ class ChartAnalysis:
     final: bool = False
 
 
-def prepare(unit: Any, ruleset: Any) -> PreparedChart:
+def prepare(unit: Unit, ruleset: RuleSet) -> PreparedChart:
     """Read the chart, render it with every value set and read every file a finding may be shown
-    on (the I/O edge; inside ``SCAN_TREE`` and ``reuse_staging``, as ``lint_chart`` sets them)."""
+    on; then check the values hints of the findings on the output, which render the chart again
+    (the I/O edge; inside ``chart_edge``)."""
     helm = ruleset.settings.helm
     chart = Path(unit.abspath)
     base = unit.path
@@ -208,14 +217,18 @@ def prepare(unit: Any, ruleset: Any) -> PreparedChart:
             templates = _templates(chart, packaged, ctx.templates)
     if not packaged:
         ctx.read_shown(renders, facts)
-    return PreparedChart(base, packaged, None, False, ctx, defaults, sets, renders, facts, templates)
+    prepared = PreparedChart(base, packaged, None, False, ctx, defaults, sets, renders, facts, templates)
+    prepared.found = _found(ctx, sets, renders)
+    hints = _Hints(ctx)
+    prepared.hint_keys = [hints.find(item) for item in prepared.found]
+    return prepared
 
 
-def analyze(prepared: PreparedChart, ruleset: Any) -> ChartAnalysis:
+def analyze(prepared: PreparedChart, ruleset: RuleSet) -> ChartAnalysis:
     """The raw findings of a prepared chart: its problems (LNT002), the Kubernetes rules on each
     rendered document, reported on the template lines that wrote them, one finding per problem
-    across value sets, and the chart rules. Reads no file; the values hints render the chart
-    again through the prepared chart's renderer."""
+    across value sets, with the values hints ``prepare`` checked, and the chart rules. Reads no
+    file and renders nothing."""
     base = prepared.base
     if prepared.invalid is not None:
         exc = prepared.invalid
@@ -226,15 +239,36 @@ def analyze(prepared: PreparedChart, ruleset: Any) -> ChartAnalysis:
     if ctx is None:  # a library chart
         return ChartAnalysis((), final=True)
     sets = prepared.sets
-    found: dict[tuple[str, str, int, str], _Found] = {}
     problems: list[Finding] = []
     seen_problems: set[tuple[str, int, str]] = set()
-    for (profile, overlay), result in zip(sets, prepared.renders):
+    for (profile, _), result in zip(sets, prepared.renders):
         for p in result.problems:
             key = (p.path, p.line, p.message)
             if key not in seen_problems:
                 seen_problems.add(key)
                 problems.append(_problem_finding(base, p, profile))
+    findings: list[Finding] = list(problems) if CHART_ERROR in ruleset.by_id else []
+    findings.extend(_chart_rules(ruleset, prepared))
+    annotations: dict[int, tuple[tuple[str, str], ...]] = {}
+    multi = len(sets) > 1
+    for item, hint_key in zip(prepared.found, prepared.hint_keys):
+        finding = _with_hint(ctx, item, hint_key)
+        if multi and item.profiles != ["defaults"]:
+            finding = replace(finding, message=f"{finding.message} [value sets: {', '.join(item.profiles)}]")
+        if item.ignores:
+            annotations[len(findings)] = item.ignores
+        findings.append(finding)
+    notes = tuple(Notification(f.message, "error" if f.severity == "error" else "note", f.path, CHART_ERROR) for f in problems)
+    notes += tuple(Notification(message, "error", base) for message in ctx.rule_errors)
+    # suppression directives live in the files the findings are shown on (templates, Chart.yaml)
+    return ChartAnalysis(tuple(findings), notes, annotations, ctx.text_of_shown)
+
+
+def _found(ctx: _Chart, sets: Sequence[tuple[str, dict[str, Any] | None]], renders: Sequence[RenderResult]) -> list[_Found]:
+    """The Kubernetes rules' findings on each rendered document, reported on the template lines
+    that wrote them: one per problem across value sets (naming the sets), in the order first seen."""
+    found: dict[tuple[str, str, int, str], _Found] = {}
+    for (profile, overlay), result in zip(sets, renders):
         parsed = [(doc, [d for d in load_documents(doc.text).documents if is_object(d.data)]) for doc in result.docs]
         everything = [d for _, objs in parsed for d in objs]  # cross-object rules see the whole chart
         for doc, objs in parsed:
@@ -249,25 +283,10 @@ def analyze(prepared: PreparedChart, ruleset: Any) -> ChartAnalysis:
                     item.profiles.append(profile)
                     item.overlay = overlay
                     found[k] = item
-    findings: list[Finding] = list(problems) if CHART_ERROR in ruleset.by_id else []
-    findings.extend(_chart_rules(ruleset, prepared))
-    annotations: dict[int, tuple[tuple[str, str], ...]] = {}
-    multi = len(sets) > 1
-    hints = _Hints(ctx)
-    for item in found.values():
-        finding = hints.attach(item)
-        if multi and item.profiles != ["defaults"]:
-            finding = replace(finding, message=f"{finding.message} [value sets: {', '.join(item.profiles)}]")
-        if item.ignores:
-            annotations[len(findings)] = item.ignores
-        findings.append(finding)
-    notes = tuple(Notification(f.message, "error" if f.severity == "error" else "note", f.path, CHART_ERROR) for f in problems)
-    notes += tuple(Notification(message, "error", base) for message in ctx.rule_errors)
-    # suppression directives live in the files the findings are shown on (templates, Chart.yaml)
-    return ChartAnalysis(tuple(findings), notes, annotations, ctx.text_of_shown)
+    return list(found.values())
 
 
-def _chart_rules(ruleset: Any, prepared: PreparedChart) -> list[Finding]:
+def _chart_rules(ruleset: RuleSet, prepared: PreparedChart) -> list[Finding]:
     """The findings of the chart rules (their ``chart`` blocks or ``check`` functions)."""
     facts = prepared.facts
     ctx = prepared.chart
@@ -277,7 +296,7 @@ def _chart_rules(ruleset: Any, prepared: PreparedChart) -> list[Finding]:
 
     base, packaged = prepared.base, prepared.packaged
 
-    def context(rule: Any) -> ChartContext:
+    def context(rule: Rule) -> ChartContext:
         return ChartContext(rule, ruleset.settings, ctx.chart, packaged, ctx.info, ctx.values_text, prepared.defaults, prepared.templates)
 
     out = []
@@ -329,7 +348,7 @@ def _read(path: Path) -> str | None:
 class _HintRequest:
     """What a "must set" finding needs to look for a values key that fixes it."""
 
-    doc: Any  # the rendered Document of the object
+    doc: Document  # the rendered document of the object
     obj_path: tuple[Any, ...]
     keys: list[str]
     value: Any
@@ -417,7 +436,7 @@ def _own_path(template: str) -> str:
 class _Chart:
     """One chart being linted: renders, template sources and where findings are shown."""
 
-    def __init__(self, unit: Any, chart: Path, base: str, packaged: bool, info: Any, values_text: str | None, helm: Any, kube: Any) -> None:
+    def __init__(self, unit: Unit, chart: Path, base: str, packaged: bool, info: ChartInfo, values_text: str | None, helm: HelmSettings, kube: KubeRuleSet) -> None:
         self.chart, self.base, self.packaged, self.info = chart, base, packaged, info
         self.values_text, self.helm, self.kube = values_text, helm, kube
         self.templates: dict[str, str | None] = {}  # chart-relative path -> text (own templates)
@@ -534,7 +553,7 @@ class _Chart:
                 return str(dep.get("_file") or "Chart.yaml"), int(dep.get("_line") or 1)
         return "Chart.yaml", 1
 
-    def lint_doc(self, doc: RenderedDoc, objs: list[Any], everything: list[Any], result: Any):  # type: ignore[no-untyped-def]
+    def lint_doc(self, doc: RenderedDoc, objs: list[Document], everything: list[Document], result: RenderResult) -> Iterator[_Found]:
         if not objs:
             return
         sources: dict[int, str] = result.sources
@@ -683,6 +702,36 @@ def _lookup(values: Any, keys: Sequence[str]) -> tuple[bool, Any]:
     return True, values
 
 
+def _with_hint(ctx: _Chart, item: _Found, key: list[str] | None) -> Finding:
+    """The finding with its values hint: ``key`` (checked by ``_Hints``) set to the value it
+    needs, in the message, as a related location on values.yaml and as an unsafe fix of it."""
+    req = item.request
+    finding = item.finding
+    if req is None or key is None:
+        return finding
+    dotted = ".".join(key)
+    shown = json.dumps(req.value) if not isinstance(req.value, str) else req.value
+    related = list(finding.related)
+    values_text = ctx.values_text
+    if values_text is not None:
+        line = _values_line(values_text, dotted) or 1
+        related.append(Related(f"{ctx.base}/values.yaml", Region.point(line), f"value `{dotted}`"))
+    fix = None
+    target = f"{ctx.base}/values.yaml"
+    if values_text is not None:
+        # unsafe like the manifest fixes: the workload may rely on what the value forbids
+        fix = values_fix(target, values_text, dotted, req.value, f"Set `{dotted}: {shown}` in values.yaml", "unsafe")
+        if fix is not None:
+            fix = replace(fix, path=target)
+    return replace(
+        finding,
+        message=f"{finding.message} (set `{dotted}: {shown}` in values.yaml)",
+        related=tuple(related),
+        fix=fix,
+        properties=(*finding.properties, ("pitfall/values-key", dotted), ("pitfall/values-value", json.dumps(req.value))),
+    )
+
+
 class _Hints:
     """"set K: V in values.yaml" only where rendering the chart again with that value made the
     finding go away (and left its object in place); no hint where no single key does."""
@@ -692,37 +741,9 @@ class _Hints:
         self.cache: dict[str, tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None] = {}
         self.renders = 0
 
-    def attach(self, item: _Found) -> Finding:
-        req = item.request
-        finding = item.finding
-        if req is None:
-            return finding
-        key = self._find(req, item.overlay)
-        if key is None:
-            return finding
-        dotted = ".".join(key)
-        shown = json.dumps(req.value) if not isinstance(req.value, str) else req.value
-        related = list(finding.related)
-        values_text = self.ctx.values_text
-        if values_text is not None:
-            line = _values_line(values_text, dotted) or 1
-            related.append(Related(f"{self.ctx.base}/values.yaml", Region.point(line), f"value `{dotted}`"))
-        fix = None
-        target = f"{self.ctx.base}/values.yaml"
-        if values_text is not None:
-            from linter.kubernetes.yamlfix import values_fix
-
-            # unsafe like the manifest fixes: the workload may rely on what the value forbids
-            fix = values_fix(target, values_text, dotted, req.value, f"Set `{dotted}: {shown}` in values.yaml", "unsafe")
-            if fix is not None:
-                fix = replace(fix, path=target)
-        return replace(
-            finding,
-            message=f"{finding.message} (set `{dotted}: {shown}` in values.yaml)",
-            related=tuple(related),
-            fix=fix,
-            properties=(*finding.properties, ("pitfall/values-key", dotted), ("pitfall/values-value", json.dumps(req.value))),
-        )
+    def find(self, item: _Found) -> list[str] | None:
+        """The values key whose value (the finding's) makes the finding go away, or None."""
+        return self._find(item.request, item.overlay) if item.request is not None else None
 
     def _candidates(self, req: _HintRequest) -> list[list[str]]:
         refs: list[str] = []

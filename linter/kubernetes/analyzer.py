@@ -19,15 +19,19 @@ import re
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from jsonschema.protocols import Validator
 
 from linter import core
 from linter.kubernetes import pss
+from linter.kubernetes.objects import CheckContext, Hit, Path_, api_group, display_name, get_path, is_object, metadata_of, pod_paths, scoped
 from linter.kubernetes.vocabulary import FieldedError, Step, compile_schema, found
-from linter.core.model import Finding, Logical, Region, Rule
+from linter.core.model import Finding, Logical, Placeholders, Region, Rule
 from linter.kubernetes.yamldocs import Document, load_documents, locate
+
+if TYPE_CHECKING:
+    from linter.core.config import Settings
 
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate")
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
@@ -36,160 +40,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "JobLike": ("Job", "CronJob"),
 }
 ANY_KIND = "Any"  # `kinds: [Any]`: every object, whatever its kind
-CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
-#: ``scope: job``: where the Job spec of a Job and of a CronJob's job template is
-JOB_SPEC_PATHS: dict[str, tuple[str, ...]] = {"Job": ("spec",), "CronJob": ("spec", "jobTemplate", "spec")}
-
-Path_ = tuple[Any, ...]
-
-
-def pod_paths(obj: dict[str, Any]) -> tuple[Path_, Path_] | None:
-    """(pod metadata path, pod spec path) for a pod-bearing object, else None (one table,
-    the Pod Security module's, serves every rule)."""
-    target = pss.pod_target(obj)
-    return (target.meta_path, target.spec_path) if target is not None else None
-
-
-def get_path(data: Any, path: Sequence[Any]) -> Any:
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(data, list) or part >= len(data):
-                return None
-        elif not isinstance(data, dict):
-            return None
-        data = data[part] if isinstance(part, int) else data.get(part)
-    return data
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a check function reports: a path in the object and a message."""
-
-    path: Path_
-    message: str
-    missing: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One scoped node of one object."""
-
-    path: Path_
-    node: Any
-    container: str | None = None
-
-
-@dataclass
-class CheckContext:
-    rule: Rule
-    settings: Any
-    doc: Document
-    obj: dict[str, Any]
-    docs: Sequence[Document]
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind"))
-
-    @property
-    def name(self) -> str | None:
-        return _meta(self.obj).get("name")
-
-    @property
-    def namespace(self) -> str | None:
-        return _meta(self.obj).get("namespace")
-
-    @property
-    def display_name(self) -> str:
-        """The name to show in messages (see ``display_name``)."""
-        return display_name(self.obj)
-
-    def targets(self, scope: str) -> list[Target]:
-        return scoped(self.obj, scope)
-
-    def format(self, **extra: Any) -> str:
-        """The rule's message with ``kind``/``name``/``namespace`` and ``extra`` filled in (an
-        unknown placeholder stays as written)."""
-        fields: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.display_name,
-            "namespace": self.namespace if isinstance(self.namespace, str) else "",
-        }
-        fields.update(extra)
-        try:
-            return self.rule.message.format_map(_Default(fields))
-        except (ValueError, IndexError, AttributeError):
-            return self.rule.message
-
-
-def _meta(obj: dict[str, Any]) -> dict[str, Any]:
-    m = obj.get("metadata")
-    return m if isinstance(m, dict) else {}
-
-
-def display_name(obj: dict[str, Any]) -> str:
-    """``metadata.name``; for an object named by the API server from ``generateName`` (Jobs and
-    Pods created with ``kubectl create``, Helm hooks) that prefix and ``*``; else ``?``."""
-    meta = _meta(obj)
-    name = meta.get("name")
-    if isinstance(name, str) and name:
-        return name
-    prefix = meta.get("generateName")
-    if isinstance(prefix, str) and prefix:
-        return f"{prefix}*"
-    return "?"
-
-
-def api_group(obj: dict[str, Any]) -> str:
-    """``cert-manager.io`` for ``cert-manager.io/v1``; ``""`` for the core group."""
-    api = obj.get("apiVersion")
-    if not isinstance(api, str) or "/" not in api:
-        return ""
-    return api.split("/", 1)[0]
-
-
-#: the container kinds a rule's ``containers`` may name
-CONTAINER_KINDS = ("regular", "init", "sidecar", "ephemeral")
-
-
-def container_kind(key: str, container: dict[str, Any]) -> str:
-    """``regular``, ``init``, ``sidecar`` (an init container with ``restartPolicy: Always``, a
-    native sidecar) or ``ephemeral``."""
-    if key == "containers":
-        return "regular"
-    if key == "ephemeralContainers":
-        return "ephemeral"
-    return "sidecar" if container.get("restartPolicy") == "Always" else "init"
-
-
-def scoped(obj: dict[str, Any], scope: str, containers: frozenset[str] | None = None) -> list[Target]:
-    """The nodes a rule of ``scope`` looks at; for ``container``, only the kinds in
-    ``containers`` (None: every container)."""
-    if scope == "object":
-        return [Target((), obj)]
-    if scope == "job":
-        job_path = JOB_SPEC_PATHS.get(str(obj.get("kind")))
-        job = get_path(obj, job_path) if job_path is not None else None
-        return [Target(job_path, job)] if job_path is not None and isinstance(job, dict) else []
-    paths = pod_paths(obj)
-    if paths is None:
-        return []
-    spec_path = paths[1]
-    spec = get_path(obj, spec_path)
-    if not isinstance(spec, dict):
-        return []
-    if scope == "pod":
-        return [Target(spec_path, spec)]
-    out = []
-    for key in CONTAINER_LISTS:
-        items = spec.get(key)
-        if not isinstance(items, list):
-            continue
-        for i, c in enumerate(items):
-            if isinstance(c, dict) and (containers is None or container_kind(key, c) in containers):
-                out.append(Target(spec_path + (key, i), c, str(c.get("name", f"{key}[{i}]"))))
-    return out
 
 
 class AnnotationIgnore(tuple[str, str]):
@@ -212,7 +63,7 @@ def annotation_ignores(obj: dict[str, Any], doc: Document | None = None) -> tupl
     """``ignore-check.pitfall.dev/<ID>: reason`` on the object and on its pod template (each an
     :class:`AnnotationIgnore` carrying its key's line when ``doc`` is given)."""
     out: list[tuple[str, str]] = []
-    metas: list[tuple[Path_, dict[str, Any]]] = [(("metadata",), _meta(obj))]
+    metas: list[tuple[Path_, dict[str, Any]]] = [(("metadata",), metadata_of(obj))]
     paths = pod_paths(obj)
     if paths is not None and paths[0] != ("metadata",):
         pm = get_path(obj, paths[0])
@@ -266,7 +117,7 @@ def _region(span: Region) -> Region:
 class KubeRuleSet:
     """Kubernetes rules compiled once per process."""
 
-    def __init__(self, rules: Sequence[Rule], settings: Any) -> None:
+    def __init__(self, rules: Sequence[Rule], settings: Settings) -> None:
         from linter.core.model import load_reference
 
         self.settings = settings
@@ -335,7 +186,7 @@ class KubeRuleSet:
             obj = doc.data
             kind = obj["kind"]
             ignores = annotation_ignores(obj, doc)
-            meta = _meta(obj)
+            meta = metadata_of(obj)
             logical = Logical(kind, _str(meta.get("name")), _str(meta.get("namespace")))
             for c in self.rules:
                 if c.kinds is not None and kind not in c.kinds:
@@ -373,7 +224,7 @@ class KubeRuleSet:
         assert c.must is not None
         if c.api_groups is not None and api_group(obj) not in c.api_groups:
             return
-        meta = _meta(obj)
+        meta = metadata_of(obj)
         for target in scoped(obj, c.scope, c.containers):
             node = _as_read(target.node, c.defaults)
             if c.when is not None and not c.when.is_valid(node):
@@ -402,7 +253,7 @@ class KubeRuleSet:
                 if "{item" in template:
                     fmt["item"] = _ItemField(obj, full)
                 try:
-                    message = template.format_map(_Default(fmt))
+                    message = template.format_map(Placeholders(fmt))
                 except (ValueError, IndexError, KeyError):
                     message = template
                 yield Hit(full, message, missing)
@@ -515,11 +366,6 @@ class _PathField:
         return str(self.path[_index(key)])
 
 
-class _Default(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def _short(value: Any) -> str:
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
@@ -564,7 +410,3 @@ def _inert_json(text: str) -> bool:
 def looks_like_kubernetes(text: str) -> bool:
     """Whether a text that does not load holds the ``apiVersion`` and ``kind`` keys of a manifest."""
     return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"apiVersion", "kind"}
-
-
-def is_object(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)

@@ -3,7 +3,7 @@
 A Kubernetes rule whose ``certificate`` block lists certificate issues (the same codes as a
 ``file`` rule's, :mod:`linter.certs.files`) reads the Secret's ``tls.crt`` (``stringData``
 wins over ``data``, whose value is base64) with its key ``tls.key`` through the one
-certificate analyzer, :func:`linter.certs.analyzer.check_certificates`, and keeps the issues of
+certificate analyzer, :func:`linter.certs.checks.check_certificates`, and keeps the issues of
 its codes. The certificate is analysed once per Secret (the rules of one object run back to
 back). Findings sit on the ``tls.crt`` key line; messages name subjects, serials, fingerprints
 and dates, never key material; the rule's message gets the issue's text as ``{detail}`` and its
@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from linter.kubernetes.objects import CheckContext, Hit
+
 if TYPE_CHECKING:
-    from linter.certs import analyzer as certs
-    from linter.kubernetes.analyzer import CheckContext, Hit
+    from linter.certs import checks as certs
 
 TLS_TYPE = "kubernetes.io/tls"
 
@@ -60,7 +61,7 @@ def issues(obj: dict[str, Any], expiry_days: int) -> _Found | None:
     global _last
     if obj.get("kind") != "Secret" or obj.get("type") != TLS_TYPE:
         return None
-    from linter.certs import analyzer as certs  # cryptography loads only for a run that has a TLS Secret
+    from linter.certs import checks as certs  # cryptography loads only for a run that has a TLS Secret
 
     crt = _field(obj, "tls.crt")
     key = _field(obj, "tls.key")
@@ -86,8 +87,6 @@ def issues(obj: dict[str, Any], expiry_days: int) -> _Found | None:
 
 def rule_hits(ctx: CheckContext) -> Iterator[Hit]:
     """The matcher of a Kubernetes rule's ``certificate`` block: the issues of its codes."""
-    from linter.kubernetes.analyzer import Hit
-
     found = issues(ctx.obj, int(ctx.settings.cert_expiry_days))
     if found is None:
         return

@@ -94,10 +94,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeGuard
+from typing import Any, Callable, Iterator, TypeGuard
 
-if TYPE_CHECKING:
-    from linter.kubernetes.analyzer import CheckContext, Hit
+from linter.kubernetes.objects import CheckContext, Hit, is_object, pod_target
 
 __all__ = [
     "PSS_CHECKS",
@@ -105,8 +104,6 @@ __all__ = [
     "CHECK_VERSIONS",
     "parse_version",
     "checks_for_level",
-    "PodTarget",
-    "pod_target",
     "PssViolation",
     "evaluate",
     "evaluate_all",
@@ -118,14 +115,6 @@ Version = tuple[int, int]
 # ---------------------------------------------------------------------------
 # public data types
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PodTarget:
-    """Where the pod metadata and pod spec live inside an object."""
-
-    meta_path: Path
-    spec_path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -895,29 +884,6 @@ def checks_for_level(level: str) -> list[str]:
     raise ValueError(f"level {level!r}: must be one of {', '.join(_LEVELS)}")
 
 
-_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                             "ReplicationController", "Job"})
-
-
-def pod_target(obj: dict[Any, Any]) -> PodTarget | None:
-    """Where PodSecurity reads the pod metadata and spec for a kind, or None."""
-    if not isinstance(obj, dict):
-        return None
-    kind = obj.get("kind")
-    if not isinstance(kind, str):
-        return None
-    if kind == "Pod":
-        return PodTarget(("metadata",), ("spec",))
-    if kind in _TEMPLATE_KINDS:
-        return PodTarget(("spec", "template", "metadata"), ("spec", "template", "spec"))
-    if kind == "CronJob":
-        base: Path = ("spec", "jobTemplate", "spec", "template")
-        return PodTarget(base + ("metadata",), base + ("spec",))
-    if kind == "PodTemplate":
-        return PodTarget(("template", "metadata"), ("template", "spec"))
-    return None
-
-
 def _pod(obj: Any) -> _Pod | None:
     target = pod_target(obj)
     if target is None:
@@ -999,7 +965,6 @@ def rule_hits(ctx: CheckContext) -> Iterator[Hit]:
     """The matcher of a rule's ``pss`` block: the whole level is evaluated once per object
     (upstream's overrides included: at ``restricted`` a restricted check replaces the baseline
     check it overrides) and the violations of the rule's check are kept."""
-    from linter.kubernetes.analyzer import Hit
 
     rule = ctx.rule
     level = ctx.settings.pss_level
@@ -1088,7 +1053,6 @@ def enforce_policy(labels: dict[Any, Any]) -> tuple[str, str] | None:
 
 
 def _missing_enforce(ctx: CheckContext) -> Iterator[Hit]:
-    from linter.kubernetes.analyzer import Hit
 
     meta = ctx.obj.get("metadata")
     labels = meta.get("labels") if isinstance(meta, dict) else None
@@ -1099,7 +1063,6 @@ def _missing_enforce(ctx: CheckContext) -> Iterator[Hit]:
 
 
 def _invalid_labels(ctx: CheckContext) -> Iterator[Hit]:
-    from linter.kubernetes.analyzer import Hit
 
     for key, value in _labels(ctx.obj).items():
         if not isinstance(key, str) or not key.startswith(LABEL_PREFIX):
@@ -1131,14 +1094,12 @@ def _invalid_labels(ctx: CheckContext) -> Iterator[Hit]:
 
 
 def _enforces_privileged(ctx: CheckContext) -> Iterator[Hit]:
-    from linter.kubernetes.analyzer import Hit
 
     if _labels(ctx.obj).get(ENFORCE) == "privileged":
         yield Hit(_LABELS + (ENFORCE,), ctx.format(label=ENFORCE))
 
 
 def _weaker_than_enforce(ctx: CheckContext) -> Iterator[Hit]:
-    from linter.kubernetes.analyzer import Hit
 
     labels = _labels(ctx.obj)
     enforce = labels.get(ENFORCE)
@@ -1152,7 +1113,6 @@ def _weaker_than_enforce(ctx: CheckContext) -> Iterator[Hit]:
 
 
 def _rejected(ctx: CheckContext) -> Iterator[Hit]:
-    from linter.kubernetes.analyzer import Hit, is_object
 
     ns = ctx.namespace
     if not isinstance(ns, str) or ns in tuple(ctx.settings.exempt_namespaces):

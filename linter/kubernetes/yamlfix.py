@@ -24,7 +24,7 @@ changing file owners uses, ``runAsNonRoot: true`` stops an image that runs as ro
 a probe that needed longer. They are unsafe. Removing an annotation that silences nothing changes
 nothing pitfall or the cluster acts on: safe.
 
-Fixes are computed when they are used (``--fix`` and ``--diff``: :func:`fix_yaml_unit`; the
+Fixes are computed when they are used (``--fix`` and ``--diff``: :func:`linter.core.fixes.fix_unit`; the
 language server: :func:`attach`), not while linting: a round trip costs milliseconds a document,
 many times the cost of linting it. So SARIF and the report's fixable counts carry only the fix made
 while linting, the removal of an unused annotation (``LNT003``, :mod:`linter.core.suppress`).
@@ -35,13 +35,17 @@ from __future__ import annotations
 import copy
 import difflib
 import io
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from linter.core.model import Edit, Finding, Fix, Notification, Region
+from linter.core.model import Edit, Finding, Fix, Region
+
+if TYPE_CHECKING:
+    from linter.core.config import Settings
+    from linter.core.engine import RuleSet
+    from linter.kubernetes.yamldocs import Document
 
 Path_ = tuple[Any, ...]
 Mutation = Callable[[Any, Callable[[], Any], Callable[[list[Any]], Any]], bool]
@@ -52,14 +56,14 @@ ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 _MARKER = re.compile(r"(?:---|\.\.\.)(?=[ \t]|$)")
 _PLAIN_MARKER = re.compile(r"(?:---|\.\.\.)[ \t]*(?:#.*)?")
 _BREAK = re.compile(r"\r\n|\r|\n")
-_MAX_ROUNDS = 16
+MAX_ROUNDS = 16  # rounds of YAML fixes on one file (a fix that overlaps another waits for the next)
 
 
 # --------------------------------------------------------------------------- the round trip
 
 
 def _contents(text: str) -> list[str]:
-    """The lines of ``text`` without their breaks (as :class:`linter.core.fixes.Lines` breaks them)."""
+    """The lines of ``text`` without their breaks (as :class:`linter.core.edits.Lines` breaks them)."""
     return _BREAK.split(text)
 
 
@@ -276,7 +280,7 @@ def round_trip_fix(
     runs on the round-trip tree and, to check the result, on the analyzer's plain data.
     ``scope``: the 1-based first and last line the change may touch.
     """
-    from linter.core.fixes import edit_text
+    from linter.core.edits import edit_text
     from linter.kubernetes.yamldocs import load_documents
 
     if "{{" in text:
@@ -446,18 +450,18 @@ def _container(path: Path_) -> Path_ | None:
 
 def _owner(obj: dict[str, Any], path: Path_) -> tuple[Path_, str] | None:
     """The container (else the pod spec) a Pod Security finding at ``path`` is about, and its label."""
-    from linter.kubernetes import pss
+    from linter.kubernetes.objects import pod_target
 
     cpath = _container(path)
     if cpath is not None:
         c = _node(obj, cpath)
         name = c.get("name") if isinstance(c, dict) else None
         return cpath, f"container `{name}`" if isinstance(name, str) else "the container"
-    target = pss.pod_target(obj)
+    target = pod_target(obj)
     return (tuple(target.spec_path), "the pod") if target is not None else None
 
 
-def fix_for(finding: Finding, hit_path: Path_, doc: Any, text: str, settings: Any) -> Fix | None:
+def fix_for(finding: Finding, hit_path: Path_, doc: Document, text: str, settings: Settings) -> Fix | None:
     """The fix of one Kubernetes finding (its rule's hit at ``hit_path`` of ``doc``), or None."""
     from linter.kubernetes.yamldocs import value_span
 
@@ -523,8 +527,7 @@ def fix_for(finding: Finding, hit_path: Path_, doc: Any, text: str, settings: An
 def annotation_removal(text: str, path: str, line: int, key: str) -> Fix | None:
     """A safe fix deleting the annotation ``key`` whose key is on 1-based ``line`` (and the
     ``annotations`` mapping with it when it was the only one), or None."""
-    from linter.kubernetes import pss
-    from linter.kubernetes.analyzer import is_object
+    from linter.kubernetes.objects import is_object, pod_target
     from linter.kubernetes.yamldocs import key_span, load_documents, value_span
 
     if "{{" in text or ANNOTATION_PREFIX not in key or not path.lower().endswith((".yaml", ".yml")):
@@ -533,7 +536,7 @@ def annotation_removal(text: str, path: str, line: int, key: str) -> Fix | None:
         if not (doc.span.line <= line <= doc.span.end_line) or doc.list_item is not None or not is_object(doc.data):
             continue
         metas: list[Path_] = [("metadata",)]
-        target = pss.pod_target(doc.data)
+        target = pod_target(doc.data)
         if target is not None and tuple(target.meta_path) != ("metadata",):
             metas.append(tuple(target.meta_path))
         for meta in metas:
@@ -584,10 +587,10 @@ def values_fix(path: str, values_text: str, dotted_key: str, value: Any, title: 
 # --------------------------------------------------------------------------- findings
 
 
-def attach(path: str, text: str, findings: Sequence[Finding], ruleset: Any, *, unsafe: bool = True, limit: int = 500) -> list[Finding]:
+def attach(path: str, text: str, findings: Sequence[Finding], ruleset: RuleSet, *, unsafe: bool = True, limit: int = 500) -> list[Finding]:
     """``findings`` of the YAML file ``path`` (its ``text``), each fixable one with its fix
     (``unsafe`` False: only those whose fix can be safe; every one of :data:`FIXABLE` is unsafe)."""
-    from linter.kubernetes.analyzer import is_object
+    from linter.kubernetes.objects import is_object
     from linter.kubernetes.yamldocs import load_documents
 
     wanted = {
@@ -634,94 +637,3 @@ def broken(before: str, after: str) -> str | None:
     if len(now.documents) != len(was.documents):
         return "the fixed file would hold other documents"
     return None
-
-
-def fix_yaml_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: bool, roots: Sequence[str] = ()) -> Any:
-    """:func:`linter.core.fixes.fix_unit` for a YAML file: the fixes are computed from the file read
-    again (and linted again: only when it did not change since), applied round after round (a
-    fix that overlaps another waits for the next one), and written or diffed once."""
-    from linter.core import engine
-    from linter.core.discover import Unreadable, read_file
-    from linter.core.fixes import BOM, Outcome, edit_text, finish, fixable, not_fixed, refusals
-
-    if not fixable_here(result.findings, unsafe=unsafe):
-        return Outcome(result)
-    path = unit.path
-    try:
-        data = read_file(unit.abspath, ruleset.settings.max_file_size)
-    except Unreadable as exc:
-        return not_fixed(result, path, f"cannot read it again ({exc.reason})")
-    bom = BOM if data.startswith(BOM) else b""
-    try:
-        original = data[len(bom) :].decode("utf-8")
-    except UnicodeDecodeError:
-        return not_fixed(result, path, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
-    fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
-    if fresh.findings != result.findings:
-        return not_fixed(result, path, "it changed since it was linted")
-    text = original
-    findings = list(fresh.findings)
-    notices: list[Notification] = []
-    for _ in range(_MAX_ROUNDS):
-        todo = fixable(attach(path, text, findings, ruleset, unsafe=unsafe), unsafe=unsafe)
-        if not todo:
-            break
-        applied = edit_text(text, [f.fix for f in todo if f.fix is not None])
-        notices.extend(refusals(path, applied))
-        if applied.text == text:
-            break
-        why = broken(text, applied.text)
-        if why is not None:
-            notices.append(Notification(f"{path}: fixes not applied: {why}", "warning", path))
-            break
-        text = applied.text
-        findings = list(engine.lint_unit(unit.kind, unit.path, bom + text.encode("utf-8"), ruleset).findings)
-    return finish(
-        result, path, unit.abspath, data, original, text, notices,
-        bom=bom, write=write, roots=roots, relint=lambda new: engine.lint_unit(unit.kind, unit.path, new, ruleset),
-    )
-
-
-def fix_chart_unit(unit: Any, result: Any, ruleset: Any, *, unsafe: bool, write: bool, roots: Sequence[str] = ()) -> Any:
-    """:func:`linter.core.fixes.fix_unit` for a chart: its values hints (each verified by rendering
-    the chart with that value) set their keys in the chart's ``values.yaml``, one after the
-    other on the file's text, after the chart was linted again and gave the same findings."""
-    import os
-
-    from linter.core import engine
-    from linter.core.discover import Unreadable, read_file
-    from linter.core.fixes import Outcome, edit_text, finish, fixable, not_fixed
-
-    todo = [(f, hint) for f in fixable(result.findings, unsafe=unsafe) if (hint := f.fix) is not None and hint.path]
-    if not todo or not os.path.isdir(unit.abspath):
-        return Outcome(result)
-    target = cast(str, todo[0][1].path)  # the filter above keeps only fixes with a path
-    abspath = os.path.join(unit.abspath, "values.yaml")
-    try:
-        data = read_file(abspath, ruleset.settings.max_file_size)
-        original = data.decode("utf-8")
-    except Unreadable as exc:
-        return not_fixed(result, target, f"cannot read it again ({exc.reason})")
-    except UnicodeDecodeError:
-        return not_fixed(result, target, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
-    if engine.read_and_lint(unit, ruleset).findings != result.findings:
-        return not_fixed(result, target, "the chart changed since it was linted")
-    text = original
-    notices: list[Notification] = []
-    done: set[tuple[str, str]] = set()
-    for f, hint in todo:
-        props = dict(f.properties)
-        key, raw = props.get("pitfall/values-key"), props.get("pitfall/values-value")
-        if key is None or raw is None or (key, raw) in done:
-            continue
-        done.add((key, raw))
-        fix = values_fix(target, text, key, json.loads(raw), hint.title, hint.applicability)
-        applied = edit_text(text, [fix]) if fix is not None else None
-        if applied is None or applied.refused or broken(text, applied.text) is not None:
-            notices.append(Notification(f"{target}: fix not applied ({hint.title}): values.yaml cannot be edited there cleanly", "warning", target))
-            continue
-        text = applied.text
-    return finish(
-        result, target, abspath, data, original, text, notices,
-        write=write, roots=roots, relint=lambda _new: engine.read_and_lint(unit, ruleset),
-    )

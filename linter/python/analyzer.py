@@ -11,7 +11,6 @@ libcst metadata (positions) is computed only for files that have findings.
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 import sys
 import threading
@@ -19,103 +18,29 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from linter import core
-from linter.core.model import Edit, Finding, Fix, Region, Rule, load_reference
+from linter.core.model import Edit, Finding, Fix, Placeholders, Region, Rule, load_reference
 from linter.python import evidence, targets
-from linter.python.tree import child_fields, children, field_nodes
+from linter.python.conditions import Condition, predicate
+from linter.python.tree import Batch, child_fields, children, field_nodes
+from linter.python.visitor import BUILTINS, Context, Report, Resolver, Visitor, expand_braces, find_arg
 
 if TYPE_CHECKING:  # types only: the index is imported when a run builds one
+    from linter.core.config import Settings
     from linter.python.incremental import ParseMemo
     from linter.python.index import ProjectIndex
 
-_BUILTINS = frozenset(dir(builtins))
-_UNKNOWN = None  # a binding we cannot type (parameter, assignment from anything else)
 
 
 # --------------------------------------------------------------------------- patterns
 
-_BRACES = re.compile(r"\{([^{}]*)\}")
-
-
-def expand_braces(pattern: str) -> list[str]:
-    """``requests.{get,post}`` -> ``requests.get``, ``requests.post``."""
-    m = _BRACES.search(pattern)
-    if not m:
-        return [pattern]
-    out: list[str] = []
-    for alt in m.group(1).split(","):
-        out.extend(expand_braces(pattern[: m.start()] + alt.strip() + pattern[m.end() :]))
-    return out
-
-
 def _root(pattern: str) -> str:
     return re.split(r"[.(]", pattern, maxsplit=1)[0]
-
-
-class _ConditionCommon(TypedDict):
-    """The fields a condition spec gives every condition it compiles to."""
-
-    arg: str | int | None
-    position: int | None
-    item: int | None
-    negate: bool
-    key: tuple[str, ...] | None
-    read_kwargs: bool
-    ignore_case: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    arg: str | int | None  # None: the assigned value
-    position: int | None
-    item: int | None
-    predicate: str  # "missing" | "present" | "none" | "unset" | "equals" | "refers-to" | "calls" | "int-range" | "above" | "regex" | "host"
-    operand: Any
-    negate: bool
-    key: tuple[str, ...] | None = None  # `key`: an entry of a dict argument (any of these keys)
-    read_kwargs: bool = False  # `read-kwargs`: a `**` dict seen to lack the argument leaves it missing
-    ignore_case: bool = False  # `ignore-case`: the keyword in any spelling
-
-    @staticmethod
-    def compile(spec: dict[str, Any], option: Any = None) -> list[Condition]:
-        """``option(name)`` resolves a threshold given as a rule-option name (``above: max-timeout``)."""
-        arg = spec.get("arg")
-        out = []
-        key = spec.get("key")
-        common = _ConditionCommon(
-            arg=arg, position=spec.get("position"), item=spec.get("item"), negate=bool(spec.get("not")),
-            key=None if key is None else (key,) if isinstance(key, str) else tuple(key),
-            read_kwargs=bool(spec.get("read-kwargs")), ignore_case=bool(spec.get("ignore-case")),
-        )
-        if "is" in spec:
-            out.append(Condition(predicate=spec["is"], operand=None, **common))
-        if "equals" in spec:
-            out.append(Condition(predicate="equals", operand=tuple((type(v), v) for v in spec["equals"]), **common))
-        if "refers-to" in spec:
-            names = frozenset(n for p in spec["refers-to"] for n in expand_braces(p))
-            out.append(Condition(predicate="refers-to", operand=names, **common))
-        if "int-range" in spec:
-            out.append(Condition(predicate="int-range", operand=tuple(spec["int-range"]), **common))
-        if "regex" in spec:
-            out.append(Condition(predicate="regex", operand=re.compile(spec["regex"]), **common))
-        if "calls" in spec:
-            names = frozenset(n for p in spec["calls"] for n in expand_braces(p))
-            out.append(Condition(predicate="calls", operand=names, **common))
-        if "host" in spec:  # an address argument's host (linter.python.targets)
-            out.append(Condition(predicate="host", operand=frozenset(spec["host"]), **common))
-        if "above" in spec:
-            limit = spec["above"]
-            if isinstance(limit, str):
-                limit = option(limit) if option is not None else None
-            if not isinstance(limit, (int, float)) or isinstance(limit, bool):
-                limit = float("inf")  # an option that is not a number: the condition never holds
-            out.append(Condition(predicate="above", operand=float(limit), **common))
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +209,7 @@ def _regexes(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
 class PythonRuleSet:
     """Python rules compiled once per process: pattern indexes and the pre-filter."""
 
-    def __init__(self, rules: Sequence[Rule], settings: Any = None) -> None:
+    def __init__(self, rules: Sequence[Rule], settings: Settings | None = None) -> None:
         from linter.python.settings import visitor_for as setting_visitor_for  # it builds on this module
 
         self.rules = [r for r in rules if r.target == "python"]
@@ -309,7 +234,7 @@ class PythonRuleSet:
             if rule.matcher.get("visitor") or setting_visitor is not None:
                 cls = setting_visitor or load_reference(rule.matcher["visitor"])
                 if not (isinstance(cls, type) and issubclass(cls, Visitor)):
-                    raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.analyzer.Visitor")
+                    raise TypeError(f"{rule.matcher['visitor']} is not a linter.python.visitor.Visitor")
                 self.visitors.append((rule, cls))
                 if cls.TRIGGERS is None and cls.TRIGGER_REGEX is None:
                     always = True
@@ -359,7 +284,7 @@ class PythonRuleSet:
                         else:
                             self.exact.setdefault((kind, p), []).append(compiled)
                             root = _root(p)
-                            if root in _BUILTINS:
+                            if root in BUILTINS:
                                 words.add(root)  # a builtin is never imported: the name itself is the trigger
                             else:
                                 roots.setdefault(root, set()).update(_segments(p))
@@ -449,381 +374,6 @@ def _trigger_literals(conds: Sequence[Condition]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- scopes
-
-
-class Scope:
-    __slots__ = ("kind", "bindings", "parent", "self_name", "class_scope", "params")
-
-    def __init__(self, kind: str, parent: Scope | None) -> None:
-        self.kind = kind  # "module" | "class" | "function"
-        self.bindings: dict[str, str | None] = {}
-        self.params: frozenset[str] = frozenset()  # a function's parameters
-        self.parent = parent
-        self.self_name: str | None = None  # first parameter of a method
-        self.class_scope: Scope | None = None  # enclosing class of a method (attrs of self)
-
-
-def _dotted(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        left = _dotted(node.value)
-        return f"{left}.{node.attr.value}" if left else None
-    return None
-
-
-def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
-    """(True, value) for a literal constant, else (False, None)."""
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return True, {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        if isinstance(value, str):
-            return True, value
-        return False, None
-    if isinstance(node, cst.Integer):
-        return True, node.evaluated_value
-    if isinstance(node, cst.Float):
-        return True, node.evaluated_value
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        ok, v = literal(node.expression)
-        if ok and isinstance(v, (int, float)) and not isinstance(v, bool):
-            return True, -v
-    return False, None
-
-
-class Resolver:
-    """Scope chain + qualified-name resolution for one module."""
-
-    def __init__(self, module: cst.Module) -> None:
-        self.module_scope = Scope("module", None)
-        self.stack: list[Scope] = [self.module_scope]
-        self.star_modules: list[str] = []
-        self._scopes: dict[int, Scope] = {}
-        self._collect(module.body, self.module_scope)
-
-    # ---- binding collection (statement level only: cheap)
-    def _bind(self, scope: Scope, name: str, value: str | None, strong: bool) -> None:
-        if name in scope.params and value is not None and not value.endswith("()"):
-            # `if cert_reqs is None: cert_reqs = ssl.CERT_NONE`: the caller's value in every other
-            # case, so no constant (an object built for it, `session = Session()`, keeps its type)
-            return
-        if name in scope.bindings:
-            old = scope.bindings[name]
-            if old == value:
-                return
-            if not strong and old is not None:
-                return  # `except ImportError: requests = None` keeps the import
-            if strong and old is not None and value is not None:
-                return  # two imports of one name: keep the first
-        scope.bindings[name] = value
-
-    def _collect(self, body: Sequence[cst.CSTNode], scope: Scope) -> None:
-        for stmt in body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    self._collect_small(small, scope)
-            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                scope.bindings[stmt.name.value] = _UNKNOWN
-            elif isinstance(stmt, cst.BaseCompoundStatement):
-                if isinstance(stmt, (cst.For,)):
-                    self._bind_target(stmt.target, None, scope)
-                if isinstance(stmt, cst.With):
-                    for item in stmt.items:
-                        if item.asname is not None:
-                            self._bind_target(item.asname.name, item.item, scope)
-                for block in _blocks(stmt):
-                    self._collect(block, scope)
-
-    def _collect_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
-        if isinstance(small, cst.Import):
-            for alias in small.names:
-                full = _dotted(alias.name)
-                if not full:
-                    continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self._bind(scope, alias.asname.name.value, full, True)
-                else:
-                    head = full.split(".")[0]
-                    self._bind(scope, head, head, True)
-        elif isinstance(small, cst.ImportFrom):
-            base = (_dotted(small.module) or "") if small.module is not None else ""
-            if small.relative:
-                base = "." * len(small.relative) + (base or "")
-            if not isinstance(small.names, Sequence):  # ImportStar
-                if base and not small.relative:
-                    self.star_modules.append(base)
-                return
-            for alias in small.names:
-                name = _dotted(alias.name)
-                if not name:
-                    continue
-                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-                full = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
-                self._bind(scope, local, full, True)
-        elif isinstance(small, cst.Assign):
-            for target in small.targets:
-                self._bind_target(target.target, small.value, scope)
-        elif isinstance(small, cst.AnnAssign):
-            self._bind_target(small.target, small.value, scope)
-        elif isinstance(small, cst.AugAssign):
-            self._bind_target(small.target, None, scope)
-
-    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None, scope: Scope) -> None:
-        if isinstance(target, cst.Name):
-            typed = self._value_type(value, scope) if value is not None else None
-            strong = typed is not None
-            if value is not None and not strong and _is_none(value):
-                strong = False
-            self._bind(scope, target.value, typed, strong)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self._bind_target(el.value, None, scope)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            if scope.self_name and target.value.value == scope.self_name and scope.class_scope is not None:
-                typed = self._value_type(value, scope) if value is not None else None
-                self._bind(scope.class_scope, "self." + target.attr.value, typed, typed is not None)
-
-    def _value_type(self, value: cst.BaseExpression, scope: Scope) -> str | None:
-        if isinstance(value, cst.Call):
-            module = _import_module_call(value, self, scope)
-            if module:
-                return module
-            callee = self.resolve(value.func, scope)
-            return f"{callee}()" if callee else None
-        if isinstance(value, (cst.Name, cst.Attribute)):
-            return self.resolve(value, scope)
-        if isinstance(value, cst.Await):
-            return None
-        return None
-
-    # ---- scopes
-    def scope_for(self, node: cst.FunctionDef | cst.ClassDef, parent: Scope) -> Scope:
-        key = id(node)
-        found = self._scopes.get(key)
-        if found is not None:
-            return found
-        if isinstance(node, cst.ClassDef):
-            scope = Scope("class", parent)
-            self._scopes[key] = scope
-            self._collect(node.body.body if isinstance(node.body, cst.IndentedBlock) else (), scope)
-            # methods bind self.<attr>: collect them now so every method sees them
-            for stmt in _body(node.body):
-                if isinstance(stmt, cst.FunctionDef):
-                    self.scope_for(stmt, scope)
-            return scope
-        scope = Scope("function", parent)
-        self._scopes[key] = scope
-        params = node.params
-        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                all_params.append(extra)
-        for p in all_params:
-            scope.bindings[p.name.value] = _UNKNOWN
-        scope.params = frozenset(p.name.value for p in all_params)
-        if parent.kind == "class":
-            positional = [*params.posonly_params, *params.params]
-            is_static = any(_dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
-            if positional and not is_static:
-                scope.self_name = positional[0].name.value
-                scope.class_scope = parent
-        self._collect(_body(node.body), scope)
-        return scope
-
-    @property
-    def scope(self) -> Scope:
-        return self.stack[-1]
-
-    def lookup(self, name: str, scope: Scope | None = None) -> tuple[bool, str | None]:
-        s: Scope | None = scope or self.scope
-        first = True
-        while s is not None:
-            if (first or s.kind != "class") and name in s.bindings:
-                return True, s.bindings[name]
-            first = False
-            s = s.parent
-        return False, None
-
-    def resolve(self, node: cst.BaseExpression, scope: Scope | None = None) -> str | None:
-        """Qualified name of an expression, or None when it cannot be known."""
-        scope = scope or self.scope
-        if isinstance(node, cst.Name):
-            found, value = self.lookup(node.value, scope)
-            if found:
-                return value
-            if len(self.star_modules) == 1:
-                return f"{self.star_modules[0]}.{node.value}"
-            return node.value if node.value in _BUILTINS else None
-        if isinstance(node, cst.Attribute):
-            inner = node.value
-            if isinstance(inner, cst.Name):
-                s = _method_scope(scope)
-                if s is not None and s.self_name == inner.value and s.class_scope is not None:
-                    typed = s.class_scope.bindings.get("self." + node.attr.value)
-                    return typed
-            left = self.resolve(inner, scope)
-            return f"{left}.{node.attr.value}" if left else None
-        if isinstance(node, cst.Call):
-            module = _import_module_call(node, self, scope)
-            if module:
-                return module
-            left = self.resolve(node.func, scope)
-            return f"{left}()" if left else None
-        if isinstance(node, cst.Await):
-            return None
-        return None
-
-
-def _method_scope(scope: Scope) -> Scope | None:
-    s: Scope | None = scope
-    while s is not None and s.kind == "function":
-        if s.self_name is not None:
-            return s
-        s = s.parent
-    return None
-
-
-def _import_module_call(call: cst.Call, resolver: Resolver, scope: Scope) -> str | None:
-    """``importlib.import_module("ssl")`` / ``__import__("ssl")`` -> ``ssl``."""
-    if not call.args:
-        return None
-    func = call.func
-    if isinstance(func, cst.Name) and func.value == "__import__":
-        pass
-    else:
-        callee = resolver.resolve(func, scope) if isinstance(func, (cst.Name, cst.Attribute)) else None
-        if callee != "importlib.import_module":
-            return None
-    ok, value = literal(call.args[0].value)
-    return value if ok and isinstance(value, str) and value else None
-
-
-def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
-def _body(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    return ()
-
-
-def _blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNode]]:
-    body = getattr(stmt, "body", None)
-    if isinstance(body, cst.IndentedBlock):
-        yield body.body
-    elif isinstance(body, cst.SimpleStatementSuite):
-        yield [cst.SimpleStatementLine(body=body.body)]
-    for attr in ("orelse", "finalbody"):
-        sub = getattr(stmt, attr, None)
-        if sub is not None:
-            if isinstance(sub, cst.If):
-                yield [sub]
-            else:
-                inner = getattr(sub, "body", None)
-                if isinstance(inner, cst.IndentedBlock):
-                    yield inner.body
-    for handler in getattr(stmt, "handlers", ()):
-        if isinstance(handler.body, cst.IndentedBlock):
-            yield handler.body.body
-    for case in getattr(stmt, "cases", ()):
-        if isinstance(case.body, cst.IndentedBlock):
-            yield case.body.body
-
-
-# --------------------------------------------------------------------------- visitors
-
-
-@dataclass(slots=True)
-class Report:
-    rule: Rule
-    node: cst.CSTNode
-    fmt: dict[str, str]
-    fix_kind: str | None = None
-    fix_node: cst.CSTNode | None = None  # the node the fix edits (call for add-kwarg, value for set-kwarg)
-    message: str | None = None
-    top: int = -1  # index of the module-level statement it was found in
-    member: int = -1  # in a module-level class: index of the class-body statement it was found in
-
-
-class Context:
-    """What a visitor sees: the resolver, the module and the report sink."""
-
-    def __init__(self, module: cst.Module, resolver: Resolver, path: str, index: ProjectIndex | None = None, source: str | None = None) -> None:
-        self.module = module
-        self._source = source
-        self.resolver = resolver
-        self.path = path
-        self.reports: list[Report] = []
-        # the project's signature index (linter.python.index.ProjectIndex) when a visitor NEEDS_INDEX, else None
-        self.index = index
-        # where the walk is: module-level statement and class-body statement indexes (-1: none).
-        # A visitor that reports later than it sees a node (at the end of the module) keeps
-        # `where` with the node and passes it to `report(..., at=...)`.
-        self.where: tuple[int, int] = (-1, -1)
-        #: the ``def``s around the node the walk is at, innermost last (kept by ``_ScopeTracker``)
-        self.functions: list[cst.FunctionDef] = []
-        self._evidence: evidence.Evidence | None = None
-
-    @property
-    def evidence(self) -> evidence.Evidence:
-        """The module-wide scans the ``unless-*`` vetoes read, made when first needed."""
-        if self._evidence is None:
-            self._evidence = evidence.Evidence(self)
-        return self._evidence
-
-    @property
-    def source(self) -> str:
-        """The text the module was parsed from (``module.code``, which libcst would regenerate
-        at the cost of a walk over the whole tree)."""
-        if self._source is None:
-            self._source = self.module.code
-        return self._source
-
-    def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
-
-
-class Visitor(cst.BatchableCSTVisitor):
-    """Escape hatch: a rule's ``visitor: module:Class`` is a subclass of this.
-
-    Implement ``visit_*``/``leave_*`` and call ``self.report(node, **fmt)``. ``self.resolve(expr)``
-    gives the qualified name of an expression through the file's imports. ``TRIGGERS`` lists the
-    words a file must contain for the visitor to be worth running (``None``: every file);
-    ``TRIGGER_REGEX`` is a regular expression (on the file's text) that may stand in for or add to
-    them (a tuple of patterns: any of them; an alternation of patterns that start differently is
-    faster split this way). A file that matches neither is not handed to the visitor. ``NEEDS_INDEX``: the visitor
-    reads ``self.context.index``, the project-wide signature index the runner builds first.
-    """
-
-    TRIGGERS: ClassVar[tuple[str, ...] | None] = None
-    # True when every finding of the visitor lies in a statement whose own text holds one of its
-    # triggers (no module-wide evidence): the analyzer may then skip the file's other statements
-    LOCAL: ClassVar[bool] = False
-    TRIGGER_REGEX: ClassVar[str | tuple[str, ...] | None] = None
-    # for a LOCAL visitor whose TRIGGER_REGEX is about the whole file (lookaheads from \A): what
-    # the text of a definition must match to hold one of its findings, or any statement the
-    # visitor's module-wide evidence comes from
-    CHUNK_REGEX: ClassVar[str | tuple[str, ...] | None] = None
-    NEEDS_INDEX: ClassVar[bool] = False
-
-    def __init__(self, rule: Rule, context: Context) -> None:
-        super().__init__()
-        self.rule = rule
-        self.context = context
-
-    # shadows libcst's MetadataDependent.resolve(wrapper) on purpose: ``self.resolve(expr)`` is
-    # the visitors' documented API, and they are never run through a MetadataWrapper (which
-    # would call resolve(wrapper)); the analyzer runs them through ``libcst.visit_batched`` or
-    # its own walk, and computes positions after the walk
-    def resolve(self, node: cst.BaseExpression) -> str | None:  # type: ignore[override]
-        return self.context.resolver.resolve(node)
-
-    def report(self, node: cst.CSTNode, message: str | None = None, *, at: tuple[int, int] | None = None, **fmt: str) -> None:
-        """``at``: ``self.context.where`` as it was when the walk saw ``node`` (default: now)."""
-        top, member = at if at is not None else self.context.where
-        self.context.reports.append(Report(self.rule, node, dict(fmt), message=message, top=top, member=member))
 
 
 class _ScopeTracker(cst.BatchableCSTVisitor):
@@ -1033,7 +583,7 @@ class _Declarative(cst.BatchableCSTVisitor):
         message = None
         if compiled.message:
             try:
-                message = compiled.message.format_map(_Default(fmt))
+                message = compiled.message.format_map(Placeholders(fmt))
             except (ValueError, IndexError):
                 message = compiled.message
         top, member = self.ctx.where
@@ -1088,44 +638,7 @@ class _Declarative(cst.BatchableCSTVisitor):
         return result, found
 
     def _predicate(self, cond: Condition, status: str, value: cst.BaseExpression | None) -> bool:
-        return self.predicate(cond, status, value, self.resolver)
-
-    @staticmethod
-    def predicate(cond: Condition, status: str, value: cst.BaseExpression | None, resolver: Resolver) -> bool:
-        """A condition's predicate on what was found (also for ``setting`` rules: ``linter.python.settings``)."""
-        p = cond.predicate
-        if p == "missing":
-            return status == "missing"
-        if p == "present":
-            return status == "present"
-        if p == "unset":  # missing, or an explicit None
-            return status == "missing" or (value is not None and _is_none(value))
-        if value is None:
-            return False
-        if p == "none":
-            return _is_none(value)
-        if p == "refers-to":
-            if isinstance(value, (cst.Name, cst.Attribute)):
-                return resolver.resolve(value) in cond.operand
-            return False
-        if p == "calls":
-            if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
-                return resolver.resolve(value.func) in cond.operand
-            return False
-        if p == "host":
-            return targets.host_is(value, cond.operand)
-        ok, lit = literal(value)
-        if not ok:
-            return False
-        if p == "equals":
-            return (type(lit), lit) in cond.operand
-        if p == "int-range":
-            return isinstance(lit, int) and not isinstance(lit, bool) and cond.operand[0] <= lit <= cond.operand[1]
-        if p == "regex":
-            return isinstance(lit, str) and cond.operand.search(lit) is not None
-        if p == "above":
-            return isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit > cond.operand
-        return False
+        return predicate(cond, status, value, self.resolver)
 
 
 def _names_in(expr: cst.BaseExpression) -> frozenset[str]:
@@ -1152,36 +665,6 @@ def _once(candidates: list[CompiledRule]) -> Iterator[CompiledRule]:
         if id(compiled) not in seen:
             seen.add(id(compiled))
             yield compiled
-
-
-def find_arg(
-    call: cst.Call, arg: str | int, position: int | None, *, ignore_case: bool = False, kwargs_seen: bool = False
-) -> tuple[str, cst.BaseExpression | None]:
-    """("present", node) | ("missing", None) | ("unknown", None) when ``*args``/``**kwargs`` may hold it.
-    ``ignore_case``: the keyword in any spelling; ``kwargs_seen``: the ``**`` dicts are known not to hold it."""
-    positional: list[cst.BaseExpression] = []
-    star = False
-    double_star = False
-    wanted = arg.lower() if ignore_case and isinstance(arg, str) else arg
-    for a in call.args:
-        if a.star == "**":
-            double_star = double_star or not kwargs_seen
-        elif a.star == "*":
-            star = True
-        elif a.keyword is None:
-            if not star:
-                positional.append(a.value)
-        elif isinstance(arg, str) and (a.keyword.value.lower() if ignore_case else a.keyword.value) == wanted:
-            return "present", a.value
-    index = arg if isinstance(arg, int) else position
-    if index is not None:
-        if index < len(positional):
-            return "present", positional[index]
-        if star:
-            return "unknown", None
-    if isinstance(arg, str) and double_star:
-        return "unknown", None
-    return "missing", None
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1343,7 +826,7 @@ def analyze(
     if not fast:
         positions = _on_deep_stack(lambda: _walk_plain(module, visitors, context), _PLAIN_RECURSION)
         return [_finding(path, r, positions, context) for r in context.reports]
-    batch = _Batch([_ScopeTracker(resolver, context), *visitors])
+    batch = Batch([_ScopeTracker(resolver, context), *visitors])
     batch.enter(module)
     for i, stmt in enumerate(module.body):
         context.where = (i, -1)
@@ -1404,15 +887,6 @@ def _walk_plain(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor],
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
-def walk(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
-    """Run ``visitors`` over ``node`` and everything below it, read-only (a hook's own scan of
-    the module): the analyzer's walk, or libcst's batched visit under ``PITFALL_NO_FAST_PATHS``."""
-    if core.FAST_PATHS:
-        _Batch(visitors).walk(node)
-    else:
-        cst.visit_batched(node, visitors)
-
-
 class _PositionSink:
     __slots__ = ("_computed",)
 
@@ -1420,7 +894,7 @@ class _PositionSink:
         self._computed: dict[cst.CSTNode, Any] = {}
 
 
-def _walk_class(batch: _Batch, node: cst.ClassDef, context: Context) -> None:
+def _walk_class(batch: Batch, node: cst.ClassDef, context: Context) -> None:
     """``batch.walk(node)`` in the same order, keeping ``context.where`` on the class-body
     statement being walked (positions are then generated for that statement only, not for
     the whole class)."""
@@ -1608,57 +1082,6 @@ def _reduce(text: str, tree: ast.Module, ruleset: PythonRuleSet, data: bytes) ->
     return ("".join(out) if changed else text), dropped
 
 
-_VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
-
-
-class _Batch:
-    """All visitors in one traversal of our own.
-
-    libcst's ``visit`` rebuilds every node on the way back (``_visit_and_replace_children``),
-    which costs more than parsing; a read-only walk over the dataclass fields does not. The
-    walk is iterative, so deep expressions (long implicit string concatenations) cannot
-    exhaust the stack. Visit order within a node is field order (a decorator may be seen
-    after its function's body); ``visit_*`` return values are ignored.
-    """
-
-    def __init__(self, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
-        self._visit: dict[str, list[Any]] = {}
-        self._leave: dict[str, list[Any]] = {}
-        for v in visitors:
-            names = _VISITOR_METHODS.get(type(v))
-            if names is None:  # inspect.getmembers is slow: once per class, not per file
-                names = _VISITOR_METHODS[type(v)] = tuple(sorted(v.get_visitors()))
-            for name in names:
-                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(getattr(v, name))
-        for leaves in self._leave.values():
-            leaves.reverse()
-
-    def enter(self, node: cst.CSTNode) -> None:
-        for fn in self._visit.get("visit_" + type(node).__name__, ()):
-            fn(node)
-
-    def exit(self, node: cst.CSTNode) -> None:
-        for fn in self._leave.get("leave_" + type(node).__name__, ()):
-            fn(node)
-
-    def walk(self, root: cst.CSTNode) -> None:
-        visit, leave = self._visit, self._leave
-        stack: list[tuple[bool, cst.CSTNode]] = [(False, root)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            leaving, node = pop()
-            name = type(node).__name__
-            if leaving:
-                for fn in leave.get("leave_" + name, ()):
-                    fn(node)
-                continue
-            for fn in visit.get("visit_" + name, ()):
-                fn(node)
-            push((True, node))
-            for child in reversed(children(node)):
-                push((False, child))
-
-
 def _region(positions: Any, node: cst.CSTNode) -> Region:
     rng = positions[node]
     return Region(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
@@ -1668,17 +1091,12 @@ def _finding(path: str, report: Report, positions: Any, context: Context) -> Fin
     rule = report.rule
     region = _region(positions, report.node)
     try:
-        message = report.message or rule.message.format_map(_Default(report.fmt))
+        message = report.message or rule.message.format_map(Placeholders(report.fmt))
     except (ValueError, IndexError):
         message = rule.message
     fix = _fix(report, positions, context) if rule.fix else None
     anchor = report.fmt.get("qualname") or type(report.node).__name__
     return Finding(rule.id, path, region, message, rule.severity, fix=fix, fingerprint=anchor)
-
-
-class _Default(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 _KWARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.+)", re.S)

@@ -23,7 +23,7 @@ from linter.python import tree
 from linter.python.addresses import arg_value, is_loopback, template, url_host_port
 
 if TYPE_CHECKING:
-    from linter.python.analyzer import Context
+    from linter.python.visitor import Context
 
 Function = cst.FunctionDef | cst.Lambda
 Pairs = list[tuple[str | None, cst.BaseExpression]]

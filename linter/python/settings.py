@@ -32,9 +32,10 @@ from typing import Any, ClassVar
 import libcst as cst
 
 from linter.python import tree
-from linter.python.analyzer import Condition, Context, Resolver, Visitor, _Declarative, find_arg, literal
+from linter.python.conditions import Condition, predicate as condition_predicate
+from linter.python.visitor import Context, Resolver, Visitor, find_arg, literal
 from linter.python.statements import module_statements, top_statements
-from linter.core.model import Rule
+from linter.core.model import Placeholders, Rule
 
 # --------------------------------------------------------------------------- what the module assigns
 
@@ -246,7 +247,7 @@ def _predicate(cond: Condition, status: str, value: cst.BaseExpression | None, r
         return value is not None and _local(value)
     if cond.predicate == "only-keywords":  # a call passing no keyword outside these
         return isinstance(value, cst.Call) and all(a.keyword is None or a.keyword.value in cond.operand for a in value.args)
-    return _Declarative.predicate(cond, status, value, resolver)
+    return condition_predicate(cond, status, value, resolver)
 
 
 def _holds(sc: SettingCondition, value: cst.BaseExpression, resolver: Resolver) -> tuple[bool, cst.BaseExpression | None]:
@@ -329,13 +330,8 @@ class SettingVisitor(Visitor):
         if alt.unless_where and all(_holds(sc, value, resolver)[0] for sc in alt.unless_where):
             return
         fmt["value"] = self.context.code(report)
-        message = alt.message.format_map(_Default(fmt)) if alt.message else None
+        message = alt.message.format_map(Placeholders(fmt)) if alt.message else None
         self.report(report, message, at=(i, -1), **fmt)
-
-
-class _Default(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def visitor_for(rule: Rule) -> type[Visitor] | None:

@@ -9,7 +9,7 @@ instead, skipping the fields that hold only whitespace and punctuation. Under
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import libcst as cst
@@ -116,3 +116,54 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         elif is_node_type(kind):
             out.append(value)
     return out
+
+
+_VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
+
+
+class Batch:
+    """All visitors in one traversal of our own.
+
+    libcst's ``visit`` rebuilds every node on the way back (``_visit_and_replace_children``),
+    which costs more than parsing; a read-only walk over the dataclass fields does not. The
+    walk is iterative, so deep expressions (long implicit string concatenations) cannot
+    exhaust the stack. Visit order within a node is field order (a decorator may be seen
+    after its function's body); ``visit_*`` return values are ignored.
+    """
+
+    def __init__(self, visitors: Iterable[cst.BatchableCSTVisitor]) -> None:
+        self._visit: dict[str, list[Any]] = {}
+        self._leave: dict[str, list[Any]] = {}
+        for v in visitors:
+            names = _VISITOR_METHODS.get(type(v))
+            if names is None:  # inspect.getmembers is slow: once per class, not per file
+                names = _VISITOR_METHODS[type(v)] = tuple(sorted(v.get_visitors()))
+            for name in names:
+                (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(getattr(v, name))
+        for leaves in self._leave.values():
+            leaves.reverse()
+
+    def enter(self, node: cst.CSTNode) -> None:
+        for fn in self._visit.get("visit_" + type(node).__name__, ()):
+            fn(node)
+
+    def exit(self, node: cst.CSTNode) -> None:
+        for fn in self._leave.get("leave_" + type(node).__name__, ()):
+            fn(node)
+
+    def walk(self, root: cst.CSTNode) -> None:
+        visit, leave = self._visit, self._leave
+        stack: list[tuple[bool, cst.CSTNode]] = [(False, root)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            leaving, node = pop()
+            name = type(node).__name__
+            if leaving:
+                for fn in leave.get("leave_" + name, ()):
+                    fn(node)
+                continue
+            for fn in visit.get("visit_" + name, ()):
+                fn(node)
+            push((True, node))
+            for child in reversed(children(node)):
+                push((False, child))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeGuard
 
-from linter.kubernetes.analyzer import CheckContext, get_path, is_object, pod_paths
+from linter.kubernetes.objects import CheckContext, get_path, is_object, pod_paths
 from linter.kubernetes.yamldocs import Document
 
 Path_ = tuple[Any, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit, display_name, pod_paths
+from linter.kubernetes.objects import CheckContext, Hit, display_name, pod_paths
 from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, is_int, labels_of, message, objects, same_namespace
 
 Path_ = tuple[Any, ...]

@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
-from linter.kubernetes.analyzer import CheckContext, Hit
+from linter.kubernetes.objects import CheckContext, Hit
 from linter.kubernetes.hooks.kube_common import as_dict, as_list, containers, message
 
 Path_ = tuple[Any, ...]

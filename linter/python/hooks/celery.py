@@ -17,7 +17,7 @@ from typing import Any
 import libcst as cst
 
 from linter.python import tree
-from linter.python.analyzer import Visitor, literal
+from linter.python.visitor import Visitor, literal
 from linter.python.statements import module_statements, top_statements
 
 _CELERY_CLASSES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})

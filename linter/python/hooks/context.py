@@ -33,7 +33,8 @@ import libcst as cst
 
 from linter.python import tree
 from linter.python.index import _KEEPS_SIGNATURE, WATCHED, Signature, absolute, dotted_path
-from linter.python.analyzer import Visitor, _dotted, find_arg, literal
+from linter.core.model import Rule
+from linter.python.visitor import Context, Visitor, dotted, find_arg, literal
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
@@ -152,7 +153,7 @@ class _Scopes:
     """The classes and functions around the walk, kept in step with the resolver's scopes, so a
     name used in a function leads to the definition it refers to (``key_of``)."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Context) -> None:
         self.context = context
         self.stack: list[_Def] = []
 
@@ -235,7 +236,7 @@ class GrpcDeadlineDropped(Visitor):
 
     TRIGGERS = ("Servicer",)
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         # ("class", is servicer) | ("func", frame or None) | ("lambda", None)
         self._stack: list[tuple[str, Any]] = []
@@ -372,7 +373,7 @@ class TimeoutNotPropagated(Visitor):
     LOCAL = True
     NEEDS_INDEX = True
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         # ("class", qualified name) | ("func", caller or None) | ("lambda", None)
         self._stack: list[tuple[str, Any]] = []
@@ -741,7 +742,7 @@ _CLOSURE_LIMIT = 64  # same-module functions followed from one worker
 
 
 def _module_name(node: cst.BaseExpression | None) -> str:
-    return _dotted(node) or ""
+    return dotted(node) or ""
 
 
 def _is_true(node: cst.BaseExpression | None) -> bool:
@@ -785,7 +786,7 @@ class ThreadLosesContext(Visitor):
     # the module uses context variables (or OpenTelemetry), then hands work to a thread
     TRIGGER_REGEX = r"(?:contextvars|ContextVar|opentelemetry)(?s:.*?)(?:Thread|Timer|submit|\.map\(|run_in_executor)"
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         self._copied: set[str] = set()  # names bound to a callable that runs in a copied context
         self._uses = False
@@ -1175,7 +1176,7 @@ class CancellationSwallowed(Visitor):
     CHUNK_REGEX = (r"async[ \t]+def\b(?s:.*?)(?:CancelledError|BaseException|\bexcept[ \t]*:)", r"create_task", r"ensure_future", r"\.cancel\b")
     LOCAL = True
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         self._stack: list[_AsyncFrame | None] = []
         self._scopes = _Scopes(context)

@@ -17,7 +17,7 @@ from typing import Any
 
 import libcst as cst
 
-from linter.python.analyzer import Visitor, literal
+from linter.python.visitor import Visitor, literal
 from linter.python.settings import LOCAL_HOST as _LOCAL_HOST
 from linter.python.settings import ModuleSettings, module_settings
 from linter.python.settings import alias as _alias

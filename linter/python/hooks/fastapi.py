@@ -18,7 +18,8 @@ from typing import Any
 import libcst as cst
 
 from linter.python import tree
-from linter.python.analyzer import Scope, Visitor, expand_braces, literal
+from linter.core.model import Rule
+from linter.python.visitor import Context, Scope, Visitor, expand_braces, literal
 
 _ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"})
 _ROUTE_ADDERS = frozenset({"add_api_route", "add_api_websocket_route"})
@@ -123,7 +124,7 @@ class _FastAPIVisitor(Visitor):
     WITH_DEPENDENCIES = False
     ASYNC_ONLY = False
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         self._module: _Module | None = None
         self._depth = 0  # enclosing function definitions

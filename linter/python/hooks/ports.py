@@ -9,7 +9,8 @@ from typing import Any
 
 import libcst as cst
 
-from linter.python.analyzer import Visitor
+from linter.core.model import Rule
+from linter.python.visitor import Context, Visitor
 from linter.python.addresses import HOLE, arg_value, split_host_port, template, url_host_port
 
 # --------------------------------------------------------------------------- helpers
@@ -60,7 +61,7 @@ _VERBS = "get,options,head,post,put,patch,delete"
 
 
 def _expand(pattern: str) -> list[str]:
-    from linter.python.analyzer import expand_braces
+    from linter.python.visitor import expand_braces
 
     return expand_braces(pattern)
 
@@ -585,7 +586,7 @@ class _ListeningVisitor(Visitor):
     # (which the analyzer always keeps), or in the parameters of a function that holds one
     LOCAL = True
 
-    def __init__(self, rule: Any, context: Any) -> None:
+    def __init__(self, rule: Rule, context: Context) -> None:
         super().__init__(rule, context)
         self.feeds = False
         self.analysis: _Listening | None = None

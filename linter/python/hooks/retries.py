@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from linter.python.analyzer import Visitor
+from linter.python.visitor import Visitor
 
 # calls that go over the network (qualified names through the file's imports)
 _NETWORK_PREFIXES = (

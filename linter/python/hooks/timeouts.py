@@ -6,7 +6,7 @@ from typing import Any
 
 import libcst as cst
 
-from linter.python.analyzer import Context, Visitor, find_arg
+from linter.python.visitor import Context, Visitor, find_arg
 
 # --------------------------------------------------------------------------- raw sockets
 

@@ -1,4 +1,5 @@
-"""Certificate and private-key analysis shared by the Kubernetes and Python checks.
+"""Certificate and private-key checks, shared by the certificate files' analyzer
+(:mod:`linter.certs.files`) and Kubernetes TLS Secrets (:mod:`linter.kubernetes.certificates`).
 
 Pure functions over bytes: nothing here reads files, prints, or raises on bad
 input.  Messages name subjects, serials, SHA-256 certificate fingerprints,
