@@ -177,6 +177,10 @@ class Resolver:
                 self._bind(scope.class_scope, "self." + target.attr.value, typed, typed is not None)
 
     def _value_type(self, value: cst.BaseExpression, scope: Scope) -> str | None:
+        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            # a constant, not an object: `session = None` before `session = Session()`, or
+            # `posix = None` before an optional `import posix`, leaves the name to them
+            return None
         if isinstance(value, cst.Call):
             module = _import_module_call(value, self, scope)
             if module:
