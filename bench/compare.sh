@@ -7,6 +7,9 @@
 #
 #   bench/compare.sh OLD_TREE NEW_TREE [CORPUS_ROOT] [CHARTS_ROOT]
 #   git worktree add /tmp/before HEAD~1 && bench/compare.sh /tmp/before . ../corpus ../charts
+#
+# KEEP=<folder>: the two JSON outputs of every input that differs are copied there
+# (<input>.old.json, <input>.new.json), to read what changed.
 set -euo pipefail
 old=$(cd "$1" && pwd); new=$(cd "$2" && pwd)
 corpus=$(cd "${3:-../corpus}" && pwd); charts=$(cd "${4:-../charts}" && pwd)
@@ -41,6 +44,9 @@ for input in "${inputs[@]}"; do
       echo "$label: pitfall of $tree failed:" >&2; tail -5 "$work/$label.$side.err" >&2; exit 2
     fi
   done
-  if cmp -s "$work/$label.old.json" "$work/$label.new.json"; then echo "same $label"; else echo "DIFF $label"; status=1; fi
+  if cmp -s "$work/$label.old.json" "$work/$label.new.json"; then echo "same $label"; else
+    echo "DIFF $label"; status=1
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$work/$label.old.json" "$work/$label.new.json" "$KEEP/"; fi
+  fi
 done
 exit $status
