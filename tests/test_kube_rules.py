@@ -1101,3 +1101,18 @@ def test_a_kubernetes_certificate_block_cannot_name_a_key_file_issue(tmp_path, c
     captured = capsys.readouterr()
     assert code == 2, captured
     assert "VOC201-r-voc201.yaml" in captured.err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_object_past_the_first_64_kib_of_a_file_is_analysed(capsys, tmp_path, jobs):
+    """The parent compiles the Kubernetes rules for its workers only when a file's first bytes
+    write `apiVersion`; a file whose object comes later, among files with none, still gets its
+    findings (in the pool and in one process)."""
+    for i in range(9):
+        (tmp_path / f"ci{i}.yaml").write_text(f"name: job {i}\non: [push]\n", encoding="utf-8")
+    data = "".join(f"key{i}: {'x' * 60}\n" for i in range(1200))  # a first document of 80 KB
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: b\n      securityContext:\n        privileged: true\n"
+    (tmp_path / "late.yaml").write_text(data + "---\n" + pod, encoding="utf-8")
+    _, found = check(capsys, tmp_path, "--select", "PSA201", "--jobs", jobs)
+    privileged = data.count("\n") + 1 + pod.splitlines().index("        privileged: true") + 1
+    assert [(Path(f["filename"]).name, f["code"], f["location"]["row"]) for f in found] == [("late.yaml", "PSA201", privileged)]

@@ -53,21 +53,8 @@ def read_file(abspath: str, max_size: int) -> bytes:
     The one way pitfall reads a file it lints: opened without blocking (a FIFO never hangs the
     run), its type checked on the open descriptor, its size checked before and while reading.
     """
+    fd, st = _open_regular(abspath)
     try:
-        fd = os.open(abspath, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise Unreadable(_why(abspath, exc)) from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):  # a folder discovery could not list, or one named like a file
-            try:
-                with os.scandir(abspath):
-                    pass
-            except OSError as exc:
-                raise Unreadable(_why(abspath, exc)) from None
-        if not stat.S_ISREG(st.st_mode):
-            what = next((name for test, name in _FILE_TYPES if test(st.st_mode)), "not a file")
-            raise Unreadable(f"not a regular file ({what})")
         if st.st_size > max_size:
             raise Unreadable(f"{st.st_size} bytes is over the max-file-size limit of {max_size} bytes", too_big=True)
         chunks: list[bytes] = []
@@ -84,6 +71,45 @@ def read_file(abspath: str, max_size: int) -> bytes:
         raise Unreadable(exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
+
+
+def read_head(abspath: str, size: int) -> bytes:
+    """The first ``size`` bytes (or fewer) of a regular file, opened as :func:`read_file` opens
+    it; raises :class:`Unreadable`."""
+    fd, _ = _open_regular(abspath)
+    try:
+        return os.read(fd, size)
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def _open_regular(abspath: str) -> tuple[int, os.stat_result]:
+    """A descriptor of ``abspath``, opened without blocking, and its status; raises
+    :class:`Unreadable` (the descriptor closed) unless it is a regular file."""
+    try:
+        fd = os.open(abspath, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise Unreadable(_why(abspath, exc)) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # a folder discovery could not list, or one named like a file
+            try:
+                with os.scandir(abspath):
+                    pass
+            except OSError as exc:
+                raise Unreadable(_why(abspath, exc)) from None
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _FILE_TYPES if test(st.st_mode)), "not a file")
+            raise Unreadable(f"not a regular file ({what})")
+    except OSError as exc:
+        os.close(fd)
+        raise Unreadable(exc.strerror or str(exc)) from None
+    except Unreadable:
+        os.close(fd)
+        raise
+    return fd, st
 
 
 def _why(abspath: str, exc: OSError) -> str:

@@ -295,16 +295,19 @@ def lint_unit(
         except RecursionError:
             cannot(f"cannot parse {path}: nesting too deep")
     elif kind == "yaml" and analyzed:
-        kube = ruleset.kubernetes
-        result = kube.analyze(path, text, json_mode=path.endswith(".json"))
-        for problem in result.problems:
-            cannot(f"{path}: {problem.message}", problem.region)
-        for message, region in result.rule_errors:
-            notes.append(Notification(f"{path}:{region.line}: {message}", "error", path))
-        for f, ignores in result.findings:
-            if ignores:
-                annotations[len(findings)] = ignores
-            findings.append(f)
+        from linter.kubernetes.objects import load_manifest
+
+        manifest = load_manifest(text, json_mode=path.endswith(".json"))
+        for message, region in manifest.problems:
+            cannot(f"{path}: {message}", region)
+        if manifest.objects:  # the Kubernetes rules compile on the first file with an object
+            errors: list[tuple[str, Region]] = []
+            for f, ignores, _ in ruleset.kubernetes.analyze_documents(path, manifest.objects, errors=errors):
+                if ignores:
+                    annotations[len(findings)] = ignores
+                findings.append(f)
+            for message, region in errors:
+                notes.append(Notification(f"{path}:{region.line}: {message}", "error", path))
     final = suppress.apply(
         findings,
         path=path,
@@ -810,6 +813,28 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+
+#: how much of a YAML or JSON file the parent reads to tell whether the Kubernetes rules are needed
+_OBJECT_PROBE = 64 * 1024
+
+
+def _may_hold_objects(units: Iterable[Unit]) -> bool:
+    """Whether one of these YAML or JSON files may hold a Kubernetes object (its first bytes
+    write ``apiVersion``): then the parent compiles the Kubernetes rules once for the workers it
+    forks. A file that does not say so early (or spells the key with escapes) is analysed all
+    the same: its worker compiles the rules itself when it finds an object."""
+    from linter.core.discover import Unreadable, read_head
+
+    for unit in units:
+        try:
+            head = read_head(unit.abspath, _OBJECT_PROBE)
+        except Unreadable:
+            continue
+        if b"apiVersion" in head:
+            return True
+    return False
+
+
 def run(
     units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: ProjectIndex | None = None, progress: Callable[[int], None] | None = None
 ) -> list[UnitResult]:
@@ -824,7 +849,7 @@ def run(
     # compile what the units need in the parent: forked workers inherit it
     if "python" in kinds:
         ruleset.python
-    if kinds & {"yaml", "chart"}:
+    if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
         ruleset.kubernetes
     ruleset.test_roots = conftest_roots(units)
     with lint_gc():

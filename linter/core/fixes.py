@@ -431,7 +431,6 @@ def fix_unit(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, 
     reported (the file did not change since), to the very bytes they were computed from.
     """
     from linter.core import engine
-    from linter.core.discover import Unreadable, read_file
 
     if unit.kind == "yaml":
         return _fix_yaml(unit, result, ruleset, unsafe=unsafe, write=write, roots=roots)
@@ -441,22 +440,17 @@ def fix_unit(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, 
     if unit.kind != "python" or not todo:
         return Outcome(result)
     path = unit.path
-    try:
-        data = read_file(unit.abspath, ruleset.settings.max_file_size)
-    except Unreadable as exc:
-        return not_fixed(result, path, f"cannot read it again ({exc.reason})")
-    encoding = _declared_encoding(data)
-    if encoding not in ("utf-8", "utf-8-sig") and not (data.isascii() and _ascii_compatible(encoding) and all(f.fix is not None and all(e.text.isascii() for e in f.fix.edits) for f in todo)):
-        # an ASCII file declaring latin-1 is fixed (ASCII edits keep it ASCII); any other is left alone
-        return not_fixed(result, path, f"it is encoded in {encoding or 'an unknown encoding'} (fixes are written in UTF-8 only)")
-    bom = BOM if data.startswith(BOM) else b""
-    try:
-        text = data[len(bom) :].decode("utf-8")
-    except UnicodeDecodeError:
-        return not_fixed(result, path, "it is not valid UTF-8")
-    fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
-    if fresh.findings != result.findings:
-        return not_fixed(result, path, "it changed since it was linted")
+
+    def encoded(data: bytes) -> str | None:
+        encoding = _declared_encoding(data)
+        if encoding in ("utf-8", "utf-8-sig") or (data.isascii() and _ascii_compatible(encoding) and all(f.fix is not None and all(e.text.isascii() for e in f.fix.edits) for f in todo)):
+            return None  # an ASCII file declaring latin-1 is fixed (ASCII edits keep it ASCII)
+        return f"it is encoded in {encoding or 'an unknown encoding'} (fixes are written in UTF-8 only)"
+
+    again = _read_again(unit, result, ruleset, encoded)
+    if isinstance(again, Outcome):
+        return again
+    data, bom, text = again
     applied = edit_text(text, [f.fix for f in todo if f.fix is not None], python=True)
     if applied.text != text:
         why = broken_by(data, bom + applied.text.encode("utf-8"), unit.abspath)
@@ -468,31 +462,47 @@ def fix_unit(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, 
     )
 
 
-def _fix_yaml(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, write: bool, roots: Sequence[str]) -> Outcome:
-    """:func:`fix_unit` for a YAML file: the fixes are computed from the file read
-    again (and linted again: only when it did not change since), applied round after round (a
-    fix that overlaps another waits for the next one), and written or diffed once."""
+def _read_again(unit: Unit, result: UnitResult, ruleset: RuleSet, check: Callable[[bytes], str | None] | None = None) -> tuple[bytes, bytes, str] | Outcome:
+    """The file's bytes read again, its BOM and its text, when it still gives the findings it
+    was linted with (and ``check`` of its bytes names no reason to leave it alone); else the
+    outcome that says why it is not fixed."""
     from linter.core import engine
     from linter.core.discover import Unreadable, read_file
-    from linter.kubernetes.yamlfix import MAX_ROUNDS, attach, broken, fixable_here
 
-    if not fixable_here(result.findings, unsafe=unsafe):
-        return Outcome(result)
     path = unit.path
     try:
         data = read_file(unit.abspath, ruleset.settings.max_file_size)
     except Unreadable as exc:
         return not_fixed(result, path, f"cannot read it again ({exc.reason})")
+    why = check(data) if check is not None else None
+    if why is not None:
+        return not_fixed(result, path, why)
     bom = BOM if data.startswith(BOM) else b""
     try:
-        original = data[len(bom) :].decode("utf-8")
+        text = data[len(bom) :].decode("utf-8")
     except UnicodeDecodeError:
         return not_fixed(result, path, "it is not valid UTF-8 (fixes are written in UTF-8 only)")
-    fresh = engine.lint_unit(unit.kind, unit.path, data, ruleset)
-    if fresh.findings != result.findings:
+    if engine.lint_unit(unit.kind, unit.path, data, ruleset).findings != result.findings:
         return not_fixed(result, path, "it changed since it was linted")
+    return data, bom, text
+
+
+def _fix_yaml(unit: Unit, result: UnitResult, ruleset: RuleSet, *, unsafe: bool, write: bool, roots: Sequence[str]) -> Outcome:
+    """:func:`fix_unit` for a YAML file: the fixes are computed from the file read
+    again (and linted again: only when it did not change since), applied round after round (a
+    fix that overlaps another waits for the next one), and written or diffed once."""
+    from linter.core import engine
+    from linter.kubernetes.yamlfix import MAX_ROUNDS, attach, broken, fixable_here
+
+    if not fixable_here(result.findings, unsafe=unsafe):
+        return Outcome(result)
+    path = unit.path
+    again = _read_again(unit, result, ruleset)
+    if isinstance(again, Outcome):
+        return again
+    data, bom, original = again
     text = original
-    findings = list(fresh.findings)
+    findings = list(result.findings)
     notices: list[Notification] = []
     for _ in range(MAX_ROUNDS):
         todo = fixable(attach(path, text, findings, ruleset, unsafe=unsafe), unsafe=unsafe)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the loader imports the model
+    from linter.kubernetes.yamldocs import Document
 
 SEVERITIES = ("note", "warning", "error")
 SEVERITY_RANK = {"none": 0, "note": 1, "warning": 2, "error": 3}
@@ -190,6 +194,31 @@ class Placeholders(dict[str, Any]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+# --------------------------------------------------------------------------- what analyzers hand the engine
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A YAML or JSON file as the Kubernetes rules read it: its documents that are objects
+    (``apiVersion`` and ``kind``), and the problems of loading it that are worth a finding."""
+
+    objects: tuple[Document, ...] = ()
+    problems: tuple[tuple[str, Region], ...] = ()  # (message, region)
+
+
+@dataclass(frozen=True)
+class ChartAnalysis:
+    """The raw findings of a chart (before suppressions), with what the engine needs to apply
+    them: the annotations of the findings (by index) and the text of each file a finding is on."""
+
+    findings: tuple[Finding, ...]
+    notes: tuple[Notification, ...] = ()
+    annotations: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    text_of: Callable[[str], str | None] = lambda path: None
+    #: the findings are the result as they are (an invalid chart: no directive can be read)
+    final: bool = False
 
 
 # --------------------------------------------------------------------------- Helm charts

@@ -17,12 +17,12 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linter.core.model import ChartInfo, Finding, HelmChartError, HelmProblem, Notification, Origin, Region, Related, RenderedDoc, RenderResult, Rule
+from linter.core.model import ChartAnalysis, ChartInfo, Finding, HelmChartError, HelmProblem, Notification, Origin, Region, Related, RenderedDoc, RenderResult, Rule
 from linter.helm.analyzer import ChartFacts
 from linter.helm.backends import sdk_available
 from linter.helm.chart import chart_info
@@ -162,19 +162,6 @@ class PreparedChart:
     # seen, and for each the values key its hint sets (None: no hint), checked by rendering again
     found: list[_Found] = field(default_factory=list)
     hint_keys: list[list[str] | None] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ChartAnalysis:
-    """The raw findings of a chart (before suppressions), with what the engine needs to apply
-    them: the annotations of the findings (by index) and the text of each file a finding is on."""
-
-    findings: tuple[Finding, ...]
-    notes: tuple[Notification, ...] = ()
-    annotations: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    text_of: Callable[[str], str | None] = lambda path: None
-    #: the findings are the result as they are (an invalid chart: no directive can be read)
-    final: bool = False
 
 
 def prepare(unit: Unit, ruleset: RuleSet) -> PreparedChart:

@@ -14,21 +14,18 @@ are ``check: module:function`` (cross-object rules among them).
 
 from __future__ import annotations
 
-import json
-import re
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from jsonschema.protocols import Validator
 
-from linter import core
 from linter.kubernetes import pss
-from linter.kubernetes.objects import CheckContext, Hit, Path_, api_group, display_name, get_path, is_object, metadata_of, pod_paths, scoped
+from linter.kubernetes.objects import CheckContext, Hit, Path_, api_group, display_name, get_path, metadata_of, pod_paths, scoped, visible_region
 from linter.kubernetes.vocabulary import FieldedError, Step, compile_schema, found
 from linter.core.model import Finding, Logical, Placeholders, Region, Rule
-from linter.kubernetes.yamldocs import Document, load_documents, locate
+from linter.kubernetes.yamldocs import Document, locate
 
 if TYPE_CHECKING:
     from linter.core.config import Settings
@@ -95,25 +92,6 @@ class _Compiled:
     defaults: tuple[tuple[str, Any], ...] = ()  # values of absent keys, as the API server defaults them
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    message: str
-    region: Region
-
-
-@dataclass
-class KubeResult:
-    findings: list[tuple[Finding, tuple[tuple[str, str], ...]]] = field(default_factory=list)
-    # a rule that raised on an object: (message naming the rule and object, the object's region)
-    rule_errors: list[tuple[str, Region]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-
-
-def _region(span: Region) -> Region:
-    return Region(span.line, span.column, span.end_line, max(span.end_column, span.column + 1) if span.end_line == span.line else span.end_column)
-
-
 class KubeRuleSet:
     """Kubernetes rules compiled once per process."""
 
@@ -146,26 +124,6 @@ class KubeRuleSet:
                 )
             )
 
-    def analyze(self, path: str, text: str, *, json_mode: bool = False) -> KubeResult:
-        if json_mode and _inert_json(text):
-            return KubeResult()
-        loaded = load_documents(text, json_mode=json_mode)
-        if loaded.problems and "{{" in text:
-            return KubeResult()  # Helm template syntax: the file belongs to a chart, not ours to parse
-        result = KubeResult(documents=list(loaded.documents))
-        docs = [d for d in loaded.documents if is_object(d.data)]
-        manifest = bool(docs) or looks_like_kubernetes(text)
-        for p in loaded.problems:
-            # a YAML or JSON file that is not a manifest (CI config, JSON with comments) is not ours
-            # to judge, even when it does not parse; alias bombs and runaway nesting are reported
-            # wherever they are
-            if manifest or p.kind in ("alias-bomb", "too-deep"):
-                result.problems.append(Problem(p.message, _region(p.span)))
-        errors: list[tuple[str, Region]] = []
-        result.findings.extend((f, ignores) for f, ignores, _ in self.analyze_documents(path, docs, errors=errors))
-        result.rule_errors.extend(errors)
-        return result
-
     def analyze_documents(
         self,
         path: str,
@@ -196,7 +154,7 @@ class KubeRuleSet:
                 except Exception as exc:  # a rule's bug must not pass the object silently
                     if errors is not None:
                         name = logical.name or "?"
-                        errors.append((f"internal error in rule {c.rule.id} on {kind} `{name}`: {type(exc).__name__}: {exc}", _region(doc.span)))
+                        errors.append((f"internal error in rule {c.rule.id} on {kind} `{name}`: {type(exc).__name__}: {exc}", visible_region(doc.span)))
                     continue
                 for hit in hits:
                     span, _ = locate(doc, hit.path)
@@ -204,7 +162,7 @@ class KubeRuleSet:
                     f = Finding(
                         c.rule.id,
                         path,
-                        _region(span),
+                        visible_region(span),
                         hit.message,
                         c.rule.severity,
                         logical=logical,
@@ -373,40 +331,3 @@ def _short(value: Any) -> str:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-_TOP_KEY = re.compile(r"""(?:^[ \t-]*|[{,][ \t]*)["']?(apiVersion|kind)["']?[ \t]*:""", re.M)
-
-
-_JSON_STRING = re.compile(r'"[^"]*"')  # in a text without backslashes
-_BRACKET = re.compile(r"[\[\]{}]")
-#: nesting up to this deep is below the loader's limit (``load_documents(max_depth=500)``)
-_INERT_DEPTH = 400
-
-
-def _inert_json(text: str) -> bool:
-    """Whether a JSON file can give neither a finding nor a problem, so that loading it with
-    positions (the cost of a large ``package-lock.json``) can be skipped: strict JSON (no
-    comments, no escapes) with no ``apiVersion`` key anywhere, hence no object and not a
-    manifest, no anchor (JSON has none; the loader reads YAML flow syntax) and no nesting near
-    the loader's depth limit. Under ``PITFALL_NO_FAST_PATHS`` every file is loaded."""
-    if not core.FAST_PATHS or "apiVersion" in text or "\\" in text or "&" in text:
-        return False
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    depth = 0
-    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > _INERT_DEPTH:
-                return False
-        else:
-            depth -= 1
-    return True
-
-
-def looks_like_kubernetes(text: str) -> bool:
-    """Whether a text that does not load holds the ``apiVersion`` and ``kind`` keys of a manifest."""
-    return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"apiVersion", "kind"}

@@ -5,17 +5,21 @@ rule, the settings, the object and its document, every document of the file) and
 :class:`Hit`\\ s: a path in the object and a message (``missing``: the path names a key the
 object lacks, reported on the mapping that should hold it). The helpers here (where an object's
 pod template and containers are, its display name and API group) are the ones the analyzer's
-own scopes use, so a hook and a YAML rule look at the same nodes.
+own scopes use, so a hook and a YAML rule look at the same nodes. :func:`load_manifest` reads
+the objects of a file (and the problems worth a finding) without the rules.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from linter.core.model import Placeholders, Rule
-from linter.kubernetes.yamldocs import Document
+from linter import core
+from linter.core.model import Manifest, Placeholders, Region, Rule
+from linter.kubernetes.yamldocs import Document, load_documents
 
 if TYPE_CHECKING:
     from linter.core.config import Settings
@@ -208,3 +212,66 @@ def scoped(obj: dict[str, Any], scope: str, containers: frozenset[str] | None = 
 
 def is_object(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+
+
+# --------------------------------------------------------------------------- a file's objects
+
+
+def load_manifest(text: str, *, json_mode: bool = False) -> Manifest:
+    """The objects of a YAML (or, ``json_mode``, JSON) file, with positions. A file that is
+    not a manifest (CI configuration, JSON with comments) is not ours to judge even when it
+    does not load: only alias bombs and runaway nesting are its problems; a file with Helm
+    template syntax that does not load belongs to a chart."""
+    if json_mode and _inert_json(text):
+        return Manifest()
+    loaded = load_documents(text, json_mode=json_mode)
+    if loaded.problems and "{{" in text:
+        return Manifest()
+    objects = tuple(d for d in loaded.documents if is_object(d.data))
+    manifest = bool(objects) or looks_like_kubernetes(text)
+    problems = tuple(
+        (p.message, visible_region(p.span)) for p in loaded.problems if manifest or p.kind in ("alias-bomb", "too-deep")
+    )
+    return Manifest(objects, problems)
+
+
+def visible_region(span: Region) -> Region:
+    """``span``, at least one character wide on its line (an editor shows an empty range nowhere)."""
+    return Region(span.line, span.column, span.end_line, max(span.end_column, span.column + 1) if span.end_line == span.line else span.end_column)
+
+
+_TOP_KEY = re.compile(r"""(?:^[ \t-]*|[{,][ \t]*)["']?(apiVersion|kind)["']?[ \t]*:""", re.M)
+
+
+_JSON_STRING = re.compile(r'"[^"]*"')  # in a text without backslashes
+_BRACKET = re.compile(r"[\[\]{}]")
+#: nesting up to this deep is below the loader's limit (``load_documents(max_depth=500)``)
+_INERT_DEPTH = 400
+
+
+def _inert_json(text: str) -> bool:
+    """Whether a JSON file can give neither a finding nor a problem, so that loading it with
+    positions (the cost of a large ``package-lock.json``) can be skipped: strict JSON (no
+    comments, no escapes) with no ``apiVersion`` key anywhere, hence no object and not a
+    manifest, no anchor (JSON has none; the loader reads YAML flow syntax) and no nesting near
+    the loader's depth limit. Under ``PITFALL_NO_FAST_PATHS`` every file is loaded."""
+    if not core.FAST_PATHS or "apiVersion" in text or "\\" in text or "&" in text:
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > _INERT_DEPTH:
+                return False
+        else:
+            depth -= 1
+    return True
+
+
+def looks_like_kubernetes(text: str) -> bool:
+    """Whether a text that does not load holds the ``apiVersion`` and ``kind`` keys of a manifest."""
+    return {m.group(1) for m in _TOP_KEY.finditer(text)} == {"apiVersion", "kind"}
