@@ -77,7 +77,7 @@ if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.discover import Unit
     from linter.core.engine import RuleSet
     from linter.core.model import UnitResult
-    from linter.python.index import ComputeMany, ProjectIndex
+    from linter.python.index import ComputeMany, ProjectIndex, Signature
 
 FORMAT = 1
 ENV = "PITFALL_CACHE_DIR"
@@ -678,7 +678,7 @@ class _IndexMemo:
         self.used: dict[str, Any] = {}
         self.changed = False
 
-    def get(self, data: bytes) -> tuple[bool, Any]:
+    def get(self, data: bytes) -> tuple[bool, dict[str, Signature] | None]:
         from linter.python.index import Signature
 
         digest = hashlib.sha256(data).hexdigest()
@@ -690,7 +690,7 @@ class _IndexMemo:
                 return True, (None if sigs is _NO_SIGS else sigs)
         return False, None
 
-    def put(self, data: bytes, sigs: Any) -> None:
+    def put(self, data: bytes, sigs: dict[str, Signature] | None) -> None:
         self.used[hashlib.sha256(data).hexdigest()] = _encode_sigs(sigs)
         self.changed = True
 

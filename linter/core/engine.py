@@ -23,6 +23,8 @@ from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
 
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
+    from types import FrameType
+
     from linter.core.cache import RunCache
     from concurrent.futures import ProcessPoolExecutor
 
@@ -466,7 +468,7 @@ class _Watchdog:
             self.deadline = None
             self.cond.notify()
 
-    def alarm(self, signum: int, frame: Any) -> None:
+    def alarm(self, signum: int, frame: FrameType | None) -> None:
         if self.armed and self.fired:
             self.armed = False
             raise OverBudget()
@@ -878,7 +880,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def interrupt(signum: int, frame: Any) -> None:
+    def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt()
 
     signal.signal(signal.SIGTERM, interrupt)
