@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Memo(Protocol):
@@ -83,8 +82,10 @@ def load_yaml_with_marks(path: Path, *, marks: bool = True) -> tuple[Any, yaml.N
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(path, None, None, f"cannot read: {exc}") from None
     if not marks:  # built-in packs: trusted text, one fast parse
+        from linter.kubernetes.yamldocs import SAFE_LOADER
+
         try:
-            return yaml.load(text, Loader=_Loader), None
+            return yaml.load(text, Loader=SAFE_LOADER), None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise PackError(path, mark.line + 1 if mark is not None else None, None, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 # the renderer imports this module: what only this process needs is imported where it is used
 from linter.helm import pool as helmpool
 from linter.helm.values import coalesce, merge_maps, merge_set, parse_set_fallback
+from linter.kubernetes.yamldocs import SAFE_LOADER
 
 if TYPE_CHECKING:
     from linter.core.model import HelmProblem
@@ -168,7 +169,7 @@ def _python_values(chart_root: Path, packaged: bool, req: dict, tree: Path | Non
         else:
             p = chart_root / "values.yaml"
             text = p.read_text(encoding="utf-8") if p.is_file() and (tree is None or within(p, tree)) else ""
-        defaults = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        defaults = yaml.load(text, Loader=SAFE_LOADER) or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
         defaults = {}
     user: dict = {}

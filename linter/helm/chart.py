@@ -19,6 +19,7 @@ from typing import Any
 from linter.core.model import ChartInfo, HelmChartError
 from linter.helm.semver import parse_version
 from linter.helm.tree import SCAN_TREE, real, within
+from linter.kubernetes.yamldocs import SAFE_LOADER
 
 def find_chart_root(path: Path) -> Path | None:
     """Nearest directory at or above ``path`` holding a Chart.yaml (absolute)."""
@@ -84,7 +85,7 @@ def compose(text: str, filename: str) -> Any:
     import yaml
 
     try:
-        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         # like go-yaml, name the line where the unfinished construct started
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

@@ -36,6 +36,7 @@ from linter.helm.chart import archive_files, is_archive
 from linter.core.model import ChartInfo, HelmProblem
 from linter.helm.semver import compare, parse_version, satisfies
 from linter.helm.tree import real, within
+from linter.kubernetes.yamldocs import SAFE_LOADER
 
 @dataclass(slots=True)
 class Candidate:
@@ -76,7 +77,7 @@ def _chart_meta(path: Path) -> tuple[str, str] | None:
     meta = None
     try:
         text = target.read_text(encoding="utf-8") if path.is_dir() else archive_files(path, ("Chart.yaml",))[1].get("Chart.yaml")
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if text else None
+        data = yaml.load(text, Loader=SAFE_LOADER) if text else None
         if isinstance(data, dict) and data.get("name"):
             meta = (str(data["name"]), str(data.get("version") or ""))
     except (OSError, UnicodeDecodeError, tarfile.TarError, EOFError, yaml.YAMLError):
@@ -109,7 +110,7 @@ def _index_origins(directory: Path) -> dict[tuple[str, str], frozenset[str]]:
         if key not in _INDEX_CACHE:
             parsed: dict[tuple[str, str], frozenset[str]] = {}
             try:
-                loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+                loader = SAFE_LOADER
                 data = yaml.load(index.read_text(encoding="utf-8"), Loader=loader)
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 data = None
@@ -200,7 +201,7 @@ def _meta_from_text(text: str) -> str | None:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return None
     return str(data["name"]) if isinstance(data, dict) and data.get("name") else None

@@ -9,6 +9,7 @@ from pathlib import Path
 from linter.helm.chart import chart_info
 from linter.core.model import HelmChartError, HelmProblem
 from linter.helm.tree import chart_relative
+from linter.kubernetes.yamldocs import SAFE_LOADER
 
 _GO_NOISE = (
     ("error converting YAML to JSON: ", ""),
@@ -119,7 +120,7 @@ def _pointer_line(path: Path, pointer: str) -> int:
     import yaml
 
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError):
         return 1
     line = 1

@@ -21,6 +21,7 @@ from linter.helm.chart import dep_nodes
 from linter.helm.dependencies import Plan
 from linter.core.model import ChartInfo, HelmChartError
 from linter.helm.tree import real, within
+from linter.kubernetes.yamldocs import SAFE_LOADER
 
 # unsaved editor buffers: real path of a chart file -> its text, rendered instead of the file
 OVERRIDES: ContextVar[dict[str, str] | None] = ContextVar("pitfall_helm_overrides", default=None)
@@ -82,7 +83,7 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
     ``drop`` (positions); everything else is kept byte for byte."""
     import yaml
 
-    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    node = yaml.compose(text, Loader=SAFE_LOADER)
     items = dep_nodes(node)
     spans: list[tuple[int, int]] = []
     for i in sorted(set(drop), reverse=True):
@@ -98,7 +99,7 @@ def _drop_entries(text: str, drop: Sequence[int]) -> str:
         for start, end in spans:  # last entry first, so offsets stay valid
             text = text[:start] + text[end:]
         return text
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load(text, Loader=SAFE_LOADER)
     deps = data.get("dependencies") or []
     data["dependencies"] = [d for i, d in enumerate(deps) if i not in set(drop)]
     return yaml.safe_dump(data, sort_keys=False)

@@ -57,6 +57,7 @@ from linter.core.model import Region
 __all__ = [
     "Document",
     "LoadResult",
+    "SAFE_LOADER",
     "YamlProblem",
     "has_template_syntax",
     "key_span",
@@ -65,11 +66,12 @@ __all__ = [
     "value_span",
 ]
 
-_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+#: PyYAML's safe loader, through libyaml where PyYAML was built with it (every loader here)
+SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _SCALAR_TAGS: dict[tuple[str, Any], str] = {}
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """The safe loader, remembering the tag of each plain scalar it resolved.
 
     Manifests repeat the same few hundred scalars (``name``, ``image``, ``true``...) and the

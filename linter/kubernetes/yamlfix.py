@@ -118,9 +118,10 @@ def _dump(y: Any, data: Any) -> str:
 def _has_alias(text: str) -> bool:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from linter.kubernetes.yamldocs import SAFE_LOADER
+
     try:
-        return any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=loader))
+        return any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=SAFE_LOADER))
     except yaml.YAMLError:
         return True
 
