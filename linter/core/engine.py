@@ -815,7 +815,6 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-
 #: how much of a YAML or JSON file the parent reads to tell whether the Kubernetes rules are needed
 _OBJECT_PROBE = 64 * 1024
 

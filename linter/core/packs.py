@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 
-
 class Memo(Protocol):
     """Named JSON values kept between runs (``linter.core.cache.Store``)."""
 

@@ -27,6 +27,7 @@ from linter.kubernetes.yamldocs import SAFE_LOADER
 if TYPE_CHECKING:
     from linter.core.model import HelmProblem
 
+
 @functools.lru_cache(maxsize=1)
 def sdk_available() -> bool:
     return importlib.util.find_spec("helm_python") is not None

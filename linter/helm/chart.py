@@ -21,6 +21,7 @@ from linter.helm.semver import parse_version
 from linter.helm.tree import SCAN_TREE, real, within
 from linter.kubernetes.yamldocs import SAFE_LOADER
 
+
 def find_chart_root(path: Path) -> Path | None:
     """Nearest directory at or above ``path`` holding a Chart.yaml (absolute)."""
     p = Path(path).absolute()

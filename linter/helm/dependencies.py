@@ -38,6 +38,7 @@ from linter.helm.semver import compare, parse_version, satisfies
 from linter.helm.tree import real, within
 from linter.kubernetes.yamldocs import SAFE_LOADER
 
+
 @dataclass(slots=True)
 class Candidate:
     name: str

@@ -326,8 +326,6 @@ def _read(path: Path) -> str | None:
         return None
 
 
-
-
 # --------------------------------------------------------------------------- one chart
 
 
@@ -669,6 +667,7 @@ _QUOTED = re.compile(r'"([^"]+)"')
 def _containers(message: str) -> set[str]:
     """The container names a Pod Security message is about."""
     return {name for m in _NAMED.finditer(message) for name in _QUOTED.findall(m.group(1))}
+
 
 _HINT_RENDERS = 12  # renders per chart spent on checking hints
 _CANDIDATES = 6  # values keys tried per finding

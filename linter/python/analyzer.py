@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # types only: the index is imported when a run builds one
     from linter.python.index import ProjectIndex
 
 
-
 # --------------------------------------------------------------------------- patterns
 
 def _root(pattern: str) -> str:

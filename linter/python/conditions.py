@@ -17,6 +17,7 @@ import libcst as cst
 from linter.python import targets
 from linter.python.visitor import Resolver, expand_braces, is_none, literal
 
+
 class _ConditionCommon(TypedDict):
     """The fields a condition spec gives every condition it compiles to."""
 

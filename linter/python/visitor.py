@@ -328,8 +328,6 @@ def _blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNode]]:
             yield case.body.body
 
 
-
-
 @dataclass(slots=True)
 class Report:
     rule: Rule
