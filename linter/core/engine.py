@@ -23,11 +23,10 @@ from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
 
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
+    from concurrent.futures import ProcessPoolExecutor
     from types import FrameType
 
     from linter.core.cache import RunCache
-    from concurrent.futures import ProcessPoolExecutor
-
     from linter.kubernetes.analyzer import KubeRuleSet
     from linter.python.analyzer import PythonRuleSet
     from linter.python.incremental import ParseMemo

@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # annotations only: the loader imports the model
 
 SEVERITIES = ("note", "warning", "error")
 SEVERITY_RANK = {"none": 0, "note": 1, "warning": 2, "error": 3}
+#: the key prefix of a Kubernetes annotation that suppresses a rule: ``ignore-check.pitfall.dev/<ID>``
+ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,15 +20,16 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from linter.core.model import Edit, Finding, Fix, Region, Rule, Suppression
+from linter.core.model import ANNOTATION_PREFIX, Edit, Finding, Fix, Region, Rule, Suppression
 from linter.kubernetes.yamlfix import annotation_removal
 
 DIRECTIVE = re.compile(r"#\s*pitfall:\s*(?P<kind>file-ignore|ignore)\b(?:\[(?P<codes>[^\]]*)\])?[ \t]*(?P<reason>[^#\n]*)")
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])(#\s*pitfall:.*)$", re.M)
-ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 # a mapping key `ignore-check.pitfall.dev/<ID>:` (plain or quoted, YAML or JSON)
 _ANNOTATION_KEY = re.compile(
-    r"""(?:^|(?<=[\s{,]))(?P<q>["']?)(?P<key>ignore-check\.pitfall\.dev/(?P<code>[^\s"':,{}\[\]]+))(?P=q)[ \t]*:(?=[\s"'{\[]|$)""",
+    r"""(?:^|(?<=[\s{,]))(?P<q>["']?)(?P<key>"""
+    + re.escape(ANNOTATION_PREFIX)
+    + r"""(?P<code>[^\s"':,{}\[\]]+))(?P=q)[ \t]*:(?=[\s"'{\[]|$)""",
     re.M,
 )
 _ANNOTATION_FILES = (".yaml", ".yml", ".json")

@@ -727,10 +727,6 @@ class _Hints:
         self.cache: dict[str, tuple[set[tuple[str, str, str]], set[tuple[str, tuple[str, str, str], str]]] | None] = {}
         self.renders = 0
 
-    def find(self, item: _Found) -> list[str] | None:
-        """The values key whose value (the finding's) makes the finding go away, or None."""
-        return self._find(item.request, item.overlay) if item.request is not None else None
-
     def _candidates(self, req: _HintRequest) -> list[list[str]]:
         refs: list[str] = []
         for ranges in (req.near, req.around):
@@ -764,9 +760,13 @@ class _Hints:
                     out.append(cand)
         return out[:_CANDIDATES]
 
-    def _find(self, req: _HintRequest, overlay: dict[str, Any] | None) -> list[str] | None:
+    def find(self, item: _Found) -> list[str] | None:
+        """The values key whose value (the finding's) makes the finding go away, or None."""
+        req = item.request
+        if req is None:
+            return None
         for cand in self._candidates(req):
-            seen = self._render(overlay, _nest(cand, req.value), req.template)
+            seen = self._render(item.overlay, _nest(cand, req.value), req.template)
             if seen is None:
                 continue
             objects, findings = seen

@@ -14,7 +14,6 @@ are ``check: module:function`` (cross-object rules among them).
 
 from __future__ import annotations
 
-
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -24,7 +23,7 @@ from jsonschema.protocols import Validator
 from linter.kubernetes import pss
 from linter.kubernetes.objects import CheckContext, Hit, Path_, api_group, display_name, get_path, metadata_of, pod_paths, scoped, visible_region
 from linter.kubernetes.vocabulary import FieldedError, Step, compile_schema, found
-from linter.core.model import Finding, Logical, Placeholders, Region, Rule
+from linter.core.model import ANNOTATION_PREFIX, Finding, Logical, Placeholders, Region, Rule
 from linter.kubernetes.yamldocs import Document, locate
 
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "JobLike": ("Job", "CronJob"),
 }
 ANY_KIND = "Any"  # `kinds: [Any]`: every object, whatever its kind
-ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 
 
 class AnnotationIgnore(tuple[str, str]):

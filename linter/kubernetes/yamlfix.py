@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from linter.core.model import Edit, Finding, Fix, Region
+from linter.core.model import ANNOTATION_PREFIX, Edit, Finding, Fix, Region
 
 if TYPE_CHECKING:
     from linter.core.config import Settings
@@ -50,9 +50,7 @@ if TYPE_CHECKING:
 Path_ = tuple[Any, ...]
 Mutation = Callable[[Any, Callable[[], Any], Callable[[list[Any]], Any]], bool]
 
-CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 FIXABLE = frozenset({"PSA213", "PSA214", "PSA217", "PSA219", "PSA220", "PRB203"})
-ANNOTATION_PREFIX = "ignore-check.pitfall.dev/"
 _MARKER = re.compile(r"(?:---|\.\.\.)(?=[ \t]|$)")
 _PLAIN_MARKER = re.compile(r"(?:---|\.\.\.)[ \t]*(?:#.*)?")
 _BREAK = re.compile(r"\r\n|\r|\n")
@@ -443,6 +441,8 @@ def _lines_of(span: Any) -> tuple[int, int]:
 
 
 def _container(path: Path_) -> Path_ | None:
+    from linter.kubernetes.objects import CONTAINER_LISTS
+
     for i, part in enumerate(path):
         if part in CONTAINER_LISTS and i + 1 < len(path) and isinstance(path[i + 1], int):
             return tuple(path[: i + 2])
