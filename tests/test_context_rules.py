@@ -711,6 +711,62 @@ def test_the_index_is_parsed_in_worker_processes_with_the_same_answer(project, c
     assert parsed_in == {os.getpid()}
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the prefetch needs fork")
+def test_the_index_is_prefetched_while_the_rules_compile(project, capsys, monkeypatch):
+    # the files' signatures are parsed by forked processes started before the rules compile: the
+    # findings are those of a run without them, this process parses none of those files, and a
+    # run whose processes die parses them here
+    import os
+
+    from linter.python import index as indexmod
+
+    _, alone, out1 = check(capsys, "--jobs", "1")
+    monkeypatch.setattr(engine, "_PREFETCH_MIN_FILES", 0)  # any project is large enough
+    started: list[int] = []
+    real_init = engine._Prefetch.__init__
+    monkeypatch.setattr(engine._Prefetch, "__init__", lambda self, *a: started.append(1) or real_init(self, *a))
+    parsed_in: set[int] = set()
+    real = indexmod.file_signatures
+
+    def recording(data: bytes, path: str):
+        parsed_in.add(os.getpid())
+        return real(data, path)
+
+    monkeypatch.setattr(indexmod, "file_signatures", recording)
+    _, pooled, out2 = check(capsys, "--jobs", "2")
+    assert out2 == out1
+    assert started == [1]
+    assert os.getpid() not in parsed_in
+    monkeypatch.setattr(engine, "_init_index_worker", lambda: os._exit(1))  # each one dies at once
+    _, fallback, out3 = check(capsys, "--jobs", "2")
+    assert out3 == out1
+    assert os.getpid() in parsed_in
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the prefetch needs fork")
+def test_a_prefetched_signature_is_used_only_for_the_bytes_it_was_read_from(tmp_path, monkeypatch):
+    # a file edited after the prefetch read it gets the signatures of its new bytes
+    from linter.python import index as indexmod
+
+    old = b"def wait(u, timeout=None):\n    return u\n"
+    new = b"def wait(u, deadline=None, timeout=None):\n    return u\n"
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_bytes(old)
+    prefetch = engine._Prefetch([("a.py", str(tmp_path / "a.py")), ("b.py", str(tmp_path / "b.py"))], 1, 1 << 20)
+    try:
+        prefetch._collect()  # what the processes read: both files as they were
+        (tmp_path / "b.py").write_bytes(new)
+        here: list[str] = []
+        real = indexmod.file_signatures
+        monkeypatch.setattr(indexmod, "file_signatures", lambda data, path: here.append(path) or real(data, path))
+        got = prefetch.compute(None)([(old, "a.py"), (new, "b.py")])
+    finally:
+        prefetch.close()
+    assert got == [real(old, "a.py"), real(new, "b.py")]
+    assert got[0] != got[1]
+    assert here == ["b.py"]  # a.py came from the prefetch
+
+
 def test_test_modules_are_parsed_only_when_code_that_is_analysed_can_reach_them(tmp_path, monkeypatch, capsys):
     # CTX102 does not run on test code: a test module matters to the index only as a callee of
     # the code that is analysed, so one that code never imports is not parsed at all

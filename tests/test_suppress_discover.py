@@ -100,6 +100,30 @@ def test_gitignore_exclude_and_force_exclude(proj, capsys):
     assert {f["filename"] for f in fs} == {"src/a.py"}
 
 
+def test_gitignore_negations_nested_files_and_excludes_with_folders(proj, capsys):
+    # what git ignores: the last matching pattern wins (a `!` takes a path back), a folder's own
+    # .gitignore adds to its parents'; excludes match a name, a path, what lies below a path
+    write(proj, {
+        ".gitignore": "*.gen.py\n!keep.gen.py\nout/\n# a comment\n",
+        "a.gen.py": BAD,
+        "keep.gen.py": BAD,
+        "out/a.py": BAD,
+        "sub/.gitignore": "local_*.py\n!local_keep.py\n/top_only.py\n",
+        "sub/local_x.py": BAD,
+        "sub/local_keep.py": BAD,
+        "sub/top_only.py": BAD,
+        "sub/deeper/top_only.py": BAD,
+        "sub/deeper/b.gen.py": BAD,
+        "third_party/vendored/lib.py": BAD,
+        "third_party/own.py": BAD,
+        "pkg/generated_code/c.py": BAD,
+        ".pitfall.toml": 'extend-exclude = ["third_party/vendored", "generated_*"]\n',
+    })
+    os.mkdir(proj / ".git")
+    code, fs = findings(capsys)
+    assert {f["filename"] for f in fs} == {"keep.gen.py", "sub/local_keep.py", "sub/deeper/top_only.py", "third_party/own.py"}
+
+
 def test_fix_writes_atomically_and_diff_writes_nothing(proj, capsys):
     write(proj, {"a.py": "import requests\nrequests.get('u')\n"})
     code, out, _ = run(capsys, "check", "--diff", "--unsafe-fixes")

@@ -654,6 +654,10 @@ class RunCache:
 
     # ---- the signature index
 
+    def has_index(self) -> bool:
+        """Whether an earlier run stored signatures (whose files need not be parsed again)."""
+        return (self.store.folder / "index.json").is_file()
+
     def project_index(
         self, units: Sequence[Unit], max_file_size: int, compute: ComputeMany | None = None, callee_only: Callable[[str], bool] | None = None
     ) -> ProjectIndex:

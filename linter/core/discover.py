@@ -8,12 +8,13 @@ import functools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
+from pathspec.util import normalize_file
 
 from linter.core.config import Settings
 
@@ -157,12 +158,18 @@ def _resolve(path: Path) -> Path:
 
 
 def unit_kind(path: Path) -> str | None:
-    suffix = path.suffix.lower()
+    return kind_of(path.name)
+
+
+def kind_of(name: str) -> str | None:
+    """The unit kind of a file named ``name`` (None: not a file pitfall lints)."""
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as ``Path.suffix`` reads it
     if suffix in PYTHON_SUFFIXES:
         return "python"
     if suffix in YAML_SUFFIXES:
         return "yaml"
-    if suffix in CERT_SUFFIXES or path.name in CERT_NAMES:
+    if suffix in CERT_SUFFIXES or name in CERT_NAMES:
         return "cert"
     return None
 
@@ -192,6 +199,34 @@ def chart_root(path: Path, stop: Path | None = None) -> Path | None:
     return None
 
 
+def _any_of(patterns: Iterable[str]) -> Callable[[str], Any] | None:
+    """``match`` of one regex that matches what any of ``patterns`` matches (None: no pattern)."""
+    alternatives = [f"(?:{p})" for p in patterns]
+    return re.compile("|".join(alternatives)).match if alternatives else None
+
+
+class _GitIgnore:
+    """One ``.gitignore``: ``pathspec``'s answer, asked only of a path that one of its ignoring
+    patterns matches (most paths match none, and the spec tries its patterns one by one)."""
+
+    def __init__(self, spec: pathspec.PathSpec) -> None:
+        self.spec = spec
+        self._candidate: Callable[[str], Any] | None = None
+        # the patterns that ignore (a negation only takes a path back): their regexes as one,
+        # named groups made plain so that they can stand side by side
+        sources = [p.regex.pattern for p in spec.patterns if getattr(p, "include", None) and isinstance(getattr(p, "regex", None), re.Pattern)]
+        if len(sources) == sum(1 for p in spec.patterns if getattr(p, "include", None)) and all(isinstance(src, str) and "(?P=" not in src for src in sources):
+            try:
+                self._candidate = _any_of(re.sub(r"\(\?P<\w+>", "(?:", src) for src in sources) or (lambda path: None)
+            except re.error:
+                self._candidate = None
+
+    def match_file(self, rel: str) -> bool:
+        if self._candidate is not None and self._candidate(normalize_file(rel)) is None:
+            return False
+        return bool(self.spec.match_file(rel))
+
+
 class _Ignores:
     """Exclude globs and nested .gitignore files."""
 
@@ -199,56 +234,55 @@ class _Ignores:
         self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
         self.root = root
         self.use_git = settings.respect_gitignore
-        self._specs: dict[Path, pathspec.PathSpec | None] = {}
-        self._chains: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
-        # each glob (as fnmatch.fnmatchcase reads it): it matches the name, the display path or
-        # (with a "/") what lies below it, or (without) one of the path's folders
-        self._compiled: list[tuple[Callable[[str], Any], Callable[[str], Any] | None]] = []
-        for pattern in self.patterns:
-            pat = pattern.rstrip("/")
-            below = re.compile(fnmatch.translate(pat.rstrip("*").rstrip("/") + "/*")).match if "/" in pat else None
-            self._compiled.append((re.compile(fnmatch.translate(pat)).match, below))
+        self._specs: dict[Path, _GitIgnore | None] = {}
+        self._chains: dict[str, list[tuple[str, _GitIgnore]]] = {}
+        # each glob (as fnmatch.fnmatchcase reads it) matches the name, the display path or
+        # (with a "/") what lies below it, or (without) one of the path's folders: one regex
+        # of all the globs for each of the three questions
+        globs = [pattern.rstrip("/") for pattern in self.patterns]
+        self._whole = _any_of(fnmatch.translate(g) for g in globs)
+        self._below = _any_of(fnmatch.translate(g.rstrip("*").rstrip("/") + "/*") for g in globs if "/" in g)
+        self._folder = _any_of(fnmatch.translate(g) for g in globs if "/" not in g)
 
-    def excluded(self, path: Path, rel: str | None = None) -> bool:
+    def excluded(self, path: Path | str, rel: str | None = None) -> bool:
         """``rel``: the path's display path when the caller has it (a path found by the walk)."""
+        if self._whole is None:
+            return False
         if rel is None:
-            rel = display_path(path, self.root)
-        name = path.name
-        folders = Path(rel).parts[:-1] if self._compiled else ()
-        for match, below in self._compiled:
-            if match(name) or match(rel):
-                return True
-            if below is not None:
-                if below(rel):
-                    return True
-            elif any(match(part) for part in folders):
-                return True
+            rel = display_path(Path(path), self.root)
+        if self._whole(os.path.basename(path)) or self._whole(rel):
+            return True
+        if self._below is not None and self._below(rel):
+            return True
+        if self._folder is not None:
+            folders = Path(rel).parts[:-1] if rel.startswith("/") else rel.split("/")[:-1]
+            return any(self._folder(part) for part in folders)
         return False
 
-    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+    def _spec(self, directory: Path) -> _GitIgnore | None:
         if directory not in self._specs:
             spec = None
             gi = directory / ".gitignore"
             if _is_file(gi):
                 try:
-                    spec = pathspec.GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
+                    spec = _GitIgnore(pathspec.GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines()))
                 except (OSError, ValueError):
                     spec = None
             self._specs[directory] = spec
         return self._specs[directory]
 
-    def gitignored(self, path: Path, is_dir: bool, *, resolved: bool = False) -> bool:
+    def gitignored(self, path: Path | str, is_dir: bool, *, resolved: bool = False) -> bool:
         """``resolved``: ``path`` is already canonical (found by the walk below a resolved top)."""
         if not self.use_git:
             return False
-        text = str(path) if resolved else str(_resolve(path))
+        text = str(path) if resolved else str(_resolve(Path(path)))
         for directory, spec in self._chain(os.path.dirname(text)):
             rel = text[len(directory) :].lstrip("/") + ("/" if is_dir else "")
             if spec.match_file(rel):
                 return True
         return False
 
-    def _chain(self, directory: str) -> list[tuple[str, pathspec.PathSpec]]:
+    def _chain(self, directory: str) -> list[tuple[str, _GitIgnore]]:
         """The .gitignore specs that apply in ``directory``: its own and its parents', up to the
         folder holding ``.git``."""
         chain = self._chains.get(directory)
@@ -256,7 +290,7 @@ class _Ignores:
             spec = self._spec(Path(directory))
             chain = [(directory, spec)] if spec is not None else []
             parent = os.path.dirname(directory)
-            if parent != directory and not _exists(Path(directory) / ".git"):
+            if parent != directory and not os.path.exists(os.path.join(directory, ".git")):
                 chain = chain + self._chain(parent)
             self._chains[directory] = chain
         return chain
@@ -322,11 +356,11 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path,
     """Units below ``top`` (resolved) with their display paths relative to ``root`` (None: to be
     worked out by the caller). Symlinks are not followed, so every path found below a resolved
     top is canonical and its display path is plain string work; a folder that cannot be listed
-    and a symlink loop named like a file pitfall lints are units of kind "path" (findings)."""
+    and a symlink loop named like a file pitfall lints are units of kind "path" (findings).
+    Folders are listed with ``os.scandir``, whose entries know whether they are links."""
     if _is_file(top / "Chart.yaml"):
         yield "chart", top, None
         return
-    unlisted: list[OSError] = []  # os.walk's errors: folders it could not list
     root_text = str(root)
     prefix = root_text.rstrip("/") + "/"
 
@@ -335,44 +369,46 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path,
             return "."
         return path[len(prefix) :] if path.startswith(prefix) else Path(path).as_posix()
 
-    def cannot_list() -> Iterator[tuple[str, Path, str | None]]:
-        while unlisted:
-            error = unlisted.pop()
-            if error.filename is not None:
-                yield "path", Path(os.fsdecode(error.filename)), None
-
-    for dirpath, dirnames, filenames in os.walk(top, onerror=unlisted.append):
-        yield from cannot_list()
-        base = Path(dirpath)
-        keep = []
-        for d in sorted(dirnames):
-            sub = base / d
-            text = os.path.join(dirpath, d)
-            if _is_symlink(sub) or ignores.excluded(sub, shown(text)) or ignores.gitignored(sub, True, resolved=True):
+    pending = [str(top)]
+    while pending:
+        dirpath = pending.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:  # a folder that cannot be listed
+            yield "path", Path(dirpath), None
+            continue
+        folders: list[str] = []
+        for entry in entries:
+            name, text = entry.name, entry.path
+            try:
+                link = entry.is_symlink()
+                folder = not link and entry.is_dir(follow_symlinks=False)
+            except OSError:  # looked at as a file: its kind, then its opening, say the rest
+                link = folder = False
+            if folder or (link and os.path.isdir(text)):
+                if link or ignores.excluded(text, shown(text)) or ignores.gitignored(text, True, resolved=True):
+                    continue
+                if os.path.isfile(os.path.join(text, "Chart.yaml")):
+                    yield "chart", Path(text), shown(text)
+                    continue
+                folders.append(text)
                 continue
-            if _is_file(sub / "Chart.yaml"):
-                yield "chart", sub, shown(text)
-                continue
-            keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            f = base / name
-            kind = unit_kind(f)
+            kind = kind_of(name)
             if kind is None:
-                if name.endswith(".tgz") and _is_packaged_chart(f):
-                    yield "chart", f, None
+                if name.endswith(".tgz") and _is_packaged_chart(Path(text)):
+                    yield "chart", Path(text), None
                 continue
-            text = os.path.join(dirpath, name)
-            if ignores.excluded(f, shown(text)):
+            if ignores.excluded(text, shown(text)):
                 continue
-            if _is_symlink(f):  # not followed; but a loop is a broken path, said as a finding
-                if _is_loop(f) and not ignores.gitignored(f, False):
-                    yield "path", f, None
+            if link:  # not followed; but a loop is a broken path, said as a finding
+                if _is_loop(Path(text)) and not ignores.gitignored(Path(text), False):
+                    yield "path", Path(text), None
                 continue
-            if ignores.gitignored(f, False, resolved=True):
+            if ignores.gitignored(text, False, resolved=True):
                 continue
-            yield kind, f, shown(text)
-    yield from cannot_list()
+            yield kind, Path(text), shown(text)
+        pending.extend(reversed(folders))  # depth first, in name order
 
 
 def _is_packaged_chart(path: Path) -> bool:

@@ -587,12 +587,16 @@ def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(sorted(r for r in roots if r and not r.startswith("/")))
 
 
-def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1) -> ProjectIndex | None:
+def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1, prefetch: _Prefetch | None = None) -> ProjectIndex | None:
     """The signature index of the run's Python units (None when no selected rule reads it);
-    with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse."""
+    with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse.
+    ``prefetch``: signatures computed ahead (only those of files whose bytes did not change since
+    are taken)."""
     if not ruleset.python.needs_index:
         return None
     compute = _parallel_signatures(jobs) if jobs > 1 else None
+    if prefetch is not None:
+        compute = prefetch.compute(compute)
 
     def callee_only(path: str) -> bool:
         """No rule that reads the index runs on ``path`` (test code, by default)."""
@@ -665,6 +669,118 @@ def _parallel_signatures(jobs: int) -> Callable[[Sequence[tuple[bytes, str]]], l
             _INDEX_ITEMS = ()
 
     return compute
+
+
+#: the Python files the prefetch's forked processes index: ``(path, abspath)``, inherited
+_PREFETCH_FILES: Sequence[tuple[str, str]] = ()
+#: below this many Python files (test code left out), a run does not prefetch signatures
+_PREFETCH_MIN_FILES = 16
+
+
+def _prefetch_share(share: int, shares: int, max_file_size: int, conn: Any) -> None:
+    """In a forked process: the signatures of every ``shares``-th file of ``_PREFETCH_FILES``
+    from ``share`` on, sent as ``(path, size, hash of the bytes, signatures)``; the bytes' hash
+    is the parent's own (a forked process has its hash seed)."""
+    from linter.python.index import file_signatures, may_define, read_source
+
+    _init_index_worker()
+    out: list[tuple[str, int, int, Any]] = []
+    try:
+        for path, abspath in _PREFETCH_FILES[share::shares]:
+            data = read_source(abspath, max_file_size)
+            if data is not None and may_define(data):
+                out.append((path, len(data), hash(data), file_signatures(data, path)))
+        conn.send(out)
+    finally:
+        conn.close()
+
+
+class _Prefetch:
+    """The signatures of a run's Python files, computed in forked processes while this one
+    imports libcst and compiles the rules: the index reads CPython's ``ast`` only, so both go
+    on at once. Test code is left out (the index parses it only where a caller can reach it).
+    The index takes a file's prefetched signatures when its bytes are those the process read,
+    and computes the others as it would have."""
+
+    def __init__(self, files: Sequence[tuple[str, str]], jobs: int, max_file_size: int) -> None:
+        import multiprocessing
+
+        global _PREFETCH_FILES, _PARENT
+        ctx = multiprocessing.get_context("fork")
+        self.children: list[tuple[Any, Any]] = []
+        self.found: dict[str, tuple[int, int, Any]] | None = None
+        _PARENT, _PREFETCH_FILES = os.getpid(), files
+        try:
+            for share in range(jobs):
+                mine, theirs = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_prefetch_share, args=(share, jobs, max_file_size, theirs), daemon=True, name="pitfall-index")
+                process.start()
+                theirs.close()
+                self.children.append((process, mine))
+        except OSError:  # no process (EAGAIN, ENOMEM): the index computes what the others did not
+            pass
+        finally:
+            _PREFETCH_FILES = ()
+
+    @classmethod
+    def start(cls, units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> _Prefetch | None:
+        """A prefetch of ``units``' signatures when they are enough to be worth the processes
+        (and the platform can fork); None otherwise."""
+        import multiprocessing
+
+        if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        files = [(u.path, u.abspath) for u in units if u.kind == "python" and u.path.endswith(".py") and not ruleset.is_test_path(u.path)]
+        if len(files) < _PREFETCH_MIN_FILES:
+            return None
+        return cls(files, max(1, jobs - 1), ruleset.settings.max_file_size)
+
+    def _collect(self) -> dict[str, tuple[int, int, Any]]:
+        if self.found is None:
+            self.found = {}
+            for process, conn in self.children:
+                try:
+                    for path, size, digest, sigs in conn.recv():
+                        self.found[path] = (size, digest, sigs)
+                except (EOFError, OSError, ValueError):  # the process died: its files are computed here
+                    pass
+            self.close()
+        return self.found
+
+    def compute(self, rest: Callable[[Sequence[tuple[bytes, str]]], list[Any]] | None) -> Callable[[Sequence[tuple[bytes, str]]], list[Any]]:
+        """``index_units``'s ``compute``: the prefetched signatures, ``rest`` (default: in this
+        process) for the files the prefetch did not read as they are now."""
+
+        def compute(items: Sequence[tuple[bytes, str]]) -> list[Any]:
+            from linter.python.index import compute_serially
+
+            found = self._collect()
+            out: list[Any] = [None] * len(items)
+            todo: list[tuple[bytes, str]] = []
+            where: list[int] = []
+            for k, (data, path) in enumerate(items):
+                known = found.get(path)
+                if known is not None and known[0] == len(data) and known[1] == hash(data):
+                    out[k] = known[2]
+                else:
+                    todo.append((data, path))
+                    where.append(k)
+            if todo:
+                for k, sigs in zip(where, (rest or compute_serially)(todo)):
+                    out[k] = sigs
+            return out
+
+        return compute
+
+    def close(self) -> None:
+        """End the processes (they are done, or their work is not wanted)."""
+        for process, conn in self.children:
+            with contextlib.suppress(OSError):
+                conn.close()
+            if process.is_alive():
+                process.kill()
+            process.join()
+        self.children = []
 
 
 def _lint_chart(unit: Unit, ruleset: RuleSet) -> UnitResult:
@@ -846,19 +962,29 @@ def run(
     """
     jobs = _pool_size(jobs, units)
     kinds = {u.kind for u in units}
-    # compile what the units need in the parent: forked workers inherit it
-    if "python" in kinds:
-        ruleset.python
-    if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
-        ruleset.kubernetes
     ruleset.test_roots = conftest_roots(units)
-    with lint_gc():
-        if "python" in kinds and ruleset.python.needs_index:
-            # first pass: the project's signature index, an input of every unit's analysis
-            ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1)
-        if ruleset.cache is not None:  # units whose inputs did not change come from the cache
-            return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
-        return _run(units, ruleset, jobs, progress)
+    prefetch = None
+    if "python" in kinds and index is None and _pooled(units, jobs) and (ruleset.cache is None or not ruleset.cache.has_index()):
+        prefetch = _Prefetch.start(units, ruleset, jobs)  # the index's parse, while libcst is imported below
+    try:
+        # compile what the units need in the parent: forked workers inherit it
+        if "python" in kinds:
+            ruleset.python
+        if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
+            ruleset.kubernetes
+        with lint_gc():
+            if "python" in kinds and ruleset.python.needs_index:
+                # first pass: the project's signature index, an input of every unit's analysis
+                ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1, prefetch)
+            if prefetch is not None:
+                prefetch.close()
+                prefetch = None
+            if ruleset.cache is not None:  # units whose inputs did not change come from the cache
+                return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
+            return _run(units, ruleset, jobs, progress)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
 
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:

@@ -22,13 +22,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import yaml
 from packaging.version import Version
 
 from linter.core.dependencies import Declared, satisfied
 from linter.core.model import Example, FixSpec, Pack, Rule
 
 if TYPE_CHECKING:
+    import yaml
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
@@ -76,6 +76,8 @@ def schema_validator(name: str) -> Draft202012Validator:
 
 def load_yaml_with_marks(path: Path, *, marks: bool = True) -> tuple[Any, yaml.Node | None]:
     """The file's data, and its node tree for error lines (``marks=False``: data only, one parse)."""
+    import yaml  # here: a run whose packs come from the startup memo parses no YAML
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -107,6 +109,8 @@ def node_line(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
     """Line of the deepest node on ``path`` (the key's line for mapping entries)."""
     if node is None:
         return None
+    import yaml
+
     line = node.start_mark.line + 1
     for part in path:
         if isinstance(node, yaml.MappingNode):
@@ -211,6 +215,22 @@ def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     return [(d, str(dist)) for folder, dist in folders for d in pack_dirs(Path(folder))]
 
 
+def _module_stamp(name: str) -> Any:
+    """The installed file of module ``name`` (path, size, modification time), found without
+    importing it: an upgrade of the library rewrites it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return None
+        st = os.stat(origin)
+    except (ImportError, ValueError, OSError):
+        return None
+    return [origin, st.st_size, st.st_mtime_ns]
+
+
 def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
     """The data of every YAML file of the built-in packs ``dirs`` by path, from ``memo`` when
     no file changed since it was kept (same names, sizes and modification times, same PyYAML).
@@ -218,7 +238,7 @@ def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
     import time
 
     files = sorted(f for d in dirs for f in d.glob("*.yaml"))
-    stamp: list[Any] = [yaml.__version__]
+    stamp: list[Any] = [_module_stamp("yaml")]
     newest = 0
     for f in files:
         st = f.stat()

@@ -505,6 +505,18 @@ def _import_items(data: bytes, current: str, is_package: bool) -> Iterator[tuple
                 yield target, parts[0].decode("ascii", "replace"), len(parts) == 3 and parts[1] == b"as"
 
 
+def read_source(abspath: str, max_file_size: int | None = None) -> bytes | None:
+    """A Python file's bytes as the index reads them (a UTF-8 BOM left out); None when it
+    cannot be read or is over ``max_file_size``."""
+    from linter.core.discover import Unreadable, read_file
+
+    try:
+        data = read_file(abspath, max_file_size if max_file_size is not None else 1 << 62)
+    except Unreadable:
+        return None
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
 def index_units(
     units: Iterable[object],
     *,
@@ -535,15 +547,6 @@ def index_units(
             return os.path.realpath(abspath[: -len(display) - 1] or "/")
         return None
 
-    from linter.core.discover import Unreadable, read_file
-
-    def read(abspath: str) -> bytes | None:
-        try:
-            data = read_file(abspath, max_file_size if max_file_size is not None else 1 << 62)
-        except Unreadable:
-            return None
-        return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-
     sources: dict[str, bytes] = {}
     where: dict[str, str] = {}  # display path -> absolute path
     trees: dict[str, str | None] = {}  # display path -> the scanned tree it was found in
@@ -551,7 +554,7 @@ def index_units(
         if getattr(unit, "kind", None) != "python":
             continue
         path, abspath = unit.path, unit.abspath  # type: ignore[attr-defined]
-        data = read(abspath)
+        data = read_source(abspath, max_file_size)
         if data is not None and path.endswith(".py"):
             sources[path] = data
             where[path] = abspath
@@ -614,7 +617,7 @@ def index_units(
                         break  # a module (or package folder) linked to outside the tree is not read
         added = []
         for disp, real in sorted(found.items()):
-            data = read(real)
+            data = read_source(real, max_file_size)
             if data is not None:
                 sources[disp] = data
                 where[disp] = real
