@@ -299,3 +299,19 @@ def test_names_resolve_as_libcsts_qualified_name_provider_resolves_imports(sourc
         ])
     else:
         assert len(same) > 50
+
+
+def test_the_walk_calls_the_methods_libcst_would_batch():
+    # the walk reads each visitor class's visit_/leave_ methods from the classes themselves: the
+    # same names as libcst's get_visitors (its no-op defaults left out), for every visitor pitfall runs
+    from linter.core.packs import load_packs
+    from linter.python.analyzer import PythonRuleSet, _Declarative, _ScopeTracker
+    from linter.python.tree import visitor_methods
+
+    rules = [r for p in load_packs() for r in p.rules if r.target == "python"]
+    classes = {cls for _, cls in PythonRuleSet(rules).visitors} | {_Declarative, _ScopeTracker}
+    assert len(classes) > 10
+    for cls in classes:
+        expected = tuple(sorted(cls.__new__(cls).get_visitors()))
+        assert visitor_methods(cls) == expected, cls
+        assert expected  # each one visits something

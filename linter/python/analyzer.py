@@ -166,7 +166,16 @@ class _Check:
         last = self._last
         if last[0] is data:
             return last[1]
-        found = all(any(n in data for n in req) for req in self._reqs) and self._rx.search(data) is not None
+        found = True
+        for req in self._reqs:  # loops, not generators: this runs for every statement of a file
+            for literal in req:
+                if literal in data:
+                    break
+            else:
+                found = False
+                break
+        if found:
+            found = self._rx.search(data) is not None
         self._last = (data, found)  # one assignment: a thread reading it sees a text with its own answer
         return found
 

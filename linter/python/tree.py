@@ -121,6 +121,23 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
 _VISITOR_METHODS: dict[type, tuple[str, ...]] = {}
 
 
+def visitor_methods(kind: type) -> tuple[str, ...]:
+    """The names of the ``visit_*`` and ``leave_*`` methods of a visitor class that are not
+    libcst's no-op defaults: the names of libcst's ``get_visitors``, read from the classes'
+    own dictionaries (``get_visitors`` asks ``inspect.getmembers`` about each of the thousand
+    methods a visitor inherits, which cost a process a millisecond per class)."""
+    seen: set[str] = set()
+    found: list[str] = []
+    for klass in kind.__mro__:
+        for name, value in vars(klass).items():
+            if name in seen:
+                continue
+            seen.add(name)
+            if name.startswith(("visit_", "leave_")) and callable(value) and not getattr(value, "_is_no_op", False):
+                found.append(name)
+    return tuple(sorted(found))
+
+
 class Batch:
     """All visitors in one traversal of our own.
 
@@ -136,8 +153,8 @@ class Batch:
         self._leave: dict[str, list[Any]] = {}
         for v in visitors:
             names = _VISITOR_METHODS.get(type(v))
-            if names is None:  # inspect.getmembers is slow: once per class, not per file
-                names = _VISITOR_METHODS[type(v)] = tuple(sorted(v.get_visitors()))
+            if names is None:  # once per class, not per file
+                names = _VISITOR_METHODS[type(v)] = visitor_methods(type(v))
             for name in names:
                 (self._leave if name.startswith("leave_") else self._visit).setdefault(name, []).append(getattr(v, name))
         for leaves in self._leave.values():

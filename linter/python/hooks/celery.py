@@ -95,7 +95,7 @@ class TimeLimitNotConfigured(Visitor):
     TRIGGER_REGEX = r"(?m:Celery\(|CELERY_BROKER_URL|^\s*broker_url\s*=)"
 
     def visit_Module(self, node: cst.Module) -> None:
-        text = node.code
+        text = self.context.source  # the text it was parsed from: `node.code` would generate it again
         if _LIMIT_TEXT.search(text):
             return
         apps = list(self._apps(node))
