@@ -78,6 +78,30 @@ def test_file_without_trigger_names_is_not_parsed_by_libcst(ruleset, monkeypatch
     assert calls == [1]
 
 
+@pytest.mark.skipif(not linter.core.FAST_PATHS, reason="the pre-filter is a fast path: PITFALL_NO_FAST_PATHS turns it off")
+def test_a_file_is_parsed_only_when_it_names_the_last_name_of_a_pattern(tmp_path, monkeypatch):
+    # TMO113 matches `sqlalchemy.engine.create_engine(...)`: a file that imports sqlalchemy and says
+    # `engine` but never `create_engine` cannot match it and is not parsed; every spelling that
+    # can match (an alias, a module alias, a call on a module attribute) names it and is found
+    import libcst
+
+    rules = build_ruleset(from_dict({"select": ["TMO113"]}, root=tmp_path, config_path=None), project_root=tmp_path)
+    calls = []
+    real = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: calls.append(1) or real(*a, **k))
+    quiet = b"import sqlalchemy\nfrom sqlalchemy import engine\n\ndef dispose(engine):\n    engine.dispose()\n"
+    assert lint_unit("python", "m.py", quiet, rules).findings == () and calls == []
+    url = '"postgresql://app@db/app"'
+    for code in (
+        f"from sqlalchemy.engine import create_engine as make\ne = make({url})\n",
+        f"import sqlalchemy.engine as sae\ne = sae.create_engine({url})\n",
+        f"from sqlalchemy import engine\ne = engine.create_engine({url})\n",
+        f"import sqlalchemy\nmake = sqlalchemy.create_engine\ne = make({url})\n",
+    ):
+        found = [f.region.line for f in lint_unit("python", "m.py", code.encode(), rules).findings if f.rule_id == "TMO113"]
+        assert found == [code.count("\n")], code
+
+
 # --------------------------------------------------------------------------- the text pre-filter
 
 

@@ -230,6 +230,7 @@ class PythonRuleSet:
         # a selected visitor reads the project-wide signature index (linter/python/index.py)
         self.needs_index = False
         roots: dict[str, set[str]] = {}  # imported module -> a name right after it that must appear
+        ends: dict[str, set[str]] = {}  # imported module -> the last names of its patterns
         words: set[str] = set()
         patterns: list[str] = []  # visitors' TRIGGER_REGEX
         chunk_patterns: list[str] = []  # the same, CHUNK_REGEX where a visitor has one
@@ -296,6 +297,7 @@ class PythonRuleSet:
                                 words.add(root)  # a builtin is never imported: the name itself is the trigger
                             else:
                                 roots.setdefault(root, set()).update(_segments(p))
+                                ends.setdefault(root, set()).add(_last_name(p))
         self._always = always
         self._whole_file = _Filter(whole_file, ())  # a file holding one is not reduced (see `analyze`)
         self._prefilter = _Filter(words, patterns, checks)
@@ -303,7 +305,12 @@ class PythonRuleSet:
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
-        self._roots = {r.encode(): re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(ns)).encode() + rb")\b") for r, ns in roots.items()}
+        self._roots = {r.encode(): _names_regex(ns) for r, ns in roots.items()}
+        # a whole file that can match a pattern names its last name (`create_engine` of
+        # `sqlalchemy.engine.create_engine`): its call, its import or the assignment of an alias
+        # spells it. A statement may name only an earlier one (`self.s = requests.Session()`,
+        # which a later `self.s.get` needs): `_roots` asks statements about any of them
+        self._ends = {r.encode(): _names_regex(ns) for r, ns in ends.items()}
         self.names_used = bool(self.exact or self.any_attr or self.globs)
         self.env_writes = any(kind == "env-write" for kind, _ in self.exact)
 
@@ -335,9 +342,9 @@ class PythonRuleSet:
             return True
         if self._prefilter.search(data):
             return True
-        if self._roots:
+        if self._ends:
             for root in _imported_roots(data):
-                names = self._roots.get(root)
+                names = self._ends.get(root)
                 if names is not None and names.search(data):
                     return True
         return False
@@ -359,6 +366,15 @@ def _imported_roots(data: bytes) -> set[bytes]:
     for m in _QUOTED_MODULE.finditer(data):
         found.add(m.group(1).split(b".")[0])
     return found
+
+
+def _names_regex(names: Iterable[str]) -> re.Pattern[bytes]:
+    return re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(names)).encode() + rb")\b")
+
+
+def _last_name(pattern: str) -> str:
+    """The last name of a pattern: ``requests.Session().get`` -> ``get``."""
+    return [p for p in re.split(r"[.()]", pattern) if p][-1]
 
 
 def _segments(pattern: str) -> set[str]:

@@ -34,7 +34,7 @@ _GRPC_SERVER_METHODS = ("add_insecure_port", "add_secure_port")
 class HardcodedPortInAddress(Visitor):
     """PRT103: a literal port in a gRPC channel target or server address (``"[::]:50051"``)."""
 
-    TRIGGERS = ("grpc", "add_insecure_port", "add_secure_port")
+    TRIGGERS = ("secure_channel", "add_insecure_port", "add_secure_port")  # `insecure_channel` holds `secure_channel`
     LOCAL = True  # its findings lie in statements that hold its triggers
 
     def visit_Call(self, node: cst.Call) -> None:
