@@ -100,6 +100,26 @@ def test_a_warm_run_prints_the_same_report_and_analyses_nothing(project, capsys,
     assert any(r["ruleId"] == "LNT003" and "unused.py" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
 
 
+def test_a_run_the_cache_answers_whole_compiles_no_rules(project, capsys, monkeypatch):
+    # compiling the rules (and importing libcst for them) is the larger part of a warm run: a
+    # run whose every unit comes from the cache skips it, and a run with one changed file
+    # compiles what that file needs and reports what a run without the cache does
+    from linter.kubernetes.analyzer import KubeRuleSet
+    from linter.python.analyzer import PythonRuleSet
+
+    first = check(capsys, "--format", "json")
+    compiled: list[str] = []
+    for cls, label in ((PythonRuleSet, "python"), (KubeRuleSet, "kubernetes")):
+        real = cls.__init__
+        monkeypatch.setattr(cls, "__init__", lambda self, *a, _real=real, _label=label, **k: compiled.append(_label) or _real(self, *a, **k))
+    assert check(capsys, "--format", "json") == first
+    assert compiled == []
+    (project / "svc" / "bad.py").write_text(BAD + "\n\ndef g(u):\n    return requests.post(u)\n", encoding="utf-8")
+    out = check(capsys, "--format", "json")
+    assert "python" in compiled and "kubernetes" not in compiled
+    assert out == check(capsys, "--format", "json", "--no-cache")
+
+
 def test_the_warm_report_equals_a_run_without_cache_in_every_format(project, capsys):
     # and the notices of the run: a file that does not parse, one that is not UTF-8 (LNT001)
     write(project, {"svc/broken.py": "def f(:\n", "svc/latin.py": b"x = '\xe9'\n", "deploy/bad.yaml": "apiVersion: v1\nkind: [\n"})

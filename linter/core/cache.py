@@ -505,8 +505,16 @@ class RunCache:
         self.memo: dict[str, list[Any]] = {}
         self.memo_changed = False
         self.analysed = 0  # units the run analysed (not found in the cache)
+        self._run_keys: dict[int, tuple[RuleSet, str | None]] = {}
 
     # ---- keys
+
+    def _key_for(self, ruleset: RuleSet) -> str | None:
+        """``run_key(ruleset)``, worked out once per rule set."""
+        known = self._run_keys.get(id(ruleset))
+        if known is None or known[0] is not ruleset:
+            known = self._run_keys[id(ruleset)] = (ruleset, run_key(ruleset))
+        return known[1]
 
     def _unit_key(self, kind: str, path: str, digest: str, ruleset: RuleSet) -> str:
         test = ruleset.for_path(path) is not ruleset
@@ -595,7 +603,7 @@ class RunCache:
     ) -> list[UnitResult]:
         """The results of ``units``: from the cache where they are valid, from ``lint`` for the
         others (in the units' order). ``progress`` is told of the units the cache answered."""
-        self.key = run_key(ruleset)
+        self.key = self._key_for(ruleset)
         if self.key is None:
             return lint(units)
         self.index_key = index_digest(ruleset.index)
@@ -651,6 +659,23 @@ class RunCache:
         if before is not None and not _clock_used() and self._chart_key(unit, ruleset) == before:
             self._save(before, result)
         return result
+
+    # ---- facts about the rules
+
+    def rule_facts(self, ruleset: RuleSet, compute: Callable[[], tuple[bool, bool]]) -> tuple[bool, bool]:
+        """``compute()`` (facts of the compiled rules), or what an earlier run with the same run
+        key stored; stored for the next run."""
+        key = self._key_for(ruleset)
+        if key is None:
+            return compute()
+        stored = self.store.read("rules.json")
+        if isinstance(stored, dict) and stored.get("format") == FORMAT and stored.get("key") == key:
+            facts = stored.get("facts")
+            if isinstance(facts, list) and len(facts) == 2 and all(type(f) is bool for f in facts):
+                return facts[0], facts[1]
+        value = compute()
+        self.store.write("rules.json", {"format": FORMAT, "key": key, "facts": list(value)})
+        return value
 
     # ---- the signature index
 

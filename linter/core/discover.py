@@ -9,6 +9,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,9 +206,14 @@ def _any_of(patterns: Iterable[str]) -> Callable[[str], Any] | None:
     return re.compile("|".join(alternatives)).match if alternatives else None
 
 
-class _GitIgnore:
-    """One ``.gitignore``: ``pathspec``'s answer, asked only of a path that one of its ignoring
-    patterns matches (most paths match none, and the spec tries its patterns one by one)."""
+class IgnoreSpec:
+    """Gitignore-style patterns (a ``.gitignore``, ``test-paths``): ``pathspec``'s answer, asked
+    only of a path that one of the ignoring patterns matches (most paths match none, and the spec
+    tries its patterns one by one)."""
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> IgnoreSpec:
+        return cls(pathspec.GitIgnoreSpec.from_lines(lines))
 
     def __init__(self, spec: pathspec.PathSpec) -> None:
         self.spec = spec
@@ -234,8 +240,10 @@ class _Ignores:
         self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
         self.root = root
         self.use_git = settings.respect_gitignore
-        self._specs: dict[Path, _GitIgnore | None] = {}
-        self._chains: dict[str, list[tuple[str, _GitIgnore]]] = {}
+        self._specs: dict[str, IgnoreSpec | None] = {}
+        self._chains: dict[str, list[tuple[str, IgnoreSpec]]] = {}
+        # folders the walk listed: (a `.gitignore` is among its names, a `.git` is)
+        self._listed: dict[str, tuple[bool, bool]] = {}
         # each glob (as fnmatch.fnmatchcase reads it) matches the name, the display path or
         # (with a "/") what lies below it, or (without) one of the path's folders: one regex
         # of all the globs for each of the three questions
@@ -259,13 +267,17 @@ class _Ignores:
             return any(self._folder(part) for part in folders)
         return False
 
-    def _spec(self, directory: Path) -> _GitIgnore | None:
+    def listed(self, directory: str, names: AbstractSet[str]) -> None:
+        """The walk listed ``directory``: what it holds need not be looked up again."""
+        self._listed[directory] = (".gitignore" in names, ".git" in names)
+
+    def _spec(self, directory: str) -> IgnoreSpec | None:
         if directory not in self._specs:
             spec = None
-            gi = directory / ".gitignore"
-            if _is_file(gi):
+            gi = Path(directory) / ".gitignore"
+            if self._listed.get(directory, (True, True))[0] and _is_file(gi):
                 try:
-                    spec = _GitIgnore(pathspec.GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines()))
+                    spec = IgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
                 except (OSError, ValueError):
                     spec = None
             self._specs[directory] = spec
@@ -282,15 +294,16 @@ class _Ignores:
                 return True
         return False
 
-    def _chain(self, directory: str) -> list[tuple[str, _GitIgnore]]:
+    def _chain(self, directory: str) -> list[tuple[str, IgnoreSpec]]:
         """The .gitignore specs that apply in ``directory``: its own and its parents', up to the
         folder holding ``.git``."""
         chain = self._chains.get(directory)
         if chain is None:
-            spec = self._spec(Path(directory))
+            spec = self._spec(directory)
             chain = [(directory, spec)] if spec is not None else []
             parent = os.path.dirname(directory)
-            if parent != directory and not os.path.exists(os.path.join(directory, ".git")):
+            git = self._listed.get(directory, (True, True))[1] and os.path.exists(os.path.join(directory, ".git"))
+            if parent != directory and not git:
                 chain = chain + self._chain(parent)
             self._chains[directory] = chain
         return chain
@@ -378,6 +391,7 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path,
         except OSError:  # a folder that cannot be listed
             yield "path", Path(dirpath), None
             continue
+        ignores.listed(dirpath, {entry.name for entry in entries})
         folders: list[str] = []
         for entry in entries:
             name, text = entry.name, entry.path

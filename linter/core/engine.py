@@ -77,10 +77,10 @@ class RuleSet:
     def is_test_path(self, path: str) -> bool:
         """Whether ``path`` (relative to the scan root) is test, fixture or documentation code."""
         if self._test_spec is None:
-            import pathspec
+            from linter.core.discover import IgnoreSpec
 
             patterns = (*self.settings.test_paths, *self.settings.extend_test_paths)
-            self._test_spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+            self._test_spec = IgnoreSpec.from_lines(patterns)
         if not (self.settings.test_paths or self.settings.extend_test_paths):
             return False  # `test-paths = []`: no code is test code
         path = path.replace("\\", "/").removeprefix("./")
@@ -93,11 +93,27 @@ class RuleSet:
         """The rules that run on ``path``: in test code only those declared ``in-tests``."""
         if self.parent is not None or not self.is_test_path(path):
             return self
+        return self.in_tests()
+
+    def in_tests(self) -> RuleSet:
+        """The rules that run on test code: those declared ``in-tests``."""
         if self._in_tests is None:
             self._in_tests = RuleSet(self.settings, self.packs, self.active_packs, [r for r in self.rules if r.in_tests], self.index, parent=self)
         self._in_tests.index = self.index
         self._in_tests.test_roots, self._in_tests.named = self.test_roots, self.named
         return self._in_tests
+
+    def reads_index(self) -> tuple[bool, bool]:
+        """Whether a selected Python rule reads the signature index: (on code, on test code). A run
+        with the results cache takes the answer from it when the rules are the same (a run whose
+        units all come from the cache then never compiles them: libcst is not even imported)."""
+
+        def compute() -> tuple[bool, bool]:
+            return self.python.needs_index, self.in_tests().python.needs_index
+
+        if self.cache is not None:
+            return self.cache.rule_facts(self, compute)
+        return compute()
 
     @property
     def python(self) -> PythonRuleSet:
@@ -592,7 +608,8 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1, prefet
     with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse.
     ``prefetch``: signatures computed ahead (only those of files whose bytes did not change since
     are taken)."""
-    if not ruleset.python.needs_index:
+    on_code, on_tests = ruleset.reads_index()
+    if not on_code:
         return None
     compute = _parallel_signatures(jobs) if jobs > 1 else None
     if prefetch is not None:
@@ -600,8 +617,7 @@ def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1, prefet
 
     def callee_only(path: str) -> bool:
         """No rule that reads the index runs on ``path`` (test code, by default)."""
-        rules = ruleset.for_path(path)
-        return rules is not ruleset and not rules.python.needs_index
+        return not on_tests and ruleset.for_path(path) is not ruleset
 
     if ruleset.cache is not None:  # the same index, only the files that changed scanned again
         return ruleset.cache.project_index(units, ruleset.settings.max_file_size, compute, callee_only)
@@ -796,7 +812,7 @@ def _lint_chart(unit: Unit, ruleset: RuleSet) -> UnitResult:
 def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
     settings = ruleset.settings
     cache = ruleset.cache
-    if ruleset.index is None and unit.kind == "python" and ruleset.python.needs_index:
+    if ruleset.index is None and unit.kind == "python" and ruleset.reads_index()[0]:
         # called without `run` (the rule-example runner): this unit's index (its imports are
         # followed on disk), for this call only
         ruleset.index = project_index([unit], ruleset)
@@ -967,13 +983,10 @@ def run(
     if "python" in kinds and index is None and _pooled(units, jobs) and (ruleset.cache is None or not ruleset.cache.has_index()):
         prefetch = _Prefetch.start(units, ruleset, jobs)  # the index's parse, while libcst is imported below
     try:
-        # compile what the units need in the parent: forked workers inherit it
-        if "python" in kinds:
-            ruleset.python
-        if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
-            ruleset.kubernetes
+        if ruleset.cache is None:
+            _compile_for(units, ruleset)  # else only for the units the cache does not answer (`_run`)
         with lint_gc():
-            if "python" in kinds and ruleset.python.needs_index:
+            if "python" in kinds and ruleset.reads_index()[0]:
                 # first pass: the project's signature index, an input of every unit's analysis
                 ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1, prefetch)
             if prefetch is not None:
@@ -987,7 +1000,18 @@ def run(
             prefetch.close()
 
 
+def _compile_for(units: Sequence[Unit], ruleset: RuleSet) -> None:
+    """Compile the rules ``units`` need here, before any worker is forked (they inherit them)."""
+    kinds = {u.kind for u in units}
+    if "python" in kinds:
+        ruleset.python
+    if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
+        ruleset.kubernetes
+
+
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+    if ruleset.cache is not None:
+        _compile_for(units, ruleset)
     if not _pooled(units, jobs):
         return _lint_within(units, ruleset, progress)
     with _terminate_as_interrupt():
