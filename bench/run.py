@@ -163,7 +163,8 @@ class Command:
     tool). ``ok_codes`` are the exit codes that count as success. ``coverage`` is an
     optional second form of the command that writes a report to a file, with a
     function turning that report into (counts by rule, notes). ``env`` is added to the
-    environment of the command.
+    environment of the command. ``warmup``: run once, untimed, before the rounds (a command
+    timed with what an earlier run of itself left, such as a warm cache).
     """
 
     label: str
@@ -173,6 +174,7 @@ class Command:
     cwd: Path | None = None
     env: dict[str, str] | None = None
     coverage: tuple[Callable[[Path], list[str]], Callable[[Path], tuple[Counter[str], list[str]]]] | None = None
+    warmup: bool = False
 
 
 @dataclass(frozen=True)
@@ -1315,6 +1317,11 @@ class RealCorpus(RepoCorpus):
         def bandit_args() -> list[str]:
             return [tools.peer("bandit"), "-r", ".", "-t", StdlibCorpus.BANDIT_TESTS, "-q", "-f", "json"]
 
+        # the second run with no change: its results cache (outside the repository) is filled by
+        # the untimed warm-up run
+        warm_cache = WORK / "cache" / repo.name.replace("/", "+")
+        shutil.rmtree(warm_cache, ignore_errors=True)
+
         def ruff_args() -> list[str]:
             return [tools.peer("ruff"), "check", ".", "--isolated", "--select", StdlibCorpus.RUFF_SELECT, "--no-cache", "--exit-zero", "--output-format", "json"]
 
@@ -1328,6 +1335,14 @@ class RealCorpus(RepoCorpus):
                 pitfall() + ["--output", os.devnull],
                 cwd=repo.root,
                 coverage=(lambda p: pitfall() + ["--output", str(p)], _pitfall_counts),
+            ),
+            Command(
+                "pitfall (warm cache)",
+                "pitfall",
+                [a for a in pitfall() if a != "--no-cache"] + ["--output", os.devnull],
+                cwd=repo.root,
+                env={"PITFALL_CACHE_DIR": str(warm_cache)},
+                warmup=True,
             ),
             Command(
                 "bandit",
@@ -2120,6 +2135,10 @@ def run_repos(args: argparse.Namespace, corpus: RepoCorpus, tools: Tools) -> int
         load_before = _loadavg()
         print(f"  load average before: {_fmt_load(load_before)}", flush=True)
         width = max(20, *(len(c.label) for c in commands))
+        for cmd in commands:
+            if cmd.warmup:
+                run_once(cmd, 0)
+                print(f"  warm-up    {cmd.label} (untimed)", flush=True)
         samples: list[Sample] = []
         for r in range(1, args.runs + 1):
             for cmd in commands:

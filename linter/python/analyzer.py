@@ -305,12 +305,12 @@ class PythonRuleSet:
         # a pattern rooted at a module can only match in a file that imports the module (or names
         # it in a string: importlib) AND mentions the name that follows it (`requests` + `get`)
         self.root_names = frozenset(roots)
-        self._roots = {r.encode(): _names_regex(ns) for r, ns in roots.items()}
+        self._roots = _NameRegexes(roots)
         # a whole file that can match a pattern names its last name (`create_engine` of
         # `sqlalchemy.engine.create_engine`): its call, its import or the assignment of an alias
         # spells it. A statement may name only an earlier one (`self.s = requests.Session()`,
         # which a later `self.s.get` needs): `_roots` asks statements about any of them
-        self._ends = {r.encode(): _names_regex(ns) for r, ns in ends.items()}
+        self._ends = _NameRegexes(ends)
         self.names_used = bool(self.exact or self.any_attr or self.globs)
         self.env_writes = any(kind == "env-write" for kind, _ in self.exact)
 
@@ -328,7 +328,7 @@ class PythonRuleSet:
 
     def imported_name_patterns(self, data: bytes) -> list[re.Pattern[bytes]]:
         """The name regexes of the rule roots this file imports."""
-        return [self._roots[r] for r in _imported_roots(data) if r in self._roots]
+        return [rx for r in _imported_roots(data) if (rx := self._roots.get(r)) is not None]
 
     def relevant(self, chunk: bytes, roots: Sequence[re.Pattern[bytes]]) -> bool:
         """Whether a part of a file (a statement) passes the pre-filter on its own."""
@@ -368,8 +368,27 @@ def _imported_roots(data: bytes) -> set[bytes]:
     return found
 
 
-def _names_regex(names: Iterable[str]) -> re.Pattern[bytes]:
-    return re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in sorted(names)).encode() + rb")\b")
+class _NameRegexes:
+    """``imported module -> a regex of whole names``, each compiled when first asked for (a run
+    over one file compiles those of the modules it imports)."""
+
+    __slots__ = ("_names", "_compiled")
+
+    def __init__(self, names: Mapping[str, AbstractSet[str]]) -> None:
+        self._names = {root.encode(): sorted(ns) for root, ns in names.items()}
+        self._compiled: dict[bytes, re.Pattern[bytes]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
+
+    def get(self, root: bytes) -> re.Pattern[bytes] | None:
+        rx = self._compiled.get(root)
+        if rx is None:
+            names = self._names.get(root)
+            if names is None:
+                return None
+            rx = self._compiled[root] = re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in names).encode() + rb")\b")
+        return rx
 
 
 def _last_name(pattern: str) -> str:
