@@ -684,23 +684,32 @@ def test_spawned_workers_get_the_index_through_the_initializer(project, capsys, 
     assert {(f["code"], f["filename"], f["location"]["row"]) for f in found} == EXPECTED
 
 
+def parsing_processes(monkeypatch) -> set[int]:
+    """The processes that parse a file for the signature index (this one, or forked ones, which
+    inherit the recording and add to their copy of the set)."""
+    import os
+
+    from linter.python import index as indexmod
+
+    pids: set[int] = set()
+    real = indexmod.file_signatures
+
+    def recording(data: bytes, path: str):
+        pids.add(os.getpid())
+        return real(data, path)
+
+    monkeypatch.setattr(indexmod, "file_signatures", recording)
+    return pids
+
+
 def test_the_index_is_parsed_in_worker_processes_with_the_same_answer(project, capsys, monkeypatch):
     # a large project's files are parsed for the index by forked processes: the findings are
     # those of the run that parses them here, and when those processes die the parent parses them
     import os
 
-    from linter.python import index as indexmod
-
     _, alone, out1 = check(capsys, "--jobs", "1")
     monkeypatch.setattr(engine, "_PARALLEL_INDEX_BYTES", 0)  # any project is large enough
-    parsed_in: set[int] = set()
-    real = indexmod.file_signatures
-
-    def recording(data: bytes, path: str):
-        parsed_in.add(os.getpid())
-        return real(data, path)
-
-    monkeypatch.setattr(indexmod, "file_signatures", recording)
+    parsed_in = parsing_processes(monkeypatch)
     _, pooled, out2 = check(capsys, "--jobs", "2")
     assert out2 == out1
     assert {(f["code"], f["filename"], f["location"]["row"]) for f in pooled} == EXPECTED
@@ -718,21 +727,12 @@ def test_the_index_is_prefetched_while_the_rules_compile(project, capsys, monkey
     # run whose processes die parses them here
     import os
 
-    from linter.python import index as indexmod
-
     _, alone, out1 = check(capsys, "--jobs", "1")
     monkeypatch.setattr(engine, "_PREFETCH_MIN_FILES", 0)  # any project is large enough
     started: list[int] = []
     real_init = engine._Prefetch.__init__
     monkeypatch.setattr(engine._Prefetch, "__init__", lambda self, *a: started.append(1) or real_init(self, *a))
-    parsed_in: set[int] = set()
-    real = indexmod.file_signatures
-
-    def recording(data: bytes, path: str):
-        parsed_in.add(os.getpid())
-        return real(data, path)
-
-    monkeypatch.setattr(indexmod, "file_signatures", recording)
+    parsed_in = parsing_processes(monkeypatch)
     _, pooled, out2 = check(capsys, "--jobs", "2")
     assert out2 == out1
     assert started == [1]
