@@ -274,8 +274,8 @@ class _Ignores:
     def _spec(self, directory: str) -> IgnoreSpec | None:
         if directory not in self._specs:
             spec = None
-            gi = Path(directory) / ".gitignore"
-            if self._listed.get(directory, (True, True))[0] and _is_file(gi):
+            gi = Path(directory, ".gitignore") if self._listed.get(directory, (True, True))[0] else None
+            if gi is not None and _is_file(gi):
                 try:
                     spec = IgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
                 except (OSError, ValueError):
@@ -321,8 +321,7 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
         if key not in units:
             units[key] = Unit(kind, display_path(path, root), key)
 
-    def add_found(kind: str, path: Path, rel: str) -> None:  # a canonical path from the walk
-        key = str(path)
+    def add_found(kind: str, key: str, rel: str) -> None:  # a canonical path from the walk
         if key not in units:
             units[key] = Unit(kind, rel, key)
 
@@ -359,20 +358,20 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
             continue
         for kind, found, rel in _walk(_resolve(path), ignores, root):
             if rel is None:
-                add(kind, found)
+                add(kind, Path(found))
             else:
                 add_found(kind, found, rel)
     return sorted(units.values(), key=lambda u: u.path), missing
 
 
-def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path, str | None]]:
-    """Units below ``top`` (resolved) with their display paths relative to ``root`` (None: to be
-    worked out by the caller). Symlinks are not followed, so every path found below a resolved
+def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, str, str | None]]:
+    """Units below ``top`` (resolved), their paths and their display paths relative to ``root``
+    (None: to be worked out by the caller). Symlinks are not followed, so every path found below a resolved
     top is canonical and its display path is plain string work; a folder that cannot be listed
     and a symlink loop named like a file pitfall lints are units of kind "path" (findings).
     Folders are listed with ``os.scandir``, whose entries know whether they are links."""
     if _is_file(top / "Chart.yaml"):
-        yield "chart", top, None
+        yield "chart", str(top), None
         return
     root_text = str(root)
     prefix = root_text.rstrip("/") + "/"
@@ -389,7 +388,7 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path,
             with os.scandir(dirpath) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:  # a folder that cannot be listed
-            yield "path", Path(dirpath), None
+            yield "path", dirpath, None
             continue
         ignores.listed(dirpath, {entry.name for entry in entries})
         folders: list[str] = []
@@ -404,24 +403,24 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, Path,
                 if link or ignores.excluded(text, shown(text)) or ignores.gitignored(text, True, resolved=True):
                     continue
                 if os.path.isfile(os.path.join(text, "Chart.yaml")):
-                    yield "chart", Path(text), shown(text)
+                    yield "chart", text, shown(text)
                     continue
                 folders.append(text)
                 continue
             kind = kind_of(name)
             if kind is None:
                 if name.endswith(".tgz") and _is_packaged_chart(Path(text)):
-                    yield "chart", Path(text), None
+                    yield "chart", text, None
                 continue
             if ignores.excluded(text, shown(text)):
                 continue
             if link:  # not followed; but a loop is a broken path, said as a finding
                 if _is_loop(Path(text)) and not ignores.gitignored(Path(text), False):
-                    yield "path", Path(text), None
+                    yield "path", text, None
                 continue
             if ignores.gitignored(text, False, resolved=True):
                 continue
-            yield kind, Path(text), shown(text)
+            yield kind, text, shown(text)
         pending.extend(reversed(folders))  # depth first, in name order
 
 
