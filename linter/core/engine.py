@@ -69,6 +69,7 @@ class RuleSet:
     _kubernetes: KubeRuleSet | None = field(init=False, default=None)
     _test_spec: Any = field(init=False, default=None)
     _in_tests: RuleSet | None = field(init=False, default=None)
+    _reads_index: tuple[bool, bool] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
@@ -108,12 +109,13 @@ class RuleSet:
         with the results cache takes the answer from it when the rules are the same (a run whose
         units all come from the cache then never compiles them: libcst is not even imported)."""
 
-        def compute() -> tuple[bool, bool]:
-            return self.python.needs_index, self.in_tests().python.needs_index
+        if self._reads_index is None:
 
-        if self.cache is not None:
-            return self.cache.rule_facts(self, compute)
-        return compute()
+            def compute() -> tuple[bool, bool]:
+                return self.python.needs_index, self.in_tests().python.needs_index
+
+            self._reads_index = self.cache.rule_facts(self, compute) if self.cache is not None else compute()
+        return self._reads_index
 
     @property
     def python(self) -> PythonRuleSet:
