@@ -356,21 +356,10 @@ def _source_digest() -> str:
 def _libraries() -> list[Any]:
     """Where the libraries the analyzers use are installed, and the size and time of their entry
     file: an upgrade rewrites them."""
-    import importlib.util
+    from linter.core.dependencies import installed_file
 
-    out: list[Any] = []
-    for name in ("libcst", "yaml", "ruamel.yaml", "jsonschema", "pathspec", "cryptography", "packaging", "helm_python"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        origin = getattr(spec, "origin", None)
-        try:
-            st = os.stat(origin) if origin else None
-        except OSError:
-            st = None
-        out.append([name, origin, st.st_size if st else None, st.st_mtime_ns if st else None])
-    return out
+    names = ("libcst", "yaml", "ruamel.yaml", "jsonschema", "pathspec", "cryptography", "packaging", "helm_python")
+    return [[name, *installed_file(name)] for name in names]
 
 
 def _hook_sources(ruleset: RuleSet) -> list[Any] | None:
@@ -505,16 +494,15 @@ class RunCache:
         self.memo: dict[str, list[Any]] = {}
         self.memo_changed = False
         self.analysed = 0  # units the run analysed (not found in the cache)
-        self._run_keys: dict[int, tuple[RuleSet, str | None]] = {}
+        self._run_key: tuple[RuleSet, str | None] | None = None  # (the rule set, its run key)
 
     # ---- keys
 
     def _key_for(self, ruleset: RuleSet) -> str | None:
-        """``run_key(ruleset)``, worked out once per rule set."""
-        known = self._run_keys.get(id(ruleset))
-        if known is None or known[0] is not ruleset:
-            known = self._run_keys[id(ruleset)] = (ruleset, run_key(ruleset))
-        return known[1]
+        """``run_key(ruleset)``, worked out once for the run's rule set."""
+        if self._run_key is None or self._run_key[0] is not ruleset:
+            self._run_key = (ruleset, run_key(ruleset))
+        return self._run_key[1]
 
     def _unit_key(self, kind: str, path: str, digest: str, ruleset: RuleSet) -> str:
         test = ruleset.for_path(path) is not ruleset

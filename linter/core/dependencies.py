@@ -358,6 +358,24 @@ def _project_folders(root: Path) -> Iterator[tuple[Path, str, frozenset[str], fr
                 pending.append((folder / name, f"{rel}/{name}" if rel else name, depth + 1))
 
 
+def installed_file(module: str) -> tuple[str | None, int | None, int | None]:
+    """Where module ``module`` is installed (its entry file), with that file's size and
+    modification time, found without importing it: an upgrade rewrites the file. ``None`` for
+    what cannot be found."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    try:
+        st = os.stat(origin) if origin else None
+    except OSError:
+        st = None
+    return origin, st.st_size if st else None, st.st_mtime_ns if st else None
+
+
 def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> list[Declared]:
     """Every dependency declared by the project at ``root`` and its sub-projects (a folder that
     cannot be read declares nothing; the scan reports it where it matters). ``wanted``: the

@@ -134,8 +134,6 @@ def _safely(test: Callable[[Path], bool], path: Path) -> bool:
 
 _is_file = functools.partial(_safely, Path.is_file)
 _is_dir = functools.partial(_safely, Path.is_dir)
-_is_symlink = functools.partial(_safely, Path.is_symlink)
-_exists = functools.partial(_safely, Path.exists)
 
 
 def _is_loop(path: Path) -> bool:
@@ -219,13 +217,20 @@ class IgnoreSpec:
         self.spec = spec
         self._candidate: Callable[[str], Any] | None = None
         # the patterns that ignore (a negation only takes a path back): their regexes as one,
-        # named groups made plain so that they can stand side by side
-        sources = [p.regex.pattern for p in spec.patterns if getattr(p, "include", None) and isinstance(getattr(p, "regex", None), re.Pattern)]
-        if len(sources) == sum(1 for p in spec.patterns if getattr(p, "include", None)) and all(isinstance(src, str) and "(?P=" not in src for src in sources):
-            try:
-                self._candidate = _any_of(re.sub(r"\(\?P<\w+>", "(?:", src) for src in sources) or (lambda path: None)
-            except re.error:
-                self._candidate = None
+        # named groups made plain so that they can stand side by side; a pattern this cannot
+        # read leaves every path to the spec
+        sources: list[str] = []
+        for pattern in spec.patterns:
+            if not getattr(pattern, "include", None):
+                continue
+            regex = getattr(pattern, "regex", None)
+            if not isinstance(regex, re.Pattern) or not isinstance(regex.pattern, str) or "(?P=" in regex.pattern:
+                return
+            sources.append(re.sub(r"\(\?P<\w+>", "(?:", regex.pattern))
+        try:
+            self._candidate = _any_of(sources) or (lambda path: None)
+        except re.error:
+            self._candidate = None
 
     def match_file(self, rel: str) -> bool:
         if self._candidate is not None and self._candidate(normalize_file(rel)) is None:

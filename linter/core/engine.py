@@ -991,15 +991,13 @@ def run(
             if "python" in kinds and ruleset.reads_index()[0]:
                 # first pass: the project's signature index, an input of every unit's analysis
                 ruleset.index = index if index is not None else project_index(units, ruleset, jobs if _pooled(units, jobs) else 1, prefetch)
-            if prefetch is not None:
-                prefetch.close()
-                prefetch = None
-            if ruleset.cache is not None:  # units whose inputs did not change come from the cache
-                return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
-            return _run(units, ruleset, jobs, progress)
     finally:
         if prefetch is not None:
-            prefetch.close()
+            prefetch.close()  # done, or its work is not wanted: it ends before any pool forks
+    with lint_gc():
+        if ruleset.cache is not None:  # units whose inputs did not change come from the cache
+            return ruleset.cache.run(units, ruleset, lambda todo: _run(todo, ruleset, jobs, progress), progress)
+        return _run(units, ruleset, jobs, progress)
 
 
 def _compile_for(units: Sequence[Unit], ruleset: RuleSet) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.version import Version
 
-from linter.core.dependencies import Declared, satisfied
+from linter.core.dependencies import Declared, installed_file, satisfied
 from linter.core.model import Example, FixSpec, Pack, Rule
 
 if TYPE_CHECKING:
@@ -215,22 +215,6 @@ def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     return [(d, str(dist)) for folder, dist in folders for d in pack_dirs(Path(folder))]
 
 
-def _module_stamp(name: str) -> Any:
-    """The installed file of module ``name`` (path, size, modification time), found without
-    importing it: an upgrade of the library rewrites it."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec is not None else None
-        if origin is None:
-            return None
-        st = os.stat(origin)
-    except (ImportError, ValueError, OSError):
-        return None
-    return [origin, st.st_size, st.st_mtime_ns]
-
-
 def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
     """The data of every YAML file of the built-in packs ``dirs`` by path, from ``memo`` when
     no file changed since it was kept (same names, sizes and modification times, same PyYAML).
@@ -238,7 +222,7 @@ def builtin_data(dirs: Sequence[Path], memo: Memo | None) -> dict[str, Any]:
     import time
 
     files = sorted(f for d in dirs for f in d.glob("*.yaml"))
-    stamp: list[Any] = [_module_stamp("yaml")]
+    stamp: list[Any] = [list(installed_file("yaml"))]
     newest = 0
     for f in files:
         st = f.stat()

@@ -387,13 +387,23 @@ class _NameRegexes:
             names = self._names.get(root)
             if names is None:
                 return None
-            rx = self._compiled[root] = re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in names).encode() + rb")\b")
+            rx = self._compiled[root] = _whole_words(names)
         return rx
+
+
+def _whole_words(names: Iterable[str]) -> re.Pattern[bytes]:
+    """A regex of any of ``names`` as a whole word."""
+    return re.compile(rb"\b(?:" + "|".join(re.escape(n) for n in names).encode() + rb")\b")
+
+
+def _pattern_names(pattern: str) -> list[str]:
+    """The names of a pattern: ``requests.Session().get`` -> ``requests``, ``Session``, ``get``."""
+    return [p for p in re.split(r"[.()]", pattern) if p]
 
 
 def _last_name(pattern: str) -> str:
     """The last name of a pattern: ``requests.Session().get`` -> ``get``."""
-    return [p for p in re.split(r"[.()]", pattern) if p][-1]
+    return _pattern_names(pattern)[-1]
 
 
 def _segments(pattern: str) -> set[str]:
@@ -402,7 +412,7 @@ def _segments(pattern: str) -> set[str]:
     A file (or a statement) that can match the pattern mentions at least one of them: the name
     right after the module where it calls it, the method where it calls it on an instance
     held elsewhere (``self.session.get``)."""
-    parts = [p for p in re.split(r"[.()]", pattern) if p]
+    parts = _pattern_names(pattern)
     return set(parts[1:]) or {parts[0]}
 
 
@@ -1089,7 +1099,7 @@ def _reduce(text: str, tree: ast.Module, ruleset: PythonRuleSet, data: bytes) ->
     roots = ruleset.imported_name_patterns(data)
     aliases = _root_aliases(tree, ruleset)
     if aliases:
-        roots.append(re.compile(rb"\b(?:" + b"|".join(re.escape(a.encode()) for a in sorted(aliases)) + rb")\b"))
+        roots.append(_whole_words(sorted(aliases)))
     out = list(lines)
     changed = False
 
