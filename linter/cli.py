@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -166,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception:  # an internal error: say so loudly, exit 2
         print("pitfall: internal error, please report it:", file=sys.stderr)
+        import traceback
+
         traceback.print_exc()
         return EXIT_ERROR
 
@@ -252,7 +253,9 @@ def _check(args: argparse.Namespace) -> int:
         cache=False if args.no_cache else None,
     )
     cwd = Path.cwd()
-    if not args.show_settings:
+    units: list[Unit] | None = None
+    missing: list[str] = []
+    if not args.show_settings and not settings.cache:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
     memo = None
@@ -271,14 +274,33 @@ def _check(args: argparse.Namespace) -> int:
         shown["packs"] = {p.name: p.version for p in ruleset.active_packs}
         print(json.dumps(shown, indent=2, default=str))
         return EXIT_CLEAN
-    notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     ruleset.named = named_folders(args.paths, cwd)
+    snapshot = held = None
     if settings.cache:
-        from linter.core.cache import open_cache
+        from linter.core.cache import Snapshot, open_cache
 
         ruleset.cache = open_cache(settings)
+        if ruleset.cache is not None:  # the last run over these paths, if the tree is as it left it
+            snapshot = Snapshot(ruleset.cache, ruleset, args.paths, cwd, args.force_exclude)
+            held = snapshot.load()  # it watches what the run looks at from here on
+    if units is None:
+        if held is not None:
+            units = held.units
+        else:
+            units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude, watch=snapshot.tree_path if snapshot else None)
+        engine.prestart_renderers(units, settings)
+    notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     with _progress_bar(len(units)) as bar:
-        results = engine.run(units, ruleset, jobs=settings.jobs, progress=bar.update if bar is not None else None)
+        progress = bar.update if bar is not None else None
+        if snapshot is None or held is None:
+            results = engine.run(units, ruleset, jobs=settings.jobs, progress=progress)
+        else:
+            if progress is not None and held.results:
+                progress(len(held.results))
+            fresh = engine.run(held.leftovers, ruleset, jobs=settings.jobs, progress=progress, context=units) if held.leftovers else []
+            results = held.merge(fresh)
+        if snapshot is not None and not missing:
+            snapshot.save(units, results)
     fixed_count = 0
     fixed_by_rule: dict[str, int] | None = None
     if args.fix or args.diff:

@@ -323,15 +323,41 @@ def test_two_concurrent_runs_both_finish_correctly(project, tmp_path):
     assert leftovers == []
 
 
-def test_a_certificate_checked_against_the_clock_is_not_cached(project, capsys, analysed):
+def test_a_result_checked_against_the_clock_is_served_until_it_may_change(project, capsys, analysed, monkeypatch):
+    from datetime import timedelta
+
     from test_kube_rules import ec_key, make_cert, pem, tls_secret
+
+    from linter.core import clock
 
     write(project, {"deploy/secret.yaml": tls_secret(pem(make_cert(ec_key(), days_left=10)))})
     out = check(capsys, "--format", "json")[1]
     assert ("TLS211", "deploy/secret.yaml", 7) in codes(out)
     analysed.clear()
     assert check(capsys, "--format", "json")[1] == out
-    assert analysed == ["deploy/secret.yaml"]  # the pod manifest and the Python files were cached
+    assert analysed == []  # within the day its "expires in N days" holds
+    real = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real() + timedelta(days=1))
+    later = check(capsys, "--format", "json")[1]
+    assert analysed == ["deploy/secret.yaml"]  # a day on, the count in its message changed
+    assert later != out
+    assert later == run(capsys, "check", "--no-cache", "--format", "json")[1]
+
+
+def test_a_certificate_file_is_cached_with_the_key_beside_it(project, capsys, analysed):
+    from test_kube_rules import ec_key, key_pem, make_cert, pem
+
+    key = ec_key()
+    write(project, {"tls/server.crt": pem(make_cert(key)), "tls/server.key": key_pem(ec_key("other"))})
+    out = check(capsys, "--format", "json")[1]
+    assert ("CRT106", "tls/server.crt", 1) in codes(out)  # not the certificate's key
+    analysed.clear()
+    assert check(capsys, "--format", "json")[1] == out
+    assert analysed == []
+    write(project, {"tls/server.key": key_pem(key)})  # the right key now: the certificate's input changed
+    fixed = check(capsys, "--format", "json")[1]
+    assert sorted(analysed) == ["tls/server.crt", "tls/server.key"]
+    assert ("CRT106", "tls/server.crt", 1) not in codes(fixed)
 
 
 def test_fix_applies_the_same_fixes_with_a_warm_cache(project, capsys, tmp_path):
@@ -524,3 +550,128 @@ def test_a_forged_startup_memo_is_not_trusted(project, capsys, tmp_path):
             data["match"] = [{"call": ["nothing.at.all"]}]  # a rule made to report nothing
     memo.write_bytes(mac + b"\n" + json.dumps(value).encode())  # under the old signature
     assert check(capsys, "--format", "json")[1] == first
+
+
+# --------------------------------------------------------------------------- the last run of a tree
+
+
+@pytest.fixture
+def settled(project, monkeypatch):
+    """The project's files count as settled right away (in real use a file changed less than two
+    seconds before a run is looked at again next time), and it is a repository's root (its
+    `.git` ends the search for ignore files above it)."""
+    monkeypatch.setattr(cachemod, "_RACY_NS", 0)
+    (project / ".git").mkdir()
+    return project
+
+
+@pytest.fixture
+def walked(monkeypatch):
+    """The number of times discovery walked the tree."""
+    from linter.core import discover as discovermod
+
+    calls: list[int] = []
+    real = discovermod.discover
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(discovermod, "discover", counting)
+    return calls
+
+
+def test_a_run_over_an_unchanged_tree_neither_walks_it_nor_analyses_anything(settled, capsys, analysed, walked):
+    first = check(capsys, "--format", "json")
+    for fmt in ("json", "sarif", "text"):
+        analysed.clear()
+        walked.clear()
+        warm = check(capsys, "--format", fmt)
+        assert analysed == [] and walked == []
+        assert warm == check(capsys, "--format", fmt, "--no-cache")
+    assert check(capsys, "--format", "json") == first
+
+
+def test_a_file_added_removed_or_ignored_is_seen_by_the_next_run(settled, capsys, analysed):
+    check(capsys, "--format", "json")
+    write(settled, {"svc/extra/new.py": BAD})
+    added = check(capsys, "--format", "json")[1]
+    assert ("TMO101", "svc/extra/new.py", 5) in codes(added)
+    assert added == check(capsys, "--format", "json", "--no-cache")[1]
+    (settled / "svc" / "bad.py").unlink()
+    removed = check(capsys, "--format", "json")[1]
+    assert not [c for c in codes(removed) if c[1] == "svc/bad.py"]
+    assert removed == check(capsys, "--format", "json", "--no-cache")[1]
+    write(settled, {".gitignore": "svc/extra/\n"})
+    ignored = check(capsys, "--format", "json")[1]
+    assert not [c for c in codes(ignored) if c[1].startswith("svc/extra/")]
+    assert ignored == check(capsys, "--format", "json", "--no-cache")[1]
+
+
+def test_a_changed_manifest_is_analysed_alone_and_a_changed_signature_analyses_all_python(settled, capsys, analysed, walked):
+    check(capsys, "--format", "json")
+    write(settled, {"deploy/pod.yaml": POD.replace("privileged: true", "privileged: false")})
+    analysed.clear()
+    walked.clear()
+    out = check(capsys, "--format", "json")[1]
+    assert analysed == ["deploy/pod.yaml"] and walked == []  # the tree is as it was: not walked again
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+    write(settled, {"pkg/client.py": "def fetch(url):\n    return url\n"})  # no `timeout` any more
+    analysed.clear()
+    out = check(capsys, "--format", "json")[1]
+    assert sorted(analysed) == sorted(p for p in FILES if p.endswith(".py"))  # the index joins them
+    assert ("CTX102", "pkg/service.py", 5) not in codes(out)
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+
+
+def test_a_module_followed_from_outside_the_scanned_files_is_watched(settled, capsys):
+    # pkg/client.py is excluded: the signature index still reads it for pkg/service.py's call
+    write(settled, {"pyproject.toml": '[tool.pitfall]\nextend-exclude = ["pkg/client.py"]\n'})
+    first = check(capsys, "--format", "json")[1]
+    assert ("CTX102", "pkg/service.py", 5) in codes(first)
+    assert check(capsys, "--format", "json")[1] == first
+    write(settled, {"pkg/client.py": "def fetch(url):\n    return url\n"})
+    out = check(capsys, "--format", "json")[1]
+    assert ("CTX102", "pkg/service.py", 5) not in codes(out)
+    assert out == check(capsys, "--format", "json", "--no-cache")[1]
+
+
+def test_a_tree_changed_just_before_the_run_leaves_no_snapshot(project, capsys, tmp_path):
+    (project / ".git").mkdir()
+    check(capsys, "--format", "json")  # every file was written a moment ago
+    assert not [p for p in cache_files(tmp_path) if p.parent.name == "runs"]
+
+
+def test_a_damaged_snapshot_is_ignored(settled, capsys, tmp_path, analysed):
+    first = check(capsys, "--format", "json")[1]
+    (snapshot,) = [p for p in cache_files(tmp_path) if p.parent.name == "runs"]
+    snapshot.write_bytes(snapshot.read_bytes().replace(b'"units"', b'"unitz"'))
+    analysed.clear()
+    assert check(capsys, "--format", "json")[1] == first
+    snapshot.write_bytes(b"\x00garbage")
+    assert check(capsys, "--format", "json")[1] == first
+
+
+def test_a_snapshot_serves_one_set_of_paths(settled, capsys):
+    whole = check(capsys, "--format", "json")[1]
+    part = check(capsys, "--format", "json", "svc")[1]
+    assert codes(part) and all(c[1].startswith("svc/") for c in codes(part))
+    assert check(capsys, "--format", "json")[1] == whole
+    assert check(capsys, "--format", "json", "svc")[1] == part
+
+
+def test_a_held_result_checked_against_the_clock_expires(settled, capsys, analysed, monkeypatch):
+    from datetime import timedelta
+
+    from test_kube_rules import ec_key, make_cert, pem, tls_secret
+
+    from linter.core import clock
+
+    write(settled, {"deploy/secret.yaml": tls_secret(pem(make_cert(ec_key(), days_left=10)))})
+    out = check(capsys, "--format", "json")[1]
+    analysed.clear()
+    assert check(capsys, "--format", "json")[1] == out and analysed == []
+    real = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real() + timedelta(days=1))
+    later = check(capsys, "--format", "json")[1]
+    assert analysed == ["deploy/secret.yaml"] and later != out

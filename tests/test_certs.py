@@ -671,3 +671,37 @@ def test_zz_no_key_material_in_messages() -> None:
         for fragment in hexes:
             assert fragment not in message.replace(":", "")
         assert not re.search(r"[A-Za-z0-9+/]{40,}", message), message
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (timedelta(days=-30), timedelta(days=365)),  # valid, far from the threshold
+        (timedelta(days=-30), timedelta(days=29, hours=5)),  # just entered the 30-day threshold
+        (timedelta(days=-30), timedelta(days=30, hours=2)),  # about to enter it
+        (timedelta(days=-30), timedelta(hours=3)),  # expires today
+        (timedelta(days=-400), timedelta(days=-12, hours=-7)),  # expired 12 days ago
+        (timedelta(days=2, hours=4), timedelta(days=400)),  # not valid for two more days
+    ],
+)
+def test_an_answer_holds_until_the_moment_the_clock_is_told(before, after) -> None:
+    """The moment a check records is exact: the answer a second earlier is the same, a second
+    later it differs (a state, or a day count in a message)."""
+    from linter.core import clock
+
+    cert = pem(make_cert(rsa_key(), not_before=NOW + before, not_after=NOW + after))
+    clock.start()
+    first = run_certs(cert)
+    moment = clock.horizon()
+    assert moment is not None and moment > NOW.timestamp()
+    when = datetime.fromtimestamp(moment, UTC)
+    assert run_certs(cert, now=when - timedelta(seconds=1)) == first
+    assert run_certs(cert, now=when + timedelta(seconds=1)) != first
+
+
+def test_a_certificate_without_dates_to_compare_tells_the_clock_nothing() -> None:
+    from linter.core import clock
+
+    clock.start()
+    run_certs(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n")
+    assert clock.horizon() is None

@@ -16,7 +16,7 @@ helm_python = pytest.importorskip("helm_python")
 from linter.helm import backends  # noqa: E402
 from linter.helm import render as helm  # noqa: E402
 from linter.helm.chart import chart_info, find_chart_root  # noqa: E402
-from linter.core.model import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
+from linter.helm.model import HelmChartError, HelmProblem, RenderedDoc  # noqa: E402
 from linter.helm.output import split_rendered  # noqa: E402
 from linter.helm.semver import satisfies  # noqa: E402
 from linter.helm.values import PROFILES, profile_values  # noqa: E402

@@ -24,7 +24,6 @@ from cryptography.x509.oid import NameOID
 from helpers import run, write
 
 from linter.certs import checks as certs
-from linter.certs import files as certfiles
 from linter.python.addresses import is_loopback, split_host_port, template, url_host_port
 from linter.core.config import from_dict
 from linter.core.engine import build_ruleset, lint_unit
@@ -758,17 +757,19 @@ def test_pem_begin_line_is_read_as_openssl_reads_it(keys):
 
 
 def test_sibling_key_names_and_reading(tmp_path, keys):
-    assert certfiles.sibling_names("tls.crt")[0] == "tls.key"
-    assert "x-key.pem" in certfiles.sibling_names("x.pem")
-    assert "server-key.pem" in certfiles.sibling_names("server-cert.pem")
-    assert "privkey.pem" in certfiles.sibling_names("fullchain.pem")
-    assert certfiles.sibling_names("chain.pem") == [] and certfiles.sibling_names("a.key") == []
+    from linter.certs import siblings
+
+    assert siblings.sibling_names("tls.crt")[0] == "tls.key"
+    assert "x-key.pem" in siblings.sibling_names("x.pem")
+    assert "server-key.pem" in siblings.sibling_names("server-cert.pem")
+    assert "privkey.pem" in siblings.sibling_names("fullchain.pem")
+    assert siblings.sibling_names("chain.pem") == [] and siblings.sibling_names("a.key") == []
     (tmp_path / "tls.crt").write_bytes(cert_pem(keys["a"]))
-    assert certfiles.read_siblings(str(tmp_path / "tls.crt")) == {}
+    assert siblings.read_siblings(str(tmp_path / "tls.crt")) == {}
     (tmp_path / "tls.key").write_bytes(b"not a key")
     (tmp_path / "tls-key.pem").write_bytes(key_pem(keys["a"]))
-    assert list(certfiles.read_siblings(str(tmp_path / "tls.crt"))) == ["tls-key.pem"]
-    assert certfiles.read_siblings(str(tmp_path / "tls.crt"), max_size=10) == {}
+    assert list(siblings.read_siblings(str(tmp_path / "tls.crt"))) == ["tls-key.pem"]
+    assert siblings.read_siblings(str(tmp_path / "tls.crt"), max_size=10) == {}
 
 
 def test_cert_rules_run_only_when_selected(tmp_path_factory, keys):

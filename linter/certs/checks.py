@@ -590,6 +590,24 @@ def _is_server_cert(cert: x509.Certificate) -> bool:
     return ExtendedKeyUsageOID.SERVER_AUTH in usage or _ANY_EKU in usage
 
 
+def _moments(now: datetime, before: datetime, after: datetime, expiry_days: int) -> None:
+    """Tell the clock when the checks below would answer otherwise: the certificate becomes
+    valid, enters the expiry threshold, expires, or a day count in a message changes."""
+    from linter.core.clock import until
+
+    day = timedelta(days=1)
+    threshold = after - timedelta(days=max(expiry_days, 0))
+    for moment in (before, threshold, after):
+        if moment > now:
+            until(moment)
+    if now < before:  # "in N days": N drops when before - now falls below N whole days
+        until(before - day * ((before - now) // day))
+    if now > after:  # "N days ago": N grows one day later
+        until(after + day * ((now - after) // day + 1))
+    elif after - now <= timedelta(days=max(expiry_days, 0)):
+        until(after - day * ((after - now) // day))
+
+
 def _check_cert(
     cert: x509.Certificate,
     line: int,
@@ -602,6 +620,7 @@ def _check_cert(
     what = f"certificate {_cert_name(cert)}"
 
     before, after = _validity(cert)
+    _moments(now, before, after, expiry_days)
     if now < before:
         issues.append(
             _issue(

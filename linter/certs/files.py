@@ -11,78 +11,27 @@ Messages name subjects, serials, fingerprints, algorithms and dates -- never key
 
 The key pairing check (CRT106) needs the private key stored beside the certificate
 (``tls.crt``/``tls.key``, ``server.crt``/``server.key``, ``x.pem``/``x-key.pem``...). Reading it is
-I/O, so it happens at the edge: ``engine.read_and_lint`` calls :func:`read_siblings` with the
-unit's absolute path and passes the bytes to the pure ``lint_unit``; without them (the LSP's
-in-memory text) only keys inside the file itself are compared.
+I/O, so it happens at the edge: ``engine.read_and_lint`` calls ``read_siblings``
+(:mod:`linter.certs.siblings`, which the results cache also reads without loading cryptography)
+with the unit's absolute path and passes the bytes to the pure ``lint_unit``; without them (the
+LSP's in-memory text) only keys inside the file itself are compared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linter.certs import checks as certs
+from linter.core import clock
 from linter.core.model import Finding, Region, Rule
 
 if TYPE_CHECKING:
     from linter.core.engine import RuleSet
-
-CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
-KEY_SUFFIXES = (".key",)
-# a certificate file name, without suffix, that names the leaf of a chain whose key is
-# conventionally stored as privkey.pem / key.pem (Let's Encrypt, many tutorials)
-_LEAF_STEMS = frozenset({"cert", "fullchain"})
-_CERT_WORDS = ("-cert", "_cert", ".cert", "-crt", "_crt", ".crt", "-certificate", "_certificate")
-
-
-def sibling_names(name: str) -> list[str]:
-    """File names, in order of preference, where the private key of certificate file ``name`` is kept."""
-    path = Path(name)
-    if path.suffix.lower() not in CERT_SUFFIXES:
-        return []
-    stem = path.name[: -len(path.suffix)]
-    if stem.lower() in ("chain", "ca-bundle", "ca-certificates", "bundle"):
-        return []  # intermediates or trust anchors: the leaf is not in there
-    stems = [stem]
-    for word in _CERT_WORDS:
-        if stem.lower().endswith(word) and len(stem) > len(word):
-            stems.append(stem[: -len(word)])
-    out: list[str] = []
-    for s in stems:
-        out += [f"{s}.key", f"{s}-key.pem", f"{s}_key.pem", f"{s}.key.pem"]
-    if stem.lower() in _LEAF_STEMS:
-        out += ["privkey.pem", "key.pem"]
-    unique: list[str] = []
-    for n in out:
-        if n != path.name and n not in unique:
-            unique.append(n)
-    return unique
-
-
-def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]:
-    """The I/O edge of the pairing check: the first existing key file beside a certificate file.
-
-    Returns ``{file name: bytes}`` (empty when there is none, it is too big or unreadable).
-    """
-    from linter.core.discover import Unreadable, read_file
-
-    path = Path(abspath)
-    for name in sibling_names(path.name):
-        candidate = path.with_name(name)
-        if candidate.is_symlink():
-            continue
-        try:
-            data = read_file(str(candidate), max_size)
-        except Unreadable:
-            continue
-        if b"PRIVATE KEY" in data:
-            return {name: data}
-    return {}
-
 
 @dataclass
 class Analysis:
@@ -92,7 +41,7 @@ class Analysis:
     data: bytes
     expiry_days: int
     siblings: dict[str, bytes] = field(default_factory=dict)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: clock.now())
 
     @cached_property
     def looks_like_pem_or_der_cert(self) -> bool:

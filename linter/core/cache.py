@@ -21,7 +21,8 @@ Keys (sha256 of canonical JSON):
   can change a result (all of them but ``jobs``, ``fail-on``, ``feedback``, ``cache``, ``cache-dir``,
   which act after the analysis or not on it);
 - a file's part: its kind, display path, the sha256 of its bytes, whether it is test code for the
-  run (``RuleSet.for_path``), and for a Python file, the digest of the signature index the run
+  run (``RuleSet.for_path``), for a certificate the names and sha256 of the key files beside it
+  (``linter.certs.siblings.read_siblings``), and for a Python file, the digest of the signature index the run
   built (every field of ``ProjectIndex`` but ``modules``: every cross-file fact a unit may look up) and
   the file's own module name. A change to any function signature the index holds therefore
   re-analyses every Python file; a change inside a function body re-analyses that file only;
@@ -35,8 +36,10 @@ memo (size, mtime, inode, ctime, device -> sha256, as git's index does) saves re
 files on lookup; a file changed less than two seconds before it was hashed is not memoised (the
 "racily clean" case: a change within the file system's timestamp granularity).
 
-Not cached: certificate files and any unit whose analysis checked a certificate (their findings
-depend on the clock), results of a unit over its time budget, that crashed, or whose chart
+A result computed against the clock (a certificate's validity, ``linter.core.clock``) carries the
+moment it may change, ``UnitResult.expires``: it is served until then, and analysed again after.
+
+Not cached: results of a unit over its time budget, that crashed, or whose chart
 render timed out or lost its renderer, charts rendered by the ``helm`` binary, files over
 ``max-file-size``. Suppressions, ``LNT003`` and notifications are part of a unit's result (they are
 computed from the same inputs); the baseline, the feedback policy and ``--fix`` act after the
@@ -62,15 +65,15 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from linter.core import clock
 
 if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.config import Settings
@@ -79,7 +82,7 @@ if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.model import UnitResult
     from linter.python.index import ComputeMany, ProjectIndex, Signature
 
-FORMAT = 1
+FORMAT = 2
 ENV = "PITFALL_CACHE_DIR"
 _RACY_NS = 2_000_000_000  # a file changed this recently is hashed again next time
 _MAX_MEMO = 200_000  # stat memo entries kept for a project
@@ -130,6 +133,9 @@ def _secret() -> bytes | None:
     try:
         base.mkdir(parents=True, exist_ok=True)
         _tag(base)
+        import secrets
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".key-", dir=base)
         try:
             os.write(fd, secrets.token_hex(32).encode())
@@ -180,6 +186,8 @@ def _quiet() -> contextlib.suppress:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -341,16 +349,46 @@ def _digest(value: Any) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-def _source_digest() -> str:
-    """pitfall's own code: a change to an analyzer changes every key, released or not."""
-    here = Path(__file__).resolve().parents[1]  # the whole linter package
+def _source_files() -> list[str]:
+    """pitfall's own code: every ``.py`` file of the linter package, in name order."""
+    here = str(Path(__file__).resolve().parents[1])
+    found: list[str] = []
+    pending = [here]
+    while pending:
+        folder = pending.pop()
+        with _quiet(), os.scandir(folder) as listing:
+            for entry in listing:
+                if entry.name.endswith(".py"):
+                    found.append(entry.path)
+                elif entry.name != "__pycache__" and entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return sorted(found, key=lambda p: os.path.relpath(p, here).replace(os.sep, "/"))
+
+
+def _source_digest(files: Sequence[str]) -> str:
+    """A change to an analyzer changes every key, released or not."""
+    here = str(Path(__file__).resolve().parents[1])
     h = hashlib.sha256()
-    for path in sorted(here.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
+    for path in files:
         with _quiet():
-            h.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            h.update(os.path.relpath(path, here).replace(os.sep, "/").encode() + b"\0" + Path(path).read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def _by_status(memo: Store | None, name: str, files: Sequence[str], compute: Callable[[], Any]) -> Any:
+    """``compute()``, a digest of the contents of ``files``; or what ``memo`` kept under ``name``
+    for the same files of the same status (size, mtime, inode, ctime), none changed within the
+    last two seconds (a later change could keep its status, as for the stat memo)."""
+    stamp = [[path, path_sig(path)] for path in files]
+    settled = all(_settled(sig, time.time_ns() - _RACY_NS) for _, sig in stamp)
+    if memo is not None and settled:
+        kept = memo.read(name)
+        if isinstance(kept, dict) and kept.get("format") == FORMAT and kept.get("stamp") == stamp:
+            return kept.get("value")
+    value = compute()
+    if memo is not None and settled:
+        memo.write(name, {"format": FORMAT, "stamp": stamp, "value": value})
+    return value
 
 
 def _libraries() -> list[Any]:
@@ -403,8 +441,10 @@ def _hook_sources(ruleset: RuleSet) -> list[Any] | None:
     return out
 
 
-def run_key(ruleset: RuleSet) -> str | None:
-    """The part of every key the whole run shares (None: this run's results are not cached)."""
+def run_key(ruleset: RuleSet, memo: Store | None = None) -> str | None:
+    """The part of every key the whole run shares (None: this run's results are not cached).
+    ``memo``: where the digests of pitfall's code and of the packs' files are kept by the
+    status of those files (read again only when one changed)."""
     from linter import __version__
     from linter.core.packs import pack_digest
 
@@ -417,14 +457,19 @@ def run_key(ruleset: RuleSet) -> str | None:
         if f.name in _NOT_KEYED:
             continue
         shown[f.name] = _plain(getattr(settings, f.name))
+    pack_files = [str(f) for p in ruleset.packs for f in sorted(Path(p.path).glob("*.yaml"))]
     try:
-        packs = [[p.name, p.version, p.origin, str(p.path), pack_digest(p)] for p in ruleset.packs]
+        digests = _by_status(memo, "packs.json", pack_files, lambda: [pack_digest(p) for p in ruleset.packs])
     except OSError:
         return None
+    if not (isinstance(digests, list) and len(digests) == len(ruleset.packs)):
+        return None
+    packs = [[p.name, p.version, p.origin, str(p.path), d] for p, d in zip(ruleset.packs, digests, strict=True)]
+    sources = _source_files()
     return _digest(
         {
             "format": FORMAT,
-            "pitfall": [__version__, _source_digest()],
+            "pitfall": [__version__, _by_status(memo, "source.json", sources, lambda: _source_digest(sources))],
             "python": [sys.implementation.name, list(sys.version_info), sys.platform],
             "libraries": _libraries(),
             "packs": packs,
@@ -457,20 +502,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _clock_reset() -> None:
-    module = sys.modules.get("linter.kubernetes.certificates")
-    if module is not None:
-        module._last = None  # type: ignore[attr-defined]
-
-
-def _clock_used() -> bool:
-    """Whether the unit just analysed had a TLS Secret's certificate checked (against the
-    clock). ``linter.kubernetes.certificates`` keeps the last Secret it checked: reset before each unit, set means
-    one was checked. ``tests/test_cache.py`` holds this to account."""
-    module = sys.modules.get("linter.kubernetes.certificates")
-    return module is not None and getattr(module, "_last", None) is not None
-
-
 def _volatile(result: UnitResult) -> bool:
     texts = [f.message for f in result.findings if f.rule_id in ("LNT001", "LNT002")]
     texts += [n.message for n in result.notifications]
@@ -494,6 +525,8 @@ class RunCache:
         self.memo: dict[str, list[Any]] = {}
         self.memo_changed = False
         self.analysed = 0  # units the run analysed (not found in the cache)
+        self.watch: Callable[[str], None] | None = None  # told each path the signature index looks at (``Snapshot``)
+        self.beside: dict[str, list[list[Any]]] = {}  # a certificate's key file candidates, as its lookup found them
         self._run_key: tuple[RuleSet, str | None] | None = None  # (the rule set, its run key)
 
     # ---- keys
@@ -501,15 +534,16 @@ class RunCache:
     def _key_for(self, ruleset: RuleSet) -> str | None:
         """``run_key(ruleset)``, worked out once for the run's rule set."""
         if self._run_key is None or self._run_key[0] is not ruleset:
-            self._run_key = (ruleset, run_key(ruleset))
+            self._run_key = (ruleset, run_key(ruleset, self.store))
         return self._run_key[1]
 
-    def _unit_key(self, kind: str, path: str, digest: str, ruleset: RuleSet) -> str:
+    def _unit_key(self, kind: str, path: str, digest: str, ruleset: RuleSet, siblings: Mapping[str, bytes] | None = None) -> str:
         test = ruleset.for_path(path) is not ruleset
         index = None
         if kind == "python" and ruleset.index is not None:
             index = [self.index_key, ruleset.index.module_of(path)]
-        return _digest([self.key, kind, path, digest, test, index])
+        beside = sorted([name, hashlib.sha256(data).hexdigest()] for name, data in siblings.items()) if siblings else None
+        return _digest([self.key, kind, path, digest, test, index, beside])
 
     def _chart_key(self, unit: Unit, ruleset: RuleSet) -> str | None:
         material = chart_material(unit, ruleset.settings)
@@ -526,7 +560,7 @@ class RunCache:
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
             return None
         result = decode_result(data.get("result"))
-        if result is None or result.path != path:
+        if result is None or result.path != path or (result.expires is not None and clock.now().timestamp() >= result.expires):
             return None
         return result
 
@@ -614,11 +648,19 @@ class RunCache:
         return [found[u.path] for u in units]
 
     def lookup(self, unit: Unit, ruleset: RuleSet) -> UnitResult | None:
-        if unit.kind in ("python", "yaml"):
+        if unit.kind in ("python", "yaml", "cert"):
             digest = self.file_digest(unit.abspath)
             if digest is None:
                 return None
-            return self._load(self._unit_key(unit.kind, unit.path, digest, ruleset), unit.path)
+            siblings = None
+            if unit.kind == "cert":
+                from linter.certs.siblings import read_siblings, sibling_names
+
+                folder = os.path.dirname(unit.abspath)
+                candidates = [os.path.join(folder, n) for n in sibling_names(os.path.basename(unit.abspath))]
+                self.beside[unit.abspath] = [[p, path_sig(p)] for p in candidates]  # before they are read
+                siblings = read_siblings(unit.abspath, self.settings.max_file_size)
+            return self._load(self._unit_key(unit.kind, unit.path, digest, ruleset, siblings), unit.path)
         if unit.kind == "chart":
             key = self._chart_key(unit, ruleset)
             return self._load(key, unit.path) if key is not None else None
@@ -626,15 +668,15 @@ class RunCache:
 
     # ---- stores (in the process that analysed the unit)
 
-    def lint_file(self, unit: Unit, data: bytes, ruleset: RuleSet, lint: Callable[[], UnitResult]) -> UnitResult:
-        """``lint()`` of a file read as ``data``; its result stored under the hash of ``data``."""
-        if self.key is None or unit.kind not in ("python", "yaml"):
+    def lint_file(
+        self, unit: Unit, data: bytes, ruleset: RuleSet, lint: Callable[[], UnitResult], siblings: Mapping[str, bytes] | None = None
+    ) -> UnitResult:
+        """``lint()`` of a file read as ``data`` (a certificate's with its key files' bytes,
+        ``siblings``); its result stored under the hash of ``data``."""
+        if self.key is None or unit.kind not in ("python", "yaml", "cert"):
             return lint()
-        _clock_reset()
         result = lint()
-        if not _clock_used():
-            key = self._unit_key(unit.kind, unit.path, hashlib.sha256(data).hexdigest(), ruleset)
-            self._save(key, result)
+        self._save(self._unit_key(unit.kind, unit.path, hashlib.sha256(data).hexdigest(), ruleset, siblings), result)
         return result
 
     def lint_chart(self, unit: Unit, ruleset: RuleSet, lint: Callable[[], UnitResult]) -> UnitResult:
@@ -642,9 +684,8 @@ class RunCache:
         if self.key is None:
             return lint()
         before = self._chart_key(unit, ruleset)
-        _clock_reset()
         result = lint()
-        if before is not None and not _clock_used() and self._chart_key(unit, ruleset) == before:
+        if before is not None and self._chart_key(unit, ruleset) == before:
             self._save(before, result)
         return result
 
@@ -679,7 +720,7 @@ class RunCache:
         from linter.python.index import index_units
 
         memo = _IndexMemo(self.store.read("index.json"))
-        index = index_units(units, max_file_size=max_file_size, memo=memo, compute=compute, callee_only=callee_only)
+        index = index_units(units, max_file_size=max_file_size, memo=memo, compute=compute, callee_only=callee_only, watch=self.watch)
         if memo.changed or len(memo.used) != len(memo.stored):
             self.store.write("index.json", {"format": FORMAT, "files": memo.used})
         return index
@@ -773,6 +814,202 @@ def open_cache(settings: Settings) -> RunCache | None:
     if secret is None:
         return None
     return RunCache(settings, Store(folder, secret, os.path.realpath(str(settings.root))))
+
+
+# --------------------------------------------------------------------------- the last run of a tree
+
+
+_KEPT_RUNS = 8  # snapshots kept for a project (one per set of paths and run key)
+
+
+def path_sig(path: str) -> str | None:
+    """A path's status as text, ``"size mtime inode ctime device"`` (nanoseconds); None: it
+    does not exist (or cannot be looked at)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns} {st.st_dev}"
+
+
+def _settled(sig: str | None, limit: int) -> bool:
+    """Whether the path of status ``sig`` last changed before ``limit`` (ns since the epoch)."""
+    if sig is None:
+        return True
+    parts = sig.split()
+    return max(int(parts[1]), int(parts[3])) < limit
+
+
+class Snapshot:
+    """What a run over these paths found, and the state of the tree it found it in: a run that
+    finds the tree as it was skips discovery, and one that finds every file as it was takes the
+    results too (``runs/<key>.json`` of the project folder, signed like every entry).
+
+    The state is the status (size, mtime, inode, ctime, device) of every path the answer depends
+    on, taken before the path was read or listed: each folder the walk listed (a file added,
+    removed or renamed there changes its mtime), each ignore file, ``Chart.yaml``, packaged chart
+    and link discovery looked at, each path the signature index looked up or read (a module that
+    does not exist is recorded as missing, unless a folder whose listing is watched would show it
+    appearing), each unit's file and a certificate's key file candidates. A path changed less
+    than two seconds before it was looked at is not trusted ("racily clean", as for the stat
+    memo): such a run saves no snapshot. Python results are taken all or none (the signature index
+    joins them); charts, results that expired or were not stored, and units of kind ``path`` are
+    analysed again through the per-unit cache (``Held.leftovers``).
+    """
+
+    def __init__(self, cache: RunCache, ruleset: RuleSet, paths: Sequence[str], cwd: Path, force_exclude: bool) -> None:
+        run = cache._key_for(ruleset)
+        self.cache = cache
+        self.base = str(cwd.resolve())  # where display paths start
+        self.key = None if run is None else _digest([FORMAT, run, self.base, str(cwd), list(paths), force_exclude])
+        self.started = time.time_ns()
+        self.tree: dict[str, str | None] = {}  # discovery's paths
+        self.index: dict[str, str | None] = {}  # the signature index's paths
+        self.held = False  # the run started from this snapshot's last save
+        cache.watch = self.index_path
+
+    def _name(self) -> str:
+        return f"runs/{self.key}.json"
+
+    def _abspath(self, path: str) -> str:
+        return f"{self.base.rstrip('/')}/{path}"
+
+    # ---- recording (the run that saves)
+
+    def tree_path(self, path: str) -> None:
+        """Discovery's answer depends on ``path`` (a folder's listing, a file's content or absence)."""
+        if path not in self.tree:
+            self.tree[path] = path_sig(path)
+
+    def index_path(self, path: str) -> None:
+        """The signature index looked ``path`` up or read it."""
+        if path in self.index:
+            return
+        sig = path_sig(path)
+        if sig is None:  # missing: a watched listing of its nearest folder would show it appear
+            folder = os.path.dirname(path)
+            while folder not in self.tree and path_sig(folder) is None and os.path.dirname(folder) != folder:
+                folder = os.path.dirname(folder)
+            if folder in self.tree:
+                return
+        self.index[path] = sig
+
+    def save(self, units: Sequence[Unit], results: Sequence[UnitResult]) -> None:
+        """Keep the run (when every path it looked at was settled and something was analysed)."""
+        if self.key is None or (self.held and not self.cache.analysed):
+            return  # nothing new since the snapshot it started from
+        limit = self.started - _RACY_NS
+        if not all(_settled(sig, limit) for sig in (*self.tree.values(), *self.index.values())):
+            return  # a path changed just before it was looked at
+        if not self.cache.memo:
+            self.cache._load_memo()
+        entries: list[list[Any]] = []
+        python_whole = True
+        for unit, result in zip(units, results, strict=True):
+            sig = stored = beside = None
+            if unit.kind in ("python", "yaml", "cert") and not _volatile(result):
+                known = self.cache.memo.get(unit.abspath)
+                sig = path_sig(unit.abspath)
+                if known is None or sig != " ".join(map(str, known[:5])):
+                    sig = None  # changed since it was hashed (or never hashed)
+                if unit.kind == "cert":
+                    beside = self.cache.beside.get(unit.abspath)
+                    if beside is None or not all(path_sig(p) == s and _settled(s, limit) for p, s in beside):
+                        sig = None
+                if sig is not None:
+                    stored = result.source_lines if not (result.findings or result.notifications or result.expires) else _encoded(result)
+            if stored is None:
+                sig = beside = None
+                python_whole = python_whole and unit.kind != "python"
+            entry = [unit.kind, unit.path, sig, stored, beside or None]
+            if unit.abspath != self._abspath(unit.path):
+                entry.append(unit.abspath)
+            entries.append(entry)
+        if not python_whole:
+            for entry in entries:
+                if entry[0] == "python":
+                    entry[2:5] = [None, None, None]
+        self.cache.store.write(self._name(), {"format": FORMAT, "key": self.key, "tree": self.tree, "index": self.index, "units": entries})
+        self._prune()
+
+    def _prune(self) -> None:
+        with _quiet():
+            folder = self.cache.store.folder / "runs"
+            kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+            for old in kept[_KEPT_RUNS:]:
+                old.unlink()
+
+    # ---- the next run
+
+    def load(self) -> Held | None:
+        """The units (and results) of the last run, when the tree is as it found it; None: not."""
+        if self.key is None:
+            return None
+        data = self.cache.store.read(self._name())
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != self.key:
+            return None
+        tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
+        if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
+            return None
+        if any(path_sig(path) != sig for path, sig in tree.items()):
+            return None
+        from linter.core.discover import Unit
+        from linter.core.model import UnitResult
+
+        units: list[Unit] = []
+        results: dict[str, UnitResult] = {}
+        python_held = all(path_sig(path) == sig for path, sig in index.items())
+        now = clock.now().timestamp()
+        for entry in entries:
+            if not (isinstance(entry, list) and len(entry) in (5, 6) and all(isinstance(x, str) for x in (entry[0], entry[1], *entry[5:]))):
+                return None
+            kind, path, sig, stored, beside = entry[:5]
+            abspath = entry[5] if len(entry) == 6 else self._abspath(path)
+            units.append(Unit(kind, path, abspath))
+            result = None
+            if sig is not None and (kind != "python" or python_held) and path_sig(abspath) == sig and _unchanged(beside):
+                result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
+            if result is None or result.path != path or (result.expires is not None and now >= result.expires):
+                python_held = python_held and kind != "python"
+                continue
+            results[path] = result
+        if not python_held:  # a Python file changed: every Python unit is analysed (the index joins them)
+            results = {u.path: results[u.path] for u in units if u.path in results and u.kind != "python"}
+        # what this run saves: the tree as verified; the index's paths as verified, or as looked at anew
+        self.tree = tree
+        self.index = index if python_held else {}
+        self.held = True
+        return Held(units, results)
+
+
+def _unchanged(pairs: Any) -> bool:
+    """Whether the ``[path, status]`` pairs a snapshot kept still hold (None: there are none)."""
+    return pairs is None or (
+        isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and path_sig(p[0]) == p[1] for p in pairs)
+    )
+
+
+def _encoded(result: UnitResult) -> Any:
+    try:
+        return encode(result)
+    except _Invalid:
+        return None
+
+
+class Held:
+    """What a snapshot gives back: the units discovery would find, and the results still valid
+    (by display path); ``leftovers`` are the units to analyse."""
+
+    def __init__(self, units: list[Unit], results: dict[str, UnitResult]) -> None:
+        self.units = units
+        self.results = results
+        self.leftovers = [u for u in units if u.path not in results]
+
+    def merge(self, fresh: Sequence[UnitResult]) -> list[UnitResult]:
+        """The results in the units' order, ``fresh`` those of the leftovers."""
+        found = dict(self.results)
+        found.update((r.path, r) for r in fresh)
+        return [found[u.path] for u in self.units]
 
 
 # --------------------------------------------------------------------------- charts

@@ -18,8 +18,6 @@ Each declaration keeps the file it came from, so ``pitfall packs`` can say why a
 
 from __future__ import annotations
 
-import ast
-import configparser
 import json
 import os
 import re
@@ -184,6 +182,8 @@ def _from_requirements(path: Path, rel: str, want: Collection[str] | None) -> It
 
 
 def _from_setup_cfg(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
+    import configparser
+
     text = _read_text(path)
     if text is None:
         return
@@ -204,6 +204,8 @@ def _from_setup_cfg(path: Path, rel: str, want: Collection[str] | None) -> Itera
 
 
 def _from_setup_py(path: Path, rel: str, want: Collection[str] | None) -> Iterator[Declared]:
+    import ast
+
     text = _read_text(path)
     if text is None or "setup" not in text:
         return

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pathspec
-from pathspec.util import normalize_file
+from typing import TYPE_CHECKING, Any
 
 from linter.core.config import Settings
+
+if TYPE_CHECKING:  # pathspec loads when a run first reads ignore patterns
+    import pathspec
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -187,10 +187,12 @@ def named_folders(paths: Sequence[str], cwd: Path) -> tuple[str, ...]:
     return tuple(sorted((f for f in folders if f not in ("./", "/")), key=len, reverse=True))
 
 
-def chart_root(path: Path, stop: Path | None = None) -> Path | None:
-    """Nearest folder at or above ``path`` holding a Chart.yaml."""
+def chart_root(path: Path, stop: Path | None = None, watch: Callable[[str], None] | None = None) -> Path | None:
+    """Nearest folder at or above ``path`` holding a Chart.yaml (``watch`` is told each place looked at)."""
     current = path if _is_dir(path) else path.parent
     for directory in (current, *current.parents):
+        if watch is not None:
+            watch(str(directory / "Chart.yaml"))
         if _is_file(directory / "Chart.yaml"):
             return directory
         if stop is not None and directory == stop:
@@ -211,10 +213,15 @@ class IgnoreSpec:
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> IgnoreSpec:
+        import pathspec
+
         return cls(pathspec.GitIgnoreSpec.from_lines(lines))
 
     def __init__(self, spec: pathspec.PathSpec) -> None:
+        from pathspec.util import normalize_file
+
         self.spec = spec
+        self._normalize = normalize_file
         self._candidate: Callable[[str], Any] | None = None
         # the patterns that ignore (a negation only takes a path back): their regexes as one,
         # named groups made plain so that they can stand side by side; a pattern this cannot
@@ -233,7 +240,7 @@ class IgnoreSpec:
             self._candidate = None
 
     def match_file(self, rel: str) -> bool:
-        if self._candidate is not None and self._candidate(normalize_file(rel)) is None:
+        if self._candidate is not None and self._candidate(self._normalize(rel)) is None:
             return False
         return bool(self.spec.match_file(rel))
 
@@ -241,9 +248,10 @@ class IgnoreSpec:
 class _Ignores:
     """Exclude globs and nested .gitignore files."""
 
-    def __init__(self, settings: Settings, root: Path) -> None:
+    def __init__(self, settings: Settings, root: Path, watch: Callable[[str], None] | None = None) -> None:
         self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
         self.root = root
+        self.watch = watch
         self.use_git = settings.respect_gitignore
         self._specs: dict[str, IgnoreSpec | None] = {}
         self._chains: dict[str, list[tuple[str, IgnoreSpec]]] = {}
@@ -280,6 +288,8 @@ class _Ignores:
         if directory not in self._specs:
             spec = None
             gi = Path(directory, ".gitignore") if self._listed.get(directory, (True, True))[0] else None
+            if gi is not None and self.watch is not None:
+                self.watch(str(gi))
             if gi is not None and _is_file(gi):
                 try:
                     spec = IgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
@@ -299,6 +309,11 @@ class _Ignores:
                 return True
         return False
 
+    def _exists(self, path: str) -> bool:
+        if self.watch is not None:  # its folder's listing: a `.git` folder itself changes with every commit
+            self.watch(os.path.dirname(path))
+        return os.path.exists(path)
+
     def _chain(self, directory: str) -> list[tuple[str, IgnoreSpec]]:
         """The .gitignore specs that apply in ``directory``: its own and its parents', up to the
         folder holding ``.git``."""
@@ -307,17 +322,25 @@ class _Ignores:
             spec = self._spec(directory)
             chain = [(directory, spec)] if spec is not None else []
             parent = os.path.dirname(directory)
-            git = self._listed.get(directory, (True, True))[1] and os.path.exists(os.path.join(directory, ".git"))
+            listed = self._listed.get(directory)
+            if listed is not None:  # its listing (watched) said whether a `.git` is there
+                git = listed[1] and os.path.exists(os.path.join(directory, ".git"))
+            else:
+                git = self._exists(os.path.join(directory, ".git"))
             if parent != directory and not git:
                 chain = chain + self._chain(parent)
             self._chains[directory] = chain
         return chain
 
 
-def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False) -> tuple[list[Unit], list[str]]:
-    """Units to lint, and messages about paths that do not exist."""
+def discover(
+    paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False, watch: Callable[[str], None] | None = None
+) -> tuple[list[Unit], list[str]]:
+    """Units to lint, and messages about paths that do not exist. ``watch``: told, before it is
+    looked at, each path the answer depends on (a folder listed, a file read or looked for),
+    for ``linter.core.cache.Snapshot``."""
     root = cwd.resolve()
-    ignores = _Ignores(settings, root)
+    ignores = _Ignores(settings, root, watch)
     units: dict[str, Unit] = {}
     missing: list[str] = []
 
@@ -332,6 +355,8 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
 
     for raw in paths or ["."]:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
+        if watch is not None:
+            watch(str(path))
         try:
             is_dir = stat.S_ISDIR(os.stat(path).st_mode)
         except OSError as exc:
@@ -343,7 +368,7 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
         if not is_dir:  # a file, or something else a kind of file is named like (a FIFO)
             if force_exclude and (ignores.excluded(path) or ignores.gitignored(path, False)):
                 continue
-            chart = chart_root(path) if unit_kind(path) in ("yaml", None) or path.name.endswith(".tpl") else None
+            chart = chart_root(path, watch=watch) if unit_kind(path) in ("yaml", None) or path.name.endswith(".tpl") else None
             if chart is not None:
                 if not (force_exclude and (ignores.excluded(chart) or ignores.gitignored(chart, True))):
                     add("chart", chart)
@@ -357,7 +382,7 @@ def discover(paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclu
             continue
         if force_exclude and _resolve(path) != root and (ignores.excluded(path) or ignores.gitignored(path, True)):
             continue
-        chart = chart_root(_resolve(path))
+        chart = chart_root(_resolve(path), watch=watch)
         if chart is not None:
             add("chart", chart)
             continue
@@ -386,9 +411,12 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, str, 
             return "."
         return path[len(prefix) :] if path.startswith(prefix) else Path(path).as_posix()
 
+    watch = ignores.watch
     pending = [str(top)]
     while pending:
         dirpath = pending.pop()
+        if watch is not None:
+            watch(dirpath)
         try:
             with os.scandir(dirpath) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -407,19 +435,26 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, str, 
             if folder or (link and os.path.isdir(text)):
                 if link or ignores.excluded(text, shown(text)) or ignores.gitignored(text, True, resolved=True):
                     continue
-                if os.path.isfile(os.path.join(text, "Chart.yaml")):
+                chart_file = os.path.join(text, "Chart.yaml")
+                if os.path.isfile(chart_file):
+                    if watch is not None:
+                        watch(chart_file)
                     yield "chart", text, shown(text)
                     continue
                 folders.append(text)
                 continue
             kind = kind_of(name)
             if kind is None:
+                if name.endswith(".tgz") and watch is not None:
+                    watch(text)
                 if name.endswith(".tgz") and _is_packaged_chart(Path(text)):
                     yield "chart", text, None
                 continue
             if ignores.excluded(text, shown(text)):
                 continue
             if link:  # not followed; but a loop is a broken path, said as a finding
+                if watch is not None:
+                    watch(text)
                 if _is_loop(Path(text)) and not ignores.gitignored(Path(text), False):
                     yield "path", text, None
                 continue

@@ -11,11 +11,11 @@ import gc
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linter.core import suppress
+from linter.core import clock, suppress
 from linter.core.config import Settings
 from linter.core.discover import Unit
 from linter.core.model import Finding, Notification, Pack, Region, Rule, UnitResult
@@ -248,7 +248,8 @@ def lint_unit(
     chart: PreparedChart | None = None,
     memo: ParseMemo | None = None,
 ) -> UnitResult:
-    """All findings of one file's bytes (suppressions applied). Pure: no I/O.
+    """All findings of one file's bytes (suppressions applied). Pure but for the clock: a result
+    that a check of a date against the present made says in ``expires`` when it may change.
 
     ``siblings``: for a certificate unit, the bytes of the private-key files beside it (read by
     the caller, ``read_and_lint``), so the pairing check stays a function of its inputs.
@@ -257,6 +258,22 @@ def lint_unit(
     ``memo``: for a Python unit, the language server's parse memo (``linter.python.incremental``):
     the same findings, with only the statements changed since the last version parsed again.
     """
+    clock.start()
+    result = _lint_unit(kind, path, data, ruleset, siblings=siblings, chart=chart, memo=memo)
+    moment = clock.horizon()
+    return result if moment is None else replace(result, expires=moment)
+
+
+def _lint_unit(
+    kind: str,
+    path: str,
+    data: bytes,
+    ruleset: RuleSet,
+    *,
+    siblings: dict[str, bytes] | None,
+    chart: PreparedChart | None,
+    memo: ParseMemo | None,
+) -> UnitResult:
     ruleset = ruleset.for_path(path.rstrip("/") + "/" if kind == "chart" else path)
     settings = ruleset.settings
     findings: list[Finding] = []
@@ -840,13 +857,14 @@ def read_and_lint(unit: Unit, ruleset: RuleSet) -> UnitResult:
             return UnitResult(unit.path, (), (Notification(msg, "warning", unit.path),))
         f = tool_finding(ruleset, PARSE_ERROR, unit.path, f"cannot read {unit.path}: {exc.reason}")
         return UnitResult(unit.path, (f,), (Notification(f.message, "error", unit.path, PARSE_ERROR),))
+    siblings = None
     if unit.kind == "cert":
-        from linter.certs.files import read_siblings
+        from linter.certs.siblings import read_siblings
 
-        return lint_unit(unit.kind, unit.path, data, ruleset, siblings=read_siblings(unit.abspath, settings.max_file_size))
+        siblings = read_siblings(unit.abspath, settings.max_file_size)
     if cache is not None:  # stored under the hash of the very bytes analysed
-        return cache.lint_file(unit, data, ruleset, lambda: lint_unit(unit.kind, unit.path, data, ruleset))
-    return lint_unit(unit.kind, unit.path, data, ruleset)
+        return cache.lint_file(unit, data, ruleset, lambda: lint_unit(unit.kind, unit.path, data, ruleset, siblings=siblings), siblings)
+    return lint_unit(unit.kind, unit.path, data, ruleset, siblings=siblings)
 
 
 def _work(units: Sequence[Unit]) -> list[UnitResult]:
@@ -970,17 +988,25 @@ def _may_hold_objects(units: Iterable[Unit]) -> bool:
 
 
 def run(
-    units: Sequence[Unit], ruleset: RuleSet, *, jobs: int = 0, index: ProjectIndex | None = None, progress: Callable[[int], None] | None = None
+    units: Sequence[Unit],
+    ruleset: RuleSet,
+    *,
+    jobs: int = 0,
+    index: ProjectIndex | None = None,
+    progress: Callable[[int], None] | None = None,
+    context: Sequence[Unit] | None = None,
 ) -> list[UnitResult]:
     """Lint every unit; results come back in the units' order (the output is byte-stable).
 
     ``index``: a signature index the caller already has (an incremental run); else one is built
     from ``units`` when a selected rule needs it. ``progress``: called in this process with the
-    number of units just completed, as they complete (in the pool or not).
+    number of units just completed, as they complete (in the pool or not). ``context``: the
+    run's whole set of units when ``units`` is a part of it (``conftest.py`` files mark test code);
+    a part holds no Python unit, or all of them (the signature index is built from ``units``).
     """
     jobs = _pool_size(jobs, units)
     kinds = {u.kind for u in units}
-    ruleset.test_roots = conftest_roots(units)
+    ruleset.test_roots = conftest_roots(context if context is not None else units)
     prefetch = None
     if "python" in kinds and index is None and _pooled(units, jobs) and (ruleset.cache is None or not ruleset.cache.has_index()):
         prefetch = _Prefetch.start(units, ruleset, jobs)  # the index's parse, while libcst is imported below

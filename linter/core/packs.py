@@ -18,7 +18,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,10 +55,11 @@ class PackError(Exception):
 
 def data_dir(name: str) -> Path:
     """``rules`` or ``schemas``: inside the wheel (linter/_data) or the source checkout."""
-    packaged = resources.files("linter") / "_data" / name
+    package = Path(__file__).resolve().parents[1]  # a folder on disk: pitfall is never imported from a zip
+    packaged = package / "_data" / name
     if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / name
+        return packaged
+    return package.parent / name
 
 
 @functools.lru_cache(maxsize=None)
@@ -194,7 +194,7 @@ def plugin_pack_dirs(memo: Memo | None = None) -> list[tuple[Path, str]]:
     import sys
 
     def entry_points() -> list[list[str]]:
-        from importlib import metadata
+        from importlib import metadata, resources
 
         found = []
         for ep in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from linter.core.model import ANNOTATION_PREFIX, Edit, Finding, Fix, Region, Rule, Suppression
-from linter.kubernetes.yamlfix import annotation_removal
 
 DIRECTIVE = re.compile(r"#\s*pitfall:\s*(?P<kind>file-ignore|ignore)\b(?:\[(?P<codes>[^\]]*)\])?[ \t]*(?P<reason>[^#\n]*)")
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])(#\s*pitfall:.*)$", re.M)
@@ -218,6 +217,8 @@ def apply(
         # a file that did not load has no objects whose annotations could have been used
         loaded = not any(f.rule_id == "LNT001" for f in findings)
         if text and not python and loaded and path.lower().endswith(_ANNOTATION_FILES):
+            from linter.kubernetes.yamlfix import annotation_removal
+
             for line, col, end, code in annotation_keys(text):
                 if (code, line) in used_keys or code in used_codes or not could_fire(code):
                     continue

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linter.core.model import Rule, load_reference
-from linter.core.model import ChartInfo, HelmProblem
+from linter.helm.model import ChartInfo, HelmProblem
 
 if TYPE_CHECKING:
     from linter.core.config import Settings

@@ -25,7 +25,7 @@ from linter.helm.values import coalesce, merge_maps, merge_set, parse_set_fallba
 from linter.kubernetes.yamldocs import SAFE_LOADER
 
 if TYPE_CHECKING:
-    from linter.core.model import HelmProblem
+    from linter.helm.model import HelmProblem
 
 
 @functools.lru_cache(maxsize=1)
@@ -161,7 +161,7 @@ def _python_values(chart_root: Path, packaged: bool, req: dict, tree: Path | Non
     import yaml
 
     from linter.helm.chart import archive_files
-    from linter.core.model import HelmProblem
+    from linter.helm.model import HelmProblem
     from linter.helm.tree import chart_relative, within
 
     try:

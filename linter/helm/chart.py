@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from linter.core.model import ChartInfo, HelmChartError
+from linter.helm.model import ChartInfo, HelmChartError
 from linter.helm.semver import parse_version
 from linter.helm.tree import SCAN_TREE, real, within
 from linter.kubernetes.yamldocs import SAFE_LOADER

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from linter.helm.chart import archive_files, is_archive
-from linter.core.model import ChartInfo, HelmProblem
+from linter.helm.model import ChartInfo, HelmProblem
 from linter.helm.semver import compare, parse_version, satisfies
 from linter.helm.tree import real, within
 from linter.kubernetes.yamldocs import SAFE_LOADER

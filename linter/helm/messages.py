@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from linter.helm.chart import chart_info
-from linter.core.model import HelmChartError, HelmProblem
+from linter.helm.model import HelmChartError, HelmProblem
 from linter.helm.tree import chart_relative
 from linter.kubernetes.yamldocs import SAFE_LOADER
 

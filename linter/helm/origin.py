@@ -27,7 +27,7 @@ import functools
 import re
 import secrets
 
-from linter.core.model import Origin
+from linter.helm.model import Origin
 
 _CONTROL = frozenset({"if", "else", "end", "range", "with", "define", "block", "break", "continue"})
 _OPENS = frozenset({"if", "range", "with", "define", "block"})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from linter.core.model import Origin, RenderedDoc
+from linter.helm.model import Origin, RenderedDoc
 
 # releaseutil.SplitManifests (Helm v4): regexp `(?:^|\s*\n)---\s*` where Go's
 # \s is [\t\n\f\r ]; the stream and each document are left-trimmed of

@@ -136,7 +136,7 @@ from linter.helm import backends
 from linter.helm.chart import chart_info, is_archive
 from linter.helm.dependencies import Plan, missing_problems, plan_dependencies
 from linter.helm.messages import clean_message, locate, problem_from_failure
-from linter.core.model import ChartInfo, HelmChartError, HelmProblem, RenderedDoc, RenderResult
+from linter.helm.model import ChartInfo, HelmChartError, HelmProblem, RenderedDoc, RenderResult
 from linter.helm.output import docs_from_manifests, split_rendered
 from linter.helm.staging import STAGED, STAGED_TEMPS, assemble, chart_overrides, instrument
 from linter.helm.tempdirs import temporary_directory

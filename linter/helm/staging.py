@@ -19,7 +19,7 @@ from typing import Any
 
 from linter.helm.chart import dep_nodes
 from linter.helm.dependencies import Plan
-from linter.core.model import ChartInfo, HelmChartError
+from linter.helm.model import ChartInfo, HelmChartError
 from linter.helm.tree import real, within
 from linter.kubernetes.yamldocs import SAFE_LOADER
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from pathlib import Path
 
-from linter.core.model import HelmProblem
+from linter.helm.model import HelmProblem
 from linter.helm.output import line_at
 
 #: The scanned tree of the current run (set by the chart unit around its work): ``render``

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linter.core.model import ChartAnalysis, ChartInfo, Finding, HelmChartError, HelmProblem, Notification, Origin, Region, Related, RenderedDoc, RenderResult, Rule
+from linter.core.model import ChartAnalysis, Finding, Notification, Region, Related, Rule
+from linter.helm.model import ChartInfo, HelmChartError, HelmProblem, Origin, RenderedDoc, RenderResult
 from linter.helm.analyzer import ChartFacts
 from linter.helm.backends import sdk_available
 from linter.helm.chart import chart_info

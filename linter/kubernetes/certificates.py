@@ -9,8 +9,9 @@ back). Findings sit on the ``tls.crt`` key line; messages name subjects, serials
 and dates, never key material; the rule's message gets the issue's text as ``{detail}`` and its
 code as ``{code}``. Empty ``tls.crt`` values (placeholders filled in at deploy time) are skipped.
 
-``_last`` also tells the results cache that a unit was checked against the clock
-(``linter.core.cache``: such a result is not stored).
+The check reads the present through ``linter.core.clock``: a result that holds a TLS Secret
+expires when one of its certificates' answers would change (``_last`` keeps those moments with the
+answer it memoises, and tells them to the clock again each time it serves it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from linter.core import clock
 from linter.kubernetes.objects import CheckContext, Hit
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ TLS_TYPE = "kubernetes.io/tls"
 _Field = tuple[tuple[Any, ...], bytes | None, str]
 _Found = tuple[tuple[Any, ...], "list[certs.CertIssue]"]
 
-_last: tuple[tuple[Any, ...], _Found | None] | None = None
+_last: tuple[tuple[Any, ...], _Found | None, list[float]] | None = None
 
 
 def _as_dict(value: Any) -> dict[Any, Any]:
@@ -66,8 +67,10 @@ def issues(obj: dict[str, Any], expiry_days: int) -> _Found | None:
     crt = _field(obj, "tls.crt")
     key = _field(obj, "tls.key")
     cache_key = (crt, key, expiry_days)
-    if _last is not None and _last[0] == cache_key:
+    if _last is not None and _last[0] == cache_key and not (_last[2] and min(_last[2]) <= clock.now().timestamp()):
+        clock.replay(_last[2])  # the same Secret, its answer still holding
         return _last[1]
+    mark = clock.mark()
     result: _Found | None
     if crt is None:
         result = None
@@ -79,9 +82,9 @@ def issues(obj: dict[str, Any], expiry_days: int) -> _Found | None:
             result = None
         else:
             key_bytes = key[1] if key is not None and key[1] else None
-            found = certs.check_certificates(data, now=datetime.now(timezone.utc), expiry_days=expiry_days, key=key_bytes)
+            found = certs.check_certificates(data, now=clock.now(), expiry_days=expiry_days, key=key_bytes)
             result = (path, found)
-    _last = (cache_key, result)
+    _last = (cache_key, result, clock.since(mark))
     return result
 
 

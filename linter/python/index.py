@@ -524,8 +524,10 @@ def index_units(
     memo: SignatureMemo | None = None,
     compute: ComputeMany | None = None,
     callee_only: Callable[[str], bool] | None = None,
+    watch: Callable[[str], None] | None = None,
 ) -> ProjectIndex:
-    """Read the Python units of a run and index them (the runner's I/O edge).
+    """Read the Python units of a run and index them (the runner's I/O edge). ``watch``: told
+    each path looked up or read beyond the units' own files, before it is.
 
     Package folders are those with an ``__init__.py`` on disk, units or not. A module that a
     function with a watched parameter imports but that is not among the units (the pre-commit
@@ -571,7 +573,10 @@ def index_units(
             if disp in checked:
                 return
             checked.add(disp)
-            if not os.path.isfile(os.path.join(real, "__init__.py")):
+            init = os.path.join(real, "__init__.py")
+            if watch is not None:
+                watch(init)
+            if not os.path.isfile(init):
                 return
             packages.add(disp)
 
@@ -610,6 +615,8 @@ def index_units(
                     if disp in sources or disp in found:
                         break
                     real = os.path.join(real_root, *candidate.split("/"))
+                    if watch is not None:
+                        watch(real)
                     if os.path.isfile(real):
                         if inside(real, tree):
                             found[disp] = real
