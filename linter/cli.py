@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -34,12 +34,32 @@ def _csv(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMMANDS = {
+    "check": "lint files and folders (default: the current folder)",
+    "rules": "list, show, document or test rules",
+    "packs": "list the rule packs with their versions and origins; `packs lock` writes pitfall-packs.lock",
+    "stats": "per rule: findings, suppressions by kind, false-positive rate (of a scan or of SARIF logs)",
+    "verify": "check an attestation against required packs (the release gate)",
+    "report": "a quality dashboard: one self-contained HTML page from SARIF logs of `pitfall check --format sarif`",
+    "clean": "remove the results cache of the project (--all: of every project)",
+    "lsp": "start the language server on stdio",
+}
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command``, only that command's options are declared
+    (the others are listed, for ``--help`` and for an unknown command's error)."""
     p = argparse.ArgumentParser(prog="pitfall", description="Find the pitfalls that take services down: timeouts, context, retries, ports, pod security, TLS.")
     p.add_argument("--version", action="version", version=f"pitfall {__version__}")
     sub = p.add_subparsers(dest="command")
+    for name, text in _COMMANDS.items():
+        q = sub.add_parser(name, help=text)
+        if command is None or command == name:
+            _OPTIONS[name](q)
+    return p
 
-    c = sub.add_parser("check", help="lint files and folders (default: the current folder)")
+
+def _check_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("paths", nargs="*")
     c.add_argument("--select", action="append", help="rules to enable: id, prefix, name or ALL (comma-separated)")
     c.add_argument("--extend-select", action="append")
@@ -74,7 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--set", dest="set_values", action="append", default=None, help="Helm --set key=value (repeatable)")
     c.add_argument("--helm-profiles", default=None, help="comma-separated: defaults,ingress,tls,monitoring")
 
-    r = sub.add_parser("rules", help="list, show, document or test rules")
+
+def _pack_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--packs", action="append", default=[])
+    q.add_argument("--config", action="append", default=[])
+    q.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks")
+
+
+def _rules_options(r: argparse.ArgumentParser) -> None:
     rsub = r.add_subparsers(dest="rules_command")
     rl = rsub.add_parser("list")
     rl.add_argument("--format", choices=["text", "json"], default="text")
@@ -85,14 +112,16 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--check", action="store_true", help="fail when the committed pages differ")
     rt = rsub.add_parser("test", help="run the valid/invalid examples of packs")
     rt.add_argument("dirs", nargs="*", help="pack folders (default: the built-in packs)")
-    pk = sub.add_parser("packs", help="list the rule packs with their versions and origins; `packs lock` writes pitfall-packs.lock")
-    pk.add_argument("action", nargs="?", choices=["list", "lock"], default="list")
-    for q in (rl, rs, rd, rt, pk):
-        q.add_argument("--packs", action="append", default=[])
-        q.add_argument("--config", action="append", default=[])
-        q.add_argument(TRUST_FLAG, dest="trust_pack_code", action="store_true", help="let packs that are not built in run their Python hooks")
+    for q in (rl, rs, rd, rt):
+        _pack_options(q)
 
-    st = sub.add_parser("stats", help="per rule: findings, suppressions by kind, false-positive rate (of a scan or of SARIF logs)")
+
+def _packs_options(pk: argparse.ArgumentParser) -> None:
+    pk.add_argument("action", nargs="?", choices=["list", "lock"], default="list")
+    _pack_options(pk)
+
+
+def _stats_options(st: argparse.ArgumentParser) -> None:
     st.add_argument("paths", nargs="*", help="folders and files to scan, or SARIF logs (*.sarif)")
     st.add_argument("--select", action="append")
     st.add_argument("--extend-select", action="append")
@@ -107,26 +136,33 @@ def _parser() -> argparse.ArgumentParser:
         set_values=None, helm_profiles=None,
     )
 
-    vf = sub.add_parser("verify", help="check an attestation against required packs (the release gate)")
+
+def _verify_options(vf: argparse.ArgumentParser) -> None:
     vf.add_argument("attestation", help="a file written by `pitfall check --attest`")
     vf.add_argument("--require", action="append", default=[], metavar="PACK[SPEC]", help="a pack that must have run and passed, with an optional version range: timeouts>=0.3")
 
-    rp = sub.add_parser("report", help="a quality dashboard: one self-contained HTML page from SARIF logs of `pitfall check --format sarif`")
+
+def _report_options(rp: argparse.ArgumentParser) -> None:
     rp.add_argument("logs", nargs="+", metavar="LOG.sarif", help="SARIF logs: the history of one repository, the latest logs of many, or both")
     rp.add_argument("--html", required=True, metavar="OUT.html", help="the page to write (needs the `dashboard` extra: pip install 'pitfall-lint[dashboard]')")
 
-    cl = sub.add_parser("clean", help="remove the results cache of the project (--all: of every project)")
+
+def _clean_options(cl: argparse.ArgumentParser) -> None:
     cl.add_argument("--all", dest="every", action="store_true", help="the caches of every project")
     cl.add_argument("--config", action="append", default=[])
 
-    sub.add_parser("lsp", help="start the language server on stdio")
-    return p
+
+_OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "check": _check_options, "rules": _rules_options, "packs": _packs_options, "stats": _stats_options,
+    "verify": _verify_options, "report": _report_options, "clean": _clean_options, "lsp": lambda q: None,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(given[0] if given and given[0] in _COMMANDS else None)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(given)
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
@@ -288,7 +324,8 @@ def _check(args: argparse.Namespace) -> int:
             units = held.units
         else:
             units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude, watch=snapshot.tree_path if snapshot else None)
-        engine.prestart_renderers(units, settings)
+        if ruleset.cache is None:  # else they start for the charts the cache does not answer (engine._run)
+            engine.prestart_renderers(units, settings)
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     with _progress_bar(len(units)) as bar:
         progress = bar.update if bar is not None else None

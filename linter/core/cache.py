@@ -52,6 +52,11 @@ The signature index is cached per file: the scan of a file's ``def`` headers is 
 sha256 of its bytes, so only changed files are scanned again (the ``scan`` hook of
 ``linter.python.index.index_units``).
 
+A run over the same paths with the same run key starts from the last one's ``Snapshot``: the
+units discovery found and their results, with the status of every path they depended on; it
+walks the tree again only when one of those folders or files changed, and analyses only what
+changed (see the class).
+
 The start-up memo (``startup_memo``, ``<user cache>/startup/``, signed the same way) keeps what
 every run reads before any file: the built-in packs' YAML as data and the installed plugin packs'
 folders (``linter.core.packs.builtin_data`` and ``plugin_pack_dirs`` say what keys them).
@@ -77,7 +82,7 @@ from linter.core import clock
 
 if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.config import Settings
-    from linter.core.discover import Unit
+    from linter.core.discover import Unit, Watch
     from linter.core.engine import RuleSet
     from linter.core.model import UnitResult
     from linter.python.index import ComputeMany, ProjectIndex, Signature
@@ -525,7 +530,7 @@ class RunCache:
         self.memo: dict[str, list[Any]] = {}
         self.memo_changed = False
         self.analysed = 0  # units the run analysed (not found in the cache)
-        self.watch: Callable[[str], None] | None = None  # told each path the signature index looks at (``Snapshot``)
+        self.watch: Watch | None = None  # told each path the signature index looks at (``Snapshot``)
         self.beside: dict[str, list[list[Any]]] = {}  # a certificate's key file candidates, as its lookup found them
         self._run_key: tuple[RuleSet, str | None] | None = None  # (the rule set, its run key)
 
@@ -832,9 +837,18 @@ def path_sig(path: str) -> str | None:
     return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns} {st.st_dev}"
 
 
+_THERE = "+"  # the status of a path only whose existence matters
+
+
+def _status(path: str, exists: bool) -> str | None:
+    """``path_sig(path)``, or with ``exists`` ``_THERE`` for a path that exists."""
+    sig = path_sig(path)
+    return _THERE if exists and sig is not None else sig
+
+
 def _settled(sig: str | None, limit: int) -> bool:
     """Whether the path of status ``sig`` last changed before ``limit`` (ns since the epoch)."""
-    if sig is None:
+    if sig is None or sig == _THERE:
         return True
     parts = sig.split()
     return max(int(parts[1]), int(parts[3])) < limit
@@ -876,16 +890,18 @@ class Snapshot:
 
     # ---- recording (the run that saves)
 
-    def tree_path(self, path: str) -> None:
-        """Discovery's answer depends on ``path`` (a folder's listing, a file's content or absence)."""
+    def tree_path(self, path: str, exists: bool = False) -> None:
+        """Discovery's answer depends on ``path``: a folder's listing, a file's bytes, or with
+        ``exists`` only whether it is there (a ``Chart.yaml``, whose status changes each time a
+        render links the chart's files)."""
         if path not in self.tree:
-            self.tree[path] = path_sig(path)
+            self.tree[path] = _status(path, exists)
 
-    def index_path(self, path: str) -> None:
-        """The signature index looked ``path`` up or read it."""
+    def index_path(self, path: str, exists: bool = False) -> None:
+        """The signature index looked ``path`` up (``exists``) or read it."""
         if path in self.index:
             return
-        sig = path_sig(path)
+        sig = _status(path, exists)
         if sig is None:  # missing: a watched listing of its nearest folder would show it appear
             folder = os.path.dirname(path)
             while folder not in self.tree and path_sig(folder) is None and os.path.dirname(folder) != folder:
@@ -951,28 +967,33 @@ class Snapshot:
         tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
         if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
             return None
-        if any(path_sig(path) != sig for path, sig in tree.items()):
+        if any(_status(path, sig == _THERE) != sig for path, sig in tree.items()):
             return None
         from linter.core.discover import Unit
         from linter.core.model import UnitResult
 
         units: list[Unit] = []
         results: dict[str, UnitResult] = {}
-        python_held = all(path_sig(path) == sig for path, sig in index.items())
+        python_held = all(_status(path, sig == _THERE) == sig for path, sig in index.items())
         now = clock.now().timestamp()
-        for entry in entries:
-            if not (isinstance(entry, list) and len(entry) in (5, 6) and all(isinstance(x, str) for x in (entry[0], entry[1], *entry[5:]))):
+        base = self.base.rstrip("/") + "/"
+        for entry in entries:  # signed by this user's key: checked for shape, not distrusted
+            if type(entry) is not list or not 5 <= len(entry) <= 6:
                 return None
             kind, path, sig, stored, beside = entry[:5]
-            abspath = entry[5] if len(entry) == 6 else self._abspath(path)
+            abspath = entry[5] if len(entry) == 6 else base + path
+            if type(kind) is not str or type(path) is not str or type(abspath) is not str:
+                return None
             units.append(Unit(kind, path, abspath))
             result = None
-            if sig is not None and (kind != "python" or python_held) and path_sig(abspath) == sig and _unchanged(beside):
+            if sig is not None and (python_held or kind != "python") and path_sig(abspath) == sig and (beside is None or _unchanged(beside)):
                 result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
             if result is None or result.path != path or (result.expires is not None and now >= result.expires):
                 python_held = python_held and kind != "python"
                 continue
             results[path] = result
+            if kind == "cert":  # as its lookup would have found them (a later save keeps them)
+                self.cache.beside[abspath] = beside or []
         if not python_held:  # a Python file changed: every Python unit is analysed (the index joins them)
             results = {u.path: results[u.path] for u in units if u.path in results and u.kind != "python"}
         # what this run saves: the tree as verified; the index's paths as verified, or as looked at anew

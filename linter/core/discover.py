@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from linter.core.config import Settings
 
@@ -35,6 +35,13 @@ class Unit:
 # A unit of kind "path" is a path discovery found but cannot follow: a folder it cannot list, a
 # symlink loop, a named path it cannot stat. It is never analysed: reading it fails, and
 # `read_file` says why, so it becomes an LNT001 finding for that path like any unreadable file.
+
+
+class Watch(Protocol):
+    """Told each path an answer depends on, before it is looked at (``linter.core.cache.Snapshot``):
+    a folder's listing, a file's bytes or, with ``exists``, only whether it is there."""
+
+    def __call__(self, path: str, exists: bool = False) -> None: ...
 
 
 class Unreadable(Exception):
@@ -187,12 +194,12 @@ def named_folders(paths: Sequence[str], cwd: Path) -> tuple[str, ...]:
     return tuple(sorted((f for f in folders if f not in ("./", "/")), key=len, reverse=True))
 
 
-def chart_root(path: Path, stop: Path | None = None, watch: Callable[[str], None] | None = None) -> Path | None:
+def chart_root(path: Path, stop: Path | None = None, watch: Watch | None = None) -> Path | None:
     """Nearest folder at or above ``path`` holding a Chart.yaml (``watch`` is told each place looked at)."""
     current = path if _is_dir(path) else path.parent
     for directory in (current, *current.parents):
         if watch is not None:
-            watch(str(directory / "Chart.yaml"))
+            watch(str(directory / "Chart.yaml"), exists=True)
         if _is_file(directory / "Chart.yaml"):
             return directory
         if stop is not None and directory == stop:
@@ -248,7 +255,7 @@ class IgnoreSpec:
 class _Ignores:
     """Exclude globs and nested .gitignore files."""
 
-    def __init__(self, settings: Settings, root: Path, watch: Callable[[str], None] | None = None) -> None:
+    def __init__(self, settings: Settings, root: Path, watch: Watch | None = None) -> None:
         self.patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
         self.root = root
         self.watch = watch
@@ -334,7 +341,7 @@ class _Ignores:
 
 
 def discover(
-    paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False, watch: Callable[[str], None] | None = None
+    paths: Sequence[str], settings: Settings, *, cwd: Path, force_exclude: bool = False, watch: Watch | None = None
 ) -> tuple[list[Unit], list[str]]:
     """Units to lint, and messages about paths that do not exist. ``watch``: told, before it is
     looked at, each path the answer depends on (a folder listed, a file read or looked for),
@@ -438,7 +445,7 @@ def _walk(top: Path, ignores: _Ignores, root: Path) -> Iterator[tuple[str, str, 
                 chart_file = os.path.join(text, "Chart.yaml")
                 if os.path.isfile(chart_file):
                     if watch is not None:
-                        watch(chart_file)
+                        watch(chart_file, exists=True)
                     yield "chart", text, shown(text)
                     continue
                 folders.append(text)

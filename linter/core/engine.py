@@ -1036,7 +1036,8 @@ def _compile_for(units: Sequence[Unit], ruleset: RuleSet) -> None:
 
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
-    if ruleset.cache is not None:
+    if ruleset.cache is not None:  # the units the cache did not answer
+        prestart_renderers(units, ruleset.settings)
         _compile_for(units, ruleset)
     if not _pooled(units, jobs):
         return _lint_within(units, ruleset, progress)

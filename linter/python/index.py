@@ -27,9 +27,12 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from linter import core
+
+if TYPE_CHECKING:
+    from linter.core.discover import Watch
 
 WATCHED = ("timeout", "deadline", "context", "ctx")
 
@@ -524,7 +527,7 @@ def index_units(
     memo: SignatureMemo | None = None,
     compute: ComputeMany | None = None,
     callee_only: Callable[[str], bool] | None = None,
-    watch: Callable[[str], None] | None = None,
+    watch: Watch | None = None,
 ) -> ProjectIndex:
     """Read the Python units of a run and index them (the runner's I/O edge). ``watch``: told
     each path looked up or read beyond the units' own files, before it is.
@@ -575,7 +578,7 @@ def index_units(
             checked.add(disp)
             init = os.path.join(real, "__init__.py")
             if watch is not None:
-                watch(init)
+                watch(init, exists=True)
             if not os.path.isfile(init):
                 return
             packages.add(disp)
