@@ -294,16 +294,23 @@ def _check(args: argparse.Namespace) -> int:
     if not args.show_settings and not settings.cache:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
-    memo = None
+    memo = checked = None
     if settings.cache:
-        from linter.core.cache import startup_memo
+        from linter.core.cache import SnapshotCheck, startup_memo
 
         memo = startup_memo(settings)
+        if not args.show_settings:  # the last run's paths are checked while the packs load
+            checked = SnapshotCheck.start(settings, cwd.resolve())
     packs = load_packs(
         [Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code, memo=memo
     )
     _check_selectors(args, settings, packs)
-    ruleset = engine.build_ruleset(settings, packs=packs)
+    cache = None
+    if settings.cache and not args.show_settings:
+        from linter.core.cache import open_cache
+
+        cache = open_cache(settings)
+    ruleset = engine.build_ruleset(settings, packs=packs, memo=cache.store if cache is not None else None)
     if args.show_settings:
         shown = settings.as_dict()
         shown["rules"] = [r.id for r in ruleset.rules]
@@ -312,13 +319,13 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     ruleset.named = named_folders(args.paths, cwd)
     snapshot = held = None
-    if settings.cache:
-        from linter.core.cache import Snapshot, open_cache
+    if cache is not None:
+        from linter.core.cache import Snapshot
 
-        ruleset.cache = open_cache(settings)
-        if ruleset.cache is not None:  # the last run over these paths, if the tree is as it left it
-            snapshot = Snapshot(ruleset.cache, ruleset, args.paths, cwd, args.force_exclude)
-            held = snapshot.load()  # it watches what the run looks at from here on
+        ruleset.cache = cache
+        # the last run over these paths, if the tree is as it left it; it watches what this run looks at
+        snapshot = Snapshot(cache, ruleset, args.paths, cwd, args.force_exclude, checked)
+        held = snapshot.load()
     if units is None:
         if held is not None:
             units = held.units

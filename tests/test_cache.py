@@ -675,3 +675,48 @@ def test_a_held_result_checked_against_the_clock_expires(settled, capsys, analys
     monkeypatch.setattr(clock, "now", lambda: real() + timedelta(days=1))
     later = check(capsys, "--format", "json")[1]
     assert analysed == ["deploy/secret.yaml"] and later != out
+
+
+def test_the_packs_a_project_declares_are_worked_out_again_when_a_manifest_changes(settled, capsys, monkeypatch):
+    from linter.core import dependencies
+
+    calls: list[int] = []
+    real = dependencies.declared_dependencies
+    monkeypatch.setattr(engine, "declared_dependencies", lambda *a, **k: calls.append(1) or real(*a, **k))
+    write(settled, {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["fastapi>=0.110"]\n'})
+
+    def fastapi_active() -> bool:
+        doc = json.loads(check(capsys, "--format", "sarif")[1])
+        return any(r["id"].startswith("FST") for r in doc["runs"][0]["tool"]["driver"]["rules"])
+
+    assert fastapi_active()
+    assert fastapi_active() and len(calls) == 1  # the manifests did not change: not read again
+    write(settled, {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["flask"]\n'})
+    assert not fastapi_active()
+    write(settled, {"svc/requirements/base.txt": "fastapi==0.111\n"})  # a sub-project's requirements folder
+    assert fastapi_active()
+    assert len(calls) == 3
+
+
+def test_a_changed_file_is_seen_by_the_check_a_forked_process_makes_ahead(tmp_path):
+    """The command line checks the last run's paths in a forked process while it loads the packs
+    (a run in a process of its own, as users start it)."""
+    import time
+
+    root = tmp_path / "repo"
+    write(root, FILES)
+    (root / ".git").mkdir()
+    env = {**os.environ, cachemod.ENV: str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "linter", "check", "--format", "json", "-j", "1"]
+
+    def pitfall(*extra: str) -> str:
+        return subprocess.run([*cmd, *extra], cwd=root, env=env, capture_output=True, text=True, check=False).stdout
+
+    time.sleep(2.1)  # the files settle: a run saves a snapshot of them
+    first = pitfall()
+    assert [p for p in cache_files(tmp_path) if p.parent.name == "runs"]
+    assert pitfall() == first
+    (root / "svc" / "bad.py").write_text(BAD + "\n\ndef g(u):\n    return requests.post(u)\n", encoding="utf-8")
+    changed = pitfall()
+    assert ("TMO101", "svc/bad.py", 9) in codes(changed)
+    assert changed == pitfall("--no-cache")

@@ -84,6 +84,7 @@ if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.config import Settings
     from linter.core.discover import Unit, Watch
     from linter.core.engine import RuleSet
+    from linter.core.packs import Memo
     from linter.core.model import UnitResult
     from linter.python.index import ComputeMany, ProjectIndex, Signature
 
@@ -221,31 +222,20 @@ class Store:
 
     def read(self, name: str) -> Any:
         """The JSON value of ``name``, or None (missing, unreadable, damaged, not ours)."""
-        try:
-            fd = os.open(self._path(name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            chunks = []
-            while True:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        raw = b"".join(chunks)
+        return self.read_file(name)[0]
+
+    def read_file(self, name: str) -> tuple[Any, str | None]:
+        """``read(name)``, and the identity of the file read (``_identity``; None: none read)."""
+        raw, identity = _read_signed(self._path(name))
+        if raw is None:
+            return None, None
         mac, sep, body = raw.partition(b"\n")
         if not sep or not hmac.compare_digest(mac, self._mac(body)):
-            return None
+            return None, None
         try:
-            return json.loads(body)
+            return json.loads(body), identity
         except (ValueError, RecursionError):
-            return None
+            return None, None
 
     def write(self, name: str, value: Any) -> None:
         body = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
@@ -264,6 +254,30 @@ class Store:
             self.folder.mkdir(parents=True, exist_ok=True)
             _tag(self.folder.parent.parent)
             _write_atomic(about, json.dumps({"root": self.root}).encode() + b"\n")
+
+
+def _read_signed(path: Path) -> tuple[bytes | None, str | None]:
+    """The bytes of a cache file and its identity (device, inode, size, mtime of the descriptor
+    read: a file written again is a new inode), or (None, None)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None, None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, None
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)
+    return b"".join(chunks), f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
 
 
 # --------------------------------------------------------------------------- results as data
@@ -380,20 +394,37 @@ def _source_digest(files: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _by_status(memo: Store | None, name: str, files: Sequence[str], compute: Callable[[], Any]) -> Any:
-    """``compute()``, a digest of the contents of ``files``; or what ``memo`` kept under ``name``
-    for the same files of the same status (size, mtime, inode, ctime), none changed within the
-    last two seconds (a later change could keep its status, as for the stat memo)."""
-    stamp = [[path, path_sig(path)] for path in files]
-    settled = all(_settled(sig, time.time_ns() - _RACY_NS) for _, sig in stamp)
-    if memo is not None and settled:
+def remembered(memo: Memo | None, name: str, inputs: Any, compute: Callable[[Watch], Any]) -> Any:
+    """``compute(watch)``, where ``compute`` tells ``watch`` each path its answer depends on before
+    it reads it; or what ``memo`` kept under ``name`` for the same ``inputs`` (JSON data) while
+    every such path has the status it had then (size, mtime, inode, ctime; a path that changed
+    within two seconds of being looked at is not kept, as for the stat memo)."""
+    key = _digest(inputs)
+    if memo is not None:
         kept = memo.read(name)
-        if isinstance(kept, dict) and kept.get("format") == FORMAT and kept.get("stamp") == stamp:
-            return kept.get("value")
-    value = compute()
-    if memo is not None and settled:
-        memo.write(name, {"format": FORMAT, "stamp": stamp, "value": value})
+        if isinstance(kept, dict) and kept.get("format") == FORMAT and kept.get("inputs") == key and isinstance(kept.get("paths"), dict):
+            if all(_status(path, sig == _THERE) == sig for path, sig in kept["paths"].items()):
+                return kept.get("value")
+    seen: dict[str, str | None] = {}
+    started = time.time_ns()
+
+    def watch(path: str, exists: bool = False) -> None:
+        if path not in seen:
+            seen[path] = _status(path, exists)
+
+    value = compute(watch)
+    if memo is not None and all(_settled(sig, started - _RACY_NS) for sig in seen.values()):
+        memo.write(name, {"format": FORMAT, "inputs": key, "paths": seen, "value": value})
     return value
+
+
+def _digests_of(files: Sequence[str], digest: Callable[[], Any]) -> Callable[[Watch], Any]:
+    def compute(watch: Watch) -> Any:
+        for path in files:
+            watch(path)
+        return digest()
+
+    return compute
 
 
 def _libraries() -> list[Any]:
@@ -446,7 +477,7 @@ def _hook_sources(ruleset: RuleSet) -> list[Any] | None:
     return out
 
 
-def run_key(ruleset: RuleSet, memo: Store | None = None) -> str | None:
+def run_key(ruleset: RuleSet, memo: Memo | None = None) -> str | None:
     """The part of every key the whole run shares (None: this run's results are not cached).
     ``memo``: where the digests of pitfall's code and of the packs' files are kept by the
     status of those files (read again only when one changed)."""
@@ -464,7 +495,7 @@ def run_key(ruleset: RuleSet, memo: Store | None = None) -> str | None:
         shown[f.name] = _plain(getattr(settings, f.name))
     pack_files = [str(f) for p in ruleset.packs for f in sorted(Path(p.path).glob("*.yaml"))]
     try:
-        digests = _by_status(memo, "packs.json", pack_files, lambda: [pack_digest(p) for p in ruleset.packs])
+        digests = remembered(memo, "packs.json", pack_files, _digests_of(pack_files, lambda: [pack_digest(p) for p in ruleset.packs]))
     except OSError:
         return None
     if not (isinstance(digests, list) and len(digests) == len(ruleset.packs)):
@@ -474,7 +505,7 @@ def run_key(ruleset: RuleSet, memo: Store | None = None) -> str | None:
     return _digest(
         {
             "format": FORMAT,
-            "pitfall": [__version__, _by_status(memo, "source.json", sources, lambda: _source_digest(sources))],
+            "pitfall": [__version__, remembered(memo, "source.json", sources, _digests_of(sources, lambda: _source_digest(sources)))],
             "python": [sys.implementation.name, list(sys.version_info), sys.platform],
             "libraries": _libraries(),
             "packs": packs,
@@ -871,9 +902,12 @@ class Snapshot:
     analysed again through the per-unit cache (``Held.leftovers``).
     """
 
-    def __init__(self, cache: RunCache, ruleset: RuleSet, paths: Sequence[str], cwd: Path, force_exclude: bool) -> None:
+    def __init__(
+        self, cache: RunCache, ruleset: RuleSet, paths: Sequence[str], cwd: Path, force_exclude: bool, checked: SnapshotCheck | None = None
+    ) -> None:
         run = cache._key_for(ruleset)
         self.cache = cache
+        self.checked = checked  # the newest snapshot's paths, checked ahead
         self.base = str(cwd.resolve())  # where display paths start
         self.key = None if run is None else _digest([FORMAT, run, self.base, str(cwd), list(paths), force_exclude])
         self.started = time.time_ns()
@@ -961,32 +995,29 @@ class Snapshot:
         """The units (and results) of the last run, when the tree is as it found it; None: not."""
         if self.key is None:
             return None
-        data = self.cache.store.read(self._name())
+        data, identity = self.cache.store.read_file(self._name())
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != self.key:
             return None
-        tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
-        if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
-            return None
-        if any(_status(path, sig == _THERE) != sig for path, sig in tree.items()):
-            return None
+        verdict = self.checked.verdict(self._name(), identity) if self.checked is not None and identity is not None else None
+        if verdict is None:
+            verdict = _verify(data, self.base)
+        if verdict is None or not verdict[0]:
+            return None  # damaged, or the tree changed
         from linter.core.discover import Unit
         from linter.core.model import UnitResult
 
+        tree, index, entries = data["tree"], data["index"], data["units"]
+        python_held, changed = verdict[1], verdict[2]
         units: list[Unit] = []
         results: dict[str, UnitResult] = {}
-        python_held = all(_status(path, sig == _THERE) == sig for path, sig in index.items())
         now = clock.now().timestamp()
         base = self.base.rstrip("/") + "/"
-        for entry in entries:  # signed by this user's key: checked for shape, not distrusted
-            if type(entry) is not list or not 5 <= len(entry) <= 6:
-                return None
+        for i, entry in enumerate(entries):  # their shape checked by _verify
             kind, path, sig, stored, beside = entry[:5]
             abspath = entry[5] if len(entry) == 6 else base + path
-            if type(kind) is not str or type(path) is not str or type(abspath) is not str:
-                return None
             units.append(Unit(kind, path, abspath))
             result = None
-            if sig is not None and (python_held or kind != "python") and path_sig(abspath) == sig and (beside is None or _unchanged(beside)):
+            if sig is not None and (python_held or kind != "python") and i not in changed:
                 result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
             if result is None or result.path != path or (result.expires is not None and now >= result.expires):
                 python_held = python_held and kind != "python"
@@ -1001,6 +1032,101 @@ class Snapshot:
         self.index = index if python_held else {}
         self.held = True
         return Held(units, results)
+
+
+def _verify(data: Any, base: str) -> tuple[bool, bool, frozenset[int]] | None:
+    """The paths of a snapshot's ``data`` against the tree now: (whether the tree is as it was,
+    whether every path the signature index looked at is, the entries whose file or key files
+    changed); None: not a snapshot's shape. Run by ``Snapshot.load``, or ahead of it by a forked
+    process (``SnapshotCheck``)."""
+    tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
+    if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
+        return None
+    if any(_status(path, sig == _THERE) != sig for path, sig in tree.items()):
+        return False, False, frozenset()
+    index_held = all(_status(path, sig == _THERE) == sig for path, sig in index.items())
+    prefix = base.rstrip("/") + "/"
+    changed = []
+    for i, entry in enumerate(entries):  # signed by this user's key: checked for shape, not distrusted
+        if type(entry) is not list or not 5 <= len(entry) <= 6:
+            return None
+        kind, path, sig, _, beside = entry[:5]
+        abspath = entry[5] if len(entry) == 6 else prefix + path
+        if type(kind) is not str or type(path) is not str or type(abspath) is not str:
+            return None
+        if sig is not None and (path_sig(abspath) != sig or (beside is not None and not _unchanged(beside))):
+            changed.append(i)
+    return True, index_held, frozenset(changed)
+
+
+class SnapshotCheck:
+    """``_verify`` of the project's newest snapshot, worked out by a forked process while this
+    one loads the packs (the statuses of thousands of paths are most of a run that finds nothing
+    changed). Its verdict serves only the very file it read (same identity): the snapshot the run
+    picks is usually the newest, of the same command run again."""
+
+    def __init__(self, pid: int, fd: int, name: str) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.name = name  # the snapshot file it checks
+
+    @classmethod
+    def start(cls, settings: Settings, base: Path) -> SnapshotCheck | None:
+        threading = sys.modules.get("threading")
+        if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+            return None  # no fork (Windows), or one that could deadlock a child (other threads)
+        try:
+            runs = project_folder(settings) / "runs"
+            with os.scandir(runs) as listing:
+                newest = max((e for e in listing if e.name.endswith(".json")), key=lambda e: e.stat().st_mtime_ns, default=None)
+        except OSError:
+            return None
+        if newest is None:
+            return None
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return None
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read)
+                for fd in (0, 1, 2):  # a reader of the run's output waits for no child of it
+                    with _quiet():
+                        os.close(fd)
+                raw, identity = _read_signed(Path(newest.path))
+                if raw is not None:
+                    verdict = _verify(json.loads(raw.partition(b"\n")[2]), str(base))
+                    if verdict is not None:
+                        os.write(write, json.dumps([identity, verdict[0], verdict[1], sorted(verdict[2])]).encode())
+                        code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        return cls(pid, read, f"runs/{newest.name}")
+
+    def verdict(self, name: str, identity: str) -> tuple[bool, bool, frozenset[int]] | None:
+        """The child's verdict when it read the file ``name`` of ``identity``, else None (a
+        check of another file is not waited for)."""
+        if name != self.name:
+            with _quiet():
+                os.close(self.fd)
+            return None
+        chunks = []
+        try:
+            while chunk := os.read(self.fd, 1 << 16):
+                chunks.append(chunk)
+            os.close(self.fd)
+            os.waitpid(self.pid, 0)
+            said = json.loads(b"".join(chunks)) if chunks else None
+        except (OSError, ValueError):
+            return None
+        if not (isinstance(said, list) and len(said) == 4 and said[0] == identity and isinstance(said[3], list)):
+            return None
+        return bool(said[1]), bool(said[2]), frozenset(i for i in said[3] if type(i) is int)
 
 
 def _unchanged(pairs: Any) -> bool:

@@ -25,16 +25,23 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
 from linter.core.model import Pack
 from linter.core.toml import tomllib
 
+if TYPE_CHECKING:
+    from linter.core.discover import Watch
+
 MAX_DEPTH = 3
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = frozenset({"node_modules", "site-packages", "dist-packages", "venv", "__pycache__", "build", "dist"})
 LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock")
+# the files `_manifests` reads besides the lock files and requirements*.txt/.in (what a memo of
+# the declarations watches)
+_MANIFESTS = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock"})
 
 
 @dataclass(frozen=True)
@@ -331,13 +338,15 @@ def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozen
             yield from _from_requirements(path, f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}", wanted)
 
 
-def _project_folders(root: Path) -> Iterator[tuple[Path, str, frozenset[str], frozenset[str]]]:
+def _project_folders(root: Path, watch: Watch | None = None) -> Iterator[tuple[Path, str, frozenset[str], frozenset[str]]]:
     """The scan root and its sub-folders down to MAX_DEPTH, each with the names of its files and
     of its sub-folders, listed once (hidden, virtual-environment and build folders left out;
     symbolic links not followed, so nothing outside the root is read)."""
     pending: list[tuple[Path, str, int]] = [(root, "", 0)]
     while pending:
         folder, rel, depth = pending.pop(0)
+        if watch is not None:
+            watch(str(folder))
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -378,14 +387,23 @@ def installed_file(module: str) -> tuple[str | None, int | None, int | None]:
     return origin, st.st_size if st else None, st.st_mtime_ns if st else None
 
 
-def declared_dependencies(root: Path, wanted: Collection[str] | None = None) -> list[Declared]:
+def declared_dependencies(root: Path, wanted: Collection[str] | None = None, watch: Watch | None = None) -> list[Declared]:
     """Every dependency declared by the project at ``root`` and its sub-projects (a folder that
     cannot be read declares nothing; the scan reports it where it matters). ``wanted``: the
     distributions the caller asks about (canonical names); lock files that name none of them
-    are not parsed, and only their declarations are kept."""
+    are not parsed, and only their declarations are kept. ``watch``: told each folder listed and
+    each manifest looked at, before it is (``linter.core.cache.remembered``)."""
     want = None if wanted is None else frozenset(canonical_name(n) for n in wanted)
     out: list[Declared] = []
-    for folder, rel, names, subfolders in _project_folders(root):
+    for folder, rel, names, subfolders in _project_folders(root, watch):
+        if watch is not None:
+            for name in names:
+                if name in _MANIFESTS or name in LOCK_FILES or (name.startswith("requirements") and name.endswith((".txt", ".in"))):
+                    watch(str(folder / name))
+            if "requirements" in subfolders:
+                watch(str(folder / "requirements"))
+                for path in [*(folder / "requirements").glob("*.txt"), *(folder / "requirements").glob("*.in")]:
+                    watch(str(path))
         try:
             out.extend(d for d in _manifests(folder, rel, names, subfolders, want) if want is None or d.name in want)
         except OSError:

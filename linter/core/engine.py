@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file
     from types import FrameType
 
     from linter.core.cache import RunCache
+    from linter.core.discover import Watch
+    from linter.core.packs import Memo
     from linter.kubernetes.analyzer import KubeRuleSet
     from linter.python.analyzer import PythonRuleSet
     from linter.python.incremental import ParseMemo
@@ -139,12 +141,27 @@ class RuleSet:
         return [r for r in self.rules if r.target == target]
 
 
-def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, project_root: Path | None = None) -> RuleSet:
+def build_ruleset(settings: Settings, *, packs: list[Pack] | None = None, project_root: Path | None = None, memo: Memo | None = None) -> RuleSet:
+    """The rules ``settings`` select among the packs whose ``applies-to`` the project satisfies.
+    ``memo``: where that answer is kept while the project's manifests are unchanged."""
     if packs is None:
         packs = load_packs([Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path)
     root = project_root or Path(settings.root)
-    declared = declared_dependencies(root, wanted_by(packs)) if any(p.applies_to for p in packs) else []
-    active = [p for p in packs if pack_applies(p, declared)]
+    active = packs
+    if any(p.applies_to for p in packs):
+        from linter.core.cache import remembered
+
+        def applying(watch: Watch | None) -> list[str]:
+            declared = declared_dependencies(root, wanted_by(packs), watch=watch)
+            return [p.name for p in packs if pack_applies(p, declared)]
+
+        import packaging
+
+        from linter import __version__
+
+        inputs = [__version__, packaging.__version__, str(root), [[p.name, p.version, list(p.applies_to)] for p in packs]]
+        names = set(remembered(memo, "applies.json", inputs, applying) if memo is not None else applying(None))
+        active = [p for p in packs if p.name in names]
     lock = root / LOCK_NAME
     if lock.is_file():
         check_lock(lock, active)
