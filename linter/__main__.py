@@ -26,7 +26,29 @@ def entry() -> None:
     except KeyboardInterrupt:
         print("pitfall: interrupted", file=sys.stderr)
         code = 130
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """End the process as ``sys.exit`` would, without tearing the interpreter down: what a
+    shutdown does that matters (wait for threads that are not daemons, run the ``atexit``
+    handlers, which end the worker and renderer processes and remove temporary folders, flush
+    the output) is done here, and freeing every object one by one (tens of milliseconds after
+    a run that read a large cache) is left to the operating system."""
+    import atexit
+
+    try:
+        shutdown = getattr(sys.modules.get("threading"), "_shutdown", None)
+        if shutdown is not None:
+            shutdown()  # what Py_FinalizeEx does first
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except OSError:  # the reader went away, or the disk is full: nothing more can be said
+        code = code or 2
+    except KeyboardInterrupt:
+        code = 130
+    os._exit(code)
 
 
 if __name__ == "__main__":
