@@ -263,10 +263,6 @@ def _check_selectors(args: argparse.Namespace, settings: Settings, packs: Sequen
 
 
 def _check(args: argparse.Namespace) -> int:
-    from linter.core import engine
-    from linter.core.discover import discover, named_folders
-    from linter.report.formats import escape, github_report, json_report, sarif_report, text_report, unreported, use_colour
-
     _check_usage(args)
     settings = _settings(args)
     helm = settings.helm
@@ -289,18 +285,22 @@ def _check(args: argparse.Namespace) -> int:
         cache=False if args.no_cache else None,
     )
     cwd = Path.cwd()
+    memo = checked = None
+    if settings.cache:
+        from linter.core.cache import SnapshotCheck, startup_memo
+
+        if not args.show_settings:  # the last run's paths are checked while the rest loads
+            checked = SnapshotCheck.start(settings, cwd.resolve())
+        memo = startup_memo(settings)
+    from linter.core import engine
+    from linter.core.discover import discover, named_folders
+    from linter.report.formats import escape, github_report, json_report, sarif_report, text_report, unreported, use_colour
+
     units: list[Unit] | None = None
     missing: list[str] = []
     if not args.show_settings and not settings.cache:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
-    memo = checked = None
-    if settings.cache:
-        from linter.core.cache import SnapshotCheck, startup_memo
-
-        memo = startup_memo(settings)
-        if not args.show_settings:  # the last run's paths are checked while the packs load
-            checked = SnapshotCheck.start(settings, cwd.resolve())
     packs = load_packs(
         [Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code, memo=memo
     )

@@ -720,3 +720,22 @@ def test_a_changed_file_is_seen_by_the_check_a_forked_process_makes_ahead(tmp_pa
     changed = pitfall()
     assert ("TMO101", "svc/bad.py", 9) in codes(changed)
     assert changed == pitfall("--no-cache")
+
+
+def test_a_snapshot_missing_results_gets_them_from_the_next_run_the_cache_answers(settled, capsys, tmp_path, monkeypatch):
+    first = check(capsys, "--format", "json")
+    store = cachemod.open_cache(load_settings()).store
+    (path,) = [p for p in cache_files(tmp_path) if p.parent.name == "runs"]
+    name = f"runs/{path.name}"
+    data = store.read(name)
+    for entry in data["units"]:
+        if entry[0] == "python":  # as a run saves it when one Python result could not be kept
+            entry[2:5] = [None, None, None]
+    store.write(name, data)
+    indexed: list[int] = []
+    real = engine.project_index
+    monkeypatch.setattr(engine, "project_index", lambda *a, **k: indexed.append(1) or real(*a, **k))
+    assert check(capsys, "--format", "json") == first  # the Python files from the per-unit cache
+    assert indexed == [1]
+    assert check(capsys, "--format", "json") == first
+    assert indexed == [1]  # the snapshot now holds them: no index is built

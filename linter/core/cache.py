@@ -914,6 +914,7 @@ class Snapshot:
         self.tree: dict[str, str | None] = {}  # discovery's paths
         self.index: dict[str, str | None] = {}  # the signature index's paths
         self.held = False  # the run started from this snapshot's last save
+        self.gaps: set[str] = set()  # the files whose results it did not hold
         cache.watch = self.index_path
 
     def _name(self) -> str:
@@ -945,14 +946,21 @@ class Snapshot:
         self.index[path] = sig
 
     def save(self, units: Sequence[Unit], results: Sequence[UnitResult]) -> None:
-        """Keep the run (when every path it looked at was settled and something was analysed)."""
-        if self.key is None or (self.held and not self.cache.analysed):
+        """Keep the run, when every path it looked at was settled and it has something the
+        snapshot it started from lacks: a unit analysed, or a result that snapshot did not hold
+        (one the per-unit cache answered, such as every Python result after a run that saved
+        none of them)."""
+        if self.key is None or (self.held and not self.cache.analysed and not self.gaps):
             return  # nothing new since the snapshot it started from
+        if not self.cache.memo:
+            self.cache._load_memo()
+        if self.held and not self.cache.analysed:
+            memo = self.cache.memo
+            if not any(u.path in self.gaps and not _volatile(r) and u.abspath in memo for u, r in zip(units, results, strict=True)):
+                return  # nothing new since the snapshot it started from
         limit = self.started - _RACY_NS
         if not all(_settled(sig, limit) for sig in (*self.tree.values(), *self.index.values())):
             return  # a path changed just before it was looked at
-        if not self.cache.memo:
-            self.cache._load_memo()
         entries: list[list[Any]] = []
         python_whole = True
         for unit, result in zip(units, results, strict=True):
@@ -998,39 +1006,51 @@ class Snapshot:
         data, identity = self.cache.store.read_file(self._name())
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != self.key:
             return None
+        tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
+        if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
+            return None
+        from linter.core.discover import Unit
+        from linter.core.model import UnitResult
+
+        # the units and their results as the snapshot has them, built while the forked check
+        # (if any) finishes; then what the check found changed is dropped
+        units: list[Unit] = []
+        kept: list[tuple[int, UnitResult, str, Any]] = []
+        now = clock.now().timestamp()
+        base = self.base.rstrip("/") + "/"
+        for i, entry in enumerate(entries):  # signed by this user's key: checked for shape, not distrusted
+            if type(entry) is not list or not 5 <= len(entry) <= 6:
+                return None
+            kind, path, sig, stored, beside = entry[:5]
+            abspath = entry[5] if len(entry) == 6 else base + path
+            if type(kind) is not str or type(path) is not str or type(abspath) is not str:
+                return None
+            units.append(Unit(kind, path, abspath))
+            if sig is None:
+                continue
+            result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
+            if result is not None and result.path == path and (result.expires is None or now < result.expires):
+                kept.append((i, result, abspath, beside))
         verdict = self.checked.verdict(self._name(), identity) if self.checked is not None and identity is not None else None
         if verdict is None:
             verdict = _verify(data, self.base)
         if verdict is None or not verdict[0]:
             return None  # damaged, or the tree changed
-        from linter.core.discover import Unit
-        from linter.core.model import UnitResult
-
-        tree, index, entries = data["tree"], data["index"], data["units"]
-        python_held, changed = verdict[1], verdict[2]
-        units: list[Unit] = []
+        changed = verdict[2]
+        python_held = verdict[1] and sum(u.kind == "python" for u in units) == sum(units[i].kind == "python" and i not in changed for i, *_ in kept)
         results: dict[str, UnitResult] = {}
-        now = clock.now().timestamp()
-        base = self.base.rstrip("/") + "/"
-        for i, entry in enumerate(entries):  # their shape checked by _verify
-            kind, path, sig, stored, beside = entry[:5]
-            abspath = entry[5] if len(entry) == 6 else base + path
-            units.append(Unit(kind, path, abspath))
-            result = None
-            if sig is not None and (python_held or kind != "python") and i not in changed:
-                result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
-            if result is None or result.path != path or (result.expires is not None and now >= result.expires):
-                python_held = python_held and kind != "python"
-                continue
-            results[path] = result
-            if kind == "cert":  # as its lookup would have found them (a later save keeps them)
+        for i, result, abspath, beside in kept:
+            unit = units[i]
+            if i in changed or (unit.kind == "python" and not python_held):
+                continue  # a Python file changed: every Python unit is analysed (the index joins them)
+            results[unit.path] = result
+            if unit.kind == "cert":  # as its lookup would have found them (a later save keeps them)
                 self.cache.beside[abspath] = beside or []
-        if not python_held:  # a Python file changed: every Python unit is analysed (the index joins them)
-            results = {u.path: results[u.path] for u in units if u.path in results and u.kind != "python"}
         # what this run saves: the tree as verified; the index's paths as verified, or as looked at anew
         self.tree = tree
         self.index = index if python_held else {}
         self.held = True
+        self.gaps = {u.path for u in units if u.kind in ("python", "yaml", "cert") and u.path not in results}
         return Held(units, results)
 
 
