@@ -73,7 +73,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1017,20 +1017,16 @@ class Snapshot:
         units: list[Unit] = []
         kept: list[tuple[int, UnitResult, str, Any]] = []
         now = clock.now().timestamp()
-        base = self.base.rstrip("/") + "/"
-        for i, entry in enumerate(entries):  # signed by this user's key: checked for shape, not distrusted
-            if type(entry) is not list or not 5 <= len(entry) <= 6:
-                return None
-            kind, path, sig, stored, beside = entry[:5]
-            abspath = entry[5] if len(entry) == 6 else base + path
-            if type(kind) is not str or type(path) is not str or type(abspath) is not str:
-                return None
-            units.append(Unit(kind, path, abspath))
-            if sig is None:
-                continue
-            result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
-            if result is not None and result.path == path and (result.expires is None or now < result.expires):
-                kept.append((i, result, abspath, beside))
+        try:
+            for i, (kind, path, sig, stored, beside, abspath) in enumerate(_entries(entries, self.base)):
+                units.append(Unit(kind, path, abspath))
+                if sig is None:
+                    continue
+                result = UnitResult(path, (), (), stored) if type(stored) is int else decode_result(stored)
+                if result is not None and result.path == path and (result.expires is None or now < result.expires):
+                    kept.append((i, result, abspath, beside))
+        except _Invalid:
+            return None
         verdict = self.checked.verdict(self._name(), identity) if self.checked is not None and identity is not None else None
         if verdict is None:
             verdict = _verify(data, self.base)
@@ -1065,18 +1061,29 @@ def _verify(data: Any, base: str) -> tuple[bool, bool, frozenset[int]] | None:
     if any(_status(path, sig == _THERE) != sig for path, sig in tree.items()):
         return False, False, frozenset()
     index_held = all(_status(path, sig == _THERE) == sig for path, sig in index.items())
-    prefix = base.rstrip("/") + "/"
     changed = []
-    for i, entry in enumerate(entries):  # signed by this user's key: checked for shape, not distrusted
+    try:
+        for i, (_, _, sig, _, beside, abspath) in enumerate(_entries(entries, base)):
+            if sig is not None and (path_sig(abspath) != sig or (beside is not None and not _unchanged(beside))):
+                changed.append(i)
+    except _Invalid:
+        return None
+    return True, index_held, frozenset(changed)
+
+
+def _entries(entries: list[Any], base: str) -> Iterator[tuple[str, str, Any, Any, Any, str]]:
+    """A snapshot's unit entries as (kind, display path, status, stored result, key files'
+    statuses, absolute path); raises ``_Invalid`` at one not of that shape (they are signed by
+    this user's key: checked for shape, not distrusted)."""
+    prefix = base.rstrip("/") + "/"
+    for entry in entries:
         if type(entry) is not list or not 5 <= len(entry) <= 6:
-            return None
-        kind, path, sig, _, beside = entry[:5]
+            raise _Invalid("not a unit entry")
+        kind, path, sig, stored, beside = entry[:5]
         abspath = entry[5] if len(entry) == 6 else prefix + path
         if type(kind) is not str or type(path) is not str or type(abspath) is not str:
-            return None
-        if sig is not None and (path_sig(abspath) != sig or (beside is not None and not _unchanged(beside))):
-            changed.append(i)
-    return True, index_held, frozenset(changed)
+            raise _Invalid("not a unit entry")
+        yield kind, path, sig, stored, beside, abspath
 
 
 class SnapshotCheck:
