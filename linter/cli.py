@@ -336,7 +336,7 @@ def _check(args: argparse.Namespace) -> int:
     notifications: list[Notification] = [Notification(f"{m}: no such file or directory", "error", m) for m in missing]
     with _progress_bar(len(units)) as bar:
         progress = bar.update if bar is not None else None
-        if snapshot is None or held is None:
+        if held is None:
             results = engine.run(units, ruleset, jobs=settings.jobs, progress=progress)
         else:
             if progress is not None and held.results:

@@ -37,6 +37,13 @@ def sibling_names(name: str) -> list[str]:
     return unique
 
 
+def sibling_paths(abspath: str) -> list[Path]:
+    """The files, in order of preference, where the private key of certificate file ``abspath``
+    is kept (``sibling_names`` beside it)."""
+    path = Path(abspath)
+    return [path.with_name(name) for name in sibling_names(path.name)]
+
+
 def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]:
     """The I/O edge of the pairing check: the first existing key file beside a certificate file.
 
@@ -44,9 +51,7 @@ def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]
     """
     from linter.core.discover import Unreadable, read_file
 
-    path = Path(abspath)
-    for name in sibling_names(path.name):
-        candidate = path.with_name(name)
+    for candidate in sibling_paths(abspath):
         if candidate.is_symlink():
             continue
         try:
@@ -54,5 +59,5 @@ def read_siblings(abspath: str, max_size: int = 1024 * 1024) -> dict[str, bytes]
         except Unreadable:
             continue
         if b"PRIVATE KEY" in data:
-            return {name: data}
+            return {candidate.name: data}
     return {}

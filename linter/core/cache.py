@@ -73,7 +73,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,7 +225,7 @@ class Store:
         return self.read_file(name)[0]
 
     def read_file(self, name: str) -> tuple[Any, str | None]:
-        """``read(name)``, and the identity of the file read (``_identity``; None: none read)."""
+        """``read(name)``, and the identity of the file read (``_read_signed``; None: none read)."""
         raw, identity = _read_signed(self._path(name))
         if raw is None:
             return None, None
@@ -403,7 +403,7 @@ def remembered(memo: Memo | None, name: str, inputs: Any, compute: Callable[[Wat
     if memo is not None:
         kept = memo.read(name)
         if isinstance(kept, dict) and kept.get("format") == FORMAT and kept.get("inputs") == key and isinstance(kept.get("paths"), dict):
-            if all(_status(path, sig == _THERE) == sig for path, sig in kept["paths"].items()):
+            if _still(kept["paths"].items()):
                 return kept.get("value")
     seen: dict[str, str | None] = {}
     started = time.time_ns()
@@ -558,7 +558,7 @@ class RunCache:
         self.store = store
         self.key: str | None = None
         self.index_key: str | None = None
-        self.memo: dict[str, list[Any]] = {}
+        self.memo: dict[str, list[str]] = {}  # absolute path -> [its status (``path_sig``), sha256]
         self.memo_changed = False
         self.analysed = 0  # units the run analysed (not found in the cache)
         self.watch: Watch | None = None  # told each path the signature index looks at (``Snapshot``)
@@ -618,10 +618,10 @@ class RunCache:
             return None
         if not stat.S_ISREG(st.st_mode) or st.st_size > self.settings.max_file_size:
             return None
-        sig = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_dev]
+        sig = _sig_of(st)
         known = self.memo.get(abspath)
-        if known is not None and known[:5] == sig:
-            return known[5]
+        if known is not None and known[0] == sig:
+            return known[1]
         from linter.core.discover import Unreadable, read_file
 
         try:
@@ -629,8 +629,8 @@ class RunCache:
         except Unreadable:
             return None
         digest = hashlib.sha256(data).hexdigest()
-        if max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - _RACY_NS:
-            self.memo[abspath] = [*sig, digest]
+        if _settled(sig, time.time_ns() - _RACY_NS):
+            self.memo[abspath] = [sig, digest]
             self.memo_changed = True
         return digest
 
@@ -640,7 +640,7 @@ class RunCache:
             self.memo = {
                 k: v
                 for k, v in data["files"].items()
-                if isinstance(v, list) and len(v) == 6 and all(type(x) is int for x in v[:5]) and isinstance(v[5], str)
+                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], str)
             }
 
     def _save_memo(self) -> None:
@@ -690,11 +690,9 @@ class RunCache:
                 return None
             siblings = None
             if unit.kind == "cert":
-                from linter.certs.siblings import read_siblings, sibling_names
+                from linter.certs.siblings import read_siblings, sibling_paths
 
-                folder = os.path.dirname(unit.abspath)
-                candidates = [os.path.join(folder, n) for n in sibling_names(os.path.basename(unit.abspath))]
-                self.beside[unit.abspath] = [[p, path_sig(p)] for p in candidates]  # before they are read
+                self.beside[unit.abspath] = [[str(p), path_sig(str(p))] for p in sibling_paths(unit.abspath)]  # before they are read
                 siblings = read_siblings(unit.abspath, self.settings.max_file_size)
             return self._load(self._unit_key(unit.kind, unit.path, digest, ruleset, siblings), unit.path)
         if unit.kind == "chart":
@@ -859,12 +857,16 @@ _KEPT_RUNS = 8  # snapshots kept for a project (one per set of paths and run key
 
 
 def path_sig(path: str) -> str | None:
-    """A path's status as text, ``"size mtime inode ctime device"`` (nanoseconds); None: it
-    does not exist (or cannot be looked at)."""
+    """A path's status (``_sig_of``); None: it does not exist (or cannot be looked at)."""
     try:
-        st = os.stat(path)
+        return _sig_of(os.stat(path))
     except (OSError, ValueError):
         return None
+
+
+def _sig_of(st: os.stat_result) -> str:
+    """A file's status as text, ``"size mtime inode ctime device"`` (nanoseconds): what the stat
+    memo, the snapshots and the memos by status compare."""
     return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns} {st.st_dev}"
 
 
@@ -875,6 +877,11 @@ def _status(path: str, exists: bool) -> str | None:
     """``path_sig(path)``, or with ``exists`` ``_THERE`` for a path that exists."""
     sig = path_sig(path)
     return _THERE if exists and sig is not None else sig
+
+
+def _still(pairs: Iterable[Any]) -> bool:
+    """Whether every ``(path, status)`` pair still holds (a status ``_THERE``: the path exists)."""
+    return all(_status(path, sig == _THERE) == sig for path, sig in pairs)
 
 
 def _settled(sig: str | None, limit: int) -> bool:
@@ -968,11 +975,11 @@ class Snapshot:
             if unit.kind in ("python", "yaml", "cert") and not _volatile(result):
                 known = self.cache.memo.get(unit.abspath)
                 sig = path_sig(unit.abspath)
-                if known is None or sig != " ".join(map(str, known[:5])):
+                if known is None or sig != known[0]:
                     sig = None  # changed since it was hashed (or never hashed)
                 if unit.kind == "cert":
                     beside = self.cache.beside.get(unit.abspath)
-                    if beside is None or not all(path_sig(p) == s and _settled(s, limit) for p, s in beside):
+                    if beside is None or not (_still(beside) and all(_settled(s, limit) for _, s in beside)):
                         sig = None
                 if sig is not None:
                     stored = result.source_lines if not (result.findings or result.notifications or result.expires) else _encoded(result)
@@ -1058,9 +1065,9 @@ def _verify(data: Any, base: str) -> tuple[bool, bool, frozenset[int]] | None:
     tree, index, entries = data.get("tree"), data.get("index"), data.get("units")
     if not (isinstance(tree, dict) and isinstance(index, dict) and isinstance(entries, list)):
         return None
-    if any(_status(path, sig == _THERE) != sig for path, sig in tree.items()):
+    if not _still(tree.items()):
         return False, False, frozenset()
-    index_held = all(_status(path, sig == _THERE) == sig for path, sig in index.items())
+    index_held = _still(index.items())
     changed = []
     try:
         for i, (_, _, sig, _, beside, abspath) in enumerate(_entries(entries, base)):
@@ -1158,9 +1165,7 @@ class SnapshotCheck:
 
 def _unchanged(pairs: Any) -> bool:
     """Whether the ``[path, status]`` pairs a snapshot kept still hold (None: there are none)."""
-    return pairs is None or (
-        isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and path_sig(p[0]) == p[1] for p in pairs)
-    )
+    return pairs is None or (isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs) and _still(pairs))
 
 
 def _encoded(result: UnitResult) -> Any:

@@ -39,9 +39,6 @@ MAX_DEPTH = 3
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = frozenset({"node_modules", "site-packages", "dist-packages", "venv", "__pycache__", "build", "dist"})
 LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock")
-# the files `_manifests` reads besides the lock files and requirements*.txt/.in (what a memo of
-# the declarations watches)
-_MANIFESTS = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock"})
 
 
 @dataclass(frozen=True)
@@ -309,12 +306,19 @@ def _mentions(path: Path, wanted: Collection[str] | None) -> bool:
     return any(form.encode() in text for name in wanted for form in {name, name.replace("-", "_"), name.replace("-", ".")})
 
 
-def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozenset[str], wanted: Collection[str] | None) -> Iterator[Declared]:
+def _manifests(
+    folder: Path, rel: str, names: frozenset[str], subfolders: frozenset[str], wanted: Collection[str] | None, watch: Watch | None = None
+) -> Iterator[Declared]:
     """The declarations of one folder, whose file names are ``names`` (only the manifests there
-    are opened)."""
+    are opened; ``watch`` is told each before it is)."""
+
+    def seen(path: Path) -> Path:
+        if watch is not None:
+            watch(str(path))
+        return path
 
     def at(name: str) -> tuple[Path, str]:
-        return folder / name, f"{rel}/{name}" if rel else name
+        return seen(folder / name), f"{rel}/{name}" if rel else name
 
     readers: tuple[tuple[str, Callable[[Path, str, Collection[str] | None], Iterator[Declared]]], ...] = (
         ("pyproject.toml", _from_pyproject),
@@ -325,17 +329,17 @@ def _manifests(folder: Path, rel: str, names: frozenset[str], subfolders: frozen
     for name, read in readers:
         if name in names:
             yield from read(*at(name), wanted)
-    if "Pipfile.lock" in names and _mentions(folder / "Pipfile.lock", wanted):
+    if "Pipfile.lock" in names and _mentions(seen(folder / "Pipfile.lock"), wanted):
         yield from _from_pipfile_lock(*at("Pipfile.lock"))
     for name in LOCK_FILES:
-        if name in names and _mentions(folder / name, wanted):
+        if name in names and _mentions(seen(folder / name), wanted):
             yield from _from_lock(*at(name), wanted)
     for name in sorted(n for n in names if n.startswith("requirements") and n.endswith((".txt", ".in"))):
         yield from _from_requirements(*at(name), wanted)
     if "requirements" in subfolders:
-        inner = folder / "requirements"
+        inner = seen(folder / "requirements")  # its listing
         for path in sorted([*inner.glob("*.txt"), *inner.glob("*.in")]):
-            yield from _from_requirements(path, f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}", wanted)
+            yield from _from_requirements(seen(path), f"{rel}/requirements/{path.name}" if rel else f"requirements/{path.name}", wanted)
 
 
 def _project_folders(root: Path, watch: Watch | None = None) -> Iterator[tuple[Path, str, frozenset[str], frozenset[str]]]:
@@ -396,16 +400,8 @@ def declared_dependencies(root: Path, wanted: Collection[str] | None = None, wat
     want = None if wanted is None else frozenset(canonical_name(n) for n in wanted)
     out: list[Declared] = []
     for folder, rel, names, subfolders in _project_folders(root, watch):
-        if watch is not None:
-            for name in names:
-                if name in _MANIFESTS or name in LOCK_FILES or (name.startswith("requirements") and name.endswith((".txt", ".in"))):
-                    watch(str(folder / name))
-            if "requirements" in subfolders:
-                watch(str(folder / "requirements"))
-                for path in [*(folder / "requirements").glob("*.txt"), *(folder / "requirements").glob("*.in")]:
-                    watch(str(path))
         try:
-            out.extend(d for d in _manifests(folder, rel, names, subfolders, want) if want is None or d.name in want)
+            out.extend(d for d in _manifests(folder, rel, names, subfolders, want, watch) if want is None or d.name in want)
         except OSError:
             continue
     return out
