@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, overload
 from linter import __version__
 from linter.core.config import Settings, load_settings, with_cli
 from linter.report.feedback import apply_policy
-from linter.core.model import SEVERITY_RANK, Finding, Notification
+from linter.core.model import SEVERITY_RANK, Finding, Notification, Pack
 from linter.core.dependencies import declared_dependencies, satisfied, wanted_by
 from linter.core.packs import TRUST_FLAG, PackError, load_packs, pack_applies, unknown_selectors
 
@@ -298,12 +298,20 @@ def _check(args: argparse.Namespace) -> int:
 
     units: list[Unit] | None = None
     missing: list[str] = []
+    named = named_folders(args.paths, cwd)
+
+    def load() -> list[Pack]:
+        return load_packs(
+            [Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code, memo=memo
+        )
+
+    prefetch = None
     if not args.show_settings and not settings.cache:
         units, missing = discover(args.paths, settings, cwd=cwd, force_exclude=args.force_exclude)
         engine.prestart_renderers(units, settings)  # they start while the packs load
-    packs = load_packs(
-        [Path(p) for p in settings.packs], dict(settings.pack_versions), config_path=settings.config_path, trust_code=args.trust_pack_code, memo=memo
-    )
+        packs, prefetch = engine.ahead(units, settings, named, load)
+    else:
+        packs = load()
     _check_selectors(args, settings, packs)
     cache = None
     if settings.cache and not args.show_settings:
@@ -317,7 +325,7 @@ def _check(args: argparse.Namespace) -> int:
         shown["packs"] = {p.name: p.version for p in ruleset.active_packs}
         print(json.dumps(shown, indent=2, default=str))
         return EXIT_CLEAN
-    ruleset.named = named_folders(args.paths, cwd)
+    ruleset.named = named
     snapshot = held = None
     if cache is not None:
         from linter.core.cache import Snapshot
@@ -337,7 +345,7 @@ def _check(args: argparse.Namespace) -> int:
     with _progress_bar(len(units)) as bar:
         progress = bar.update if bar is not None else None
         if held is None:
-            results = engine.run(units, ruleset, jobs=settings.jobs, progress=progress)
+            results = engine.run(units, ruleset, jobs=settings.jobs, progress=progress, prefetch=prefetch)
         else:
             if progress is not None and held.results:
                 progress(len(held.results))

@@ -730,8 +730,8 @@ def test_the_index_is_prefetched_while_the_rules_compile(project, capsys, monkey
     _, alone, out1 = check(capsys, "--jobs", "1")
     monkeypatch.setattr(engine, "_PREFETCH_MIN_FILES", 0)  # any project is large enough
     started: list[int] = []
-    real_init = engine._Prefetch.__init__
-    monkeypatch.setattr(engine._Prefetch, "__init__", lambda self, *a: started.append(1) or real_init(self, *a))
+    real_init = engine.Prefetch.__init__
+    monkeypatch.setattr(engine.Prefetch, "__init__", lambda self, *a: started.append(1) or real_init(self, *a))
     parsed_in = parsing_processes(monkeypatch)
     _, pooled, out2 = check(capsys, "--jobs", "2")
     assert out2 == out1
@@ -743,6 +743,45 @@ def test_the_index_is_prefetched_while_the_rules_compile(project, capsys, monkey
     assert os.getpid() in parsed_in
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the child is forked")
+def test_the_packs_are_parsed_by_a_forked_child_while_the_analyzers_are_imported(project, capsys, monkeypatch):
+    # a run's start-up: a forked child parses the packs while this process imports libcst; the
+    # output is the run's that parses them here, and a child that dies leaves them to this process
+    import os
+
+    import linter.cli as climod
+
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    loaded_in: list[int] = []
+    real = climod.load_packs
+    monkeypatch.setattr(climod, "load_packs", lambda *a, **k: loaded_in.append(os.getpid()) or real(*a, **k))
+    _, _, alone = check(capsys, "--jobs", "1")  # one process asked for: no child
+    assert loaded_in == [os.getpid()]
+    loaded_in.clear()
+    _, _, ahead = check(capsys, "--jobs", "2")
+    assert ahead == alone
+    assert loaded_in == []  # recorded in the child's copy only
+    me = os.getpid()
+    monkeypatch.setattr(climod, "load_packs", lambda *a, **k: (os.getpid() != me and os._exit(1)) or loaded_in.append(me) or real(*a, **k))
+    _, _, fallback = check(capsys, "--jobs", "2")
+    assert fallback == alone
+    assert loaded_in == [me]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the child is forked")
+def test_invalid_packs_found_by_the_forked_child_are_reported_once_by_the_run(project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    pack = tmp_path / "bad"
+    write(pack, {
+        "pack.yaml": "name: bad\nprefix: BAD\nversion: 0.1.0\ndescription: d\n",
+        "BAD101-thing.yaml": "id: BAD101\nname: thing\ntarget: python\nseverity: warning\narea: timeout\nsummary: s\n"
+        "rationale: r\nmessage: m\nmatch:\n  call: [x]\n  wher: []\nexamples:\n  valid: ['x']\n  invalid: ['x']\n",
+    })
+    code, out, err = run(capsys, "check", "--no-cache", "--jobs", "2", "--packs", str(pack))
+    assert code == 2 and out == ""
+    assert err.count("BAD101-thing.yaml:11") == 1 and "wher" in err and "Traceback" not in err
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="the prefetch needs fork")
 def test_a_prefetched_signature_is_used_only_for_the_bytes_it_was_read_from(tmp_path, monkeypatch):
     # a file edited after the prefetch read it gets the signatures of its new bytes
@@ -752,7 +791,7 @@ def test_a_prefetched_signature_is_used_only_for_the_bytes_it_was_read_from(tmp_
     new = b"def wait(u, deadline=None, timeout=None):\n    return u\n"
     for name in ("a.py", "b.py"):
         (tmp_path / name).write_bytes(old)
-    prefetch = engine._Prefetch([("a.py", str(tmp_path / "a.py")), ("b.py", str(tmp_path / "b.py"))], 1, 1 << 20)
+    prefetch = engine.Prefetch([("a.py", str(tmp_path / "a.py")), ("b.py", str(tmp_path / "b.py"))], 1, 1 << 20)
     try:
         prefetch._collect()  # what the processes read: both files as they were
         (tmp_path / "b.py").write_bytes(new)

@@ -79,6 +79,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linter.core import clock
+from linter.core.forked import Forked
 
 if TYPE_CHECKING:  # types only: the engine imports this module
     from linter.core.config import Settings
@@ -1099,16 +1100,12 @@ class SnapshotCheck:
     changed). Its verdict serves only the very file it read (same identity): the snapshot the run
     picks is usually the newest, of the same command run again."""
 
-    def __init__(self, pid: int, fd: int, name: str) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, child: Forked[bytes], name: str) -> None:
+        self.child = child
         self.name = name  # the snapshot file it checks
 
     @classmethod
     def start(cls, settings: Settings, base: Path) -> SnapshotCheck | None:
-        threading = sys.modules.get("threading")
-        if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
-            return None  # no fork (Windows), or one that could deadlock a child (other threads)
         try:
             runs = project_folder(settings) / "runs"
             with os.scandir(runs) as listing:
@@ -1117,46 +1114,26 @@ class SnapshotCheck:
             return None
         if newest is None:
             return None
-        read, write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return None
-        if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                os.close(read)
-                for fd in (0, 1, 2):  # a reader of the run's output waits for no child of it
-                    with _quiet():
-                        os.close(fd)
-                raw, identity = _read_signed(Path(newest.path))
-                if raw is not None:
-                    verdict = _verify(json.loads(raw.partition(b"\n")[2]), str(base))
-                    if verdict is not None:
-                        os.write(write, json.dumps([identity, verdict[0], verdict[1], sorted(verdict[2])]).encode())
-                        code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        return cls(pid, read, f"runs/{newest.name}")
+
+        def check() -> bytes | None:
+            raw, identity = _read_signed(Path(newest.path))
+            if raw is None:
+                return None
+            verdict = _verify(json.loads(raw.partition(b"\n")[2]), str(base))
+            return None if verdict is None else json.dumps([identity, verdict[0], verdict[1], sorted(verdict[2])]).encode()
+
+        child = Forked.start(check, bytes)
+        return cls(child, f"runs/{newest.name}") if child is not None else None
 
     def verdict(self, name: str, identity: str) -> tuple[bool, bool, frozenset[int]] | None:
         """The child's verdict when it read the file ``name`` of ``identity``, else None (a
         check of another file is not waited for)."""
         if name != self.name:
-            with _quiet():
-                os.close(self.fd)
+            self.child.cancel()
             return None
-        chunks = []
         try:
-            while chunk := os.read(self.fd, 1 << 16):
-                chunks.append(chunk)
-            os.close(self.fd)
-            os.waitpid(self.pid, 0)
-            said = json.loads(b"".join(chunks)) if chunks else None
-        except (OSError, ValueError):
+            said = json.loads(self.child.result(bytes) or b"null")
+        except ValueError:
             return None
         if not (isinstance(said, list) and len(said) == 4 and said[0] == identity and isinstance(said[3], list)):
             return None

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from linter.core import clock, suppress
 from linter.core.config import Settings
@@ -21,6 +21,9 @@ from linter.core.discover import Unit
 from linter.core.model import Finding, Notification, Pack, Region, Rule, UnitResult
 from linter.core.dependencies import declared_dependencies, wanted_by
 from linter.core.packs import LOCK_NAME, check_lock, load_packs, pack_applies, select_rules, with_options
+
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the pool machinery is imported when a pool runs: a one-file run never pays for it
     from concurrent.futures import ProcessPoolExecutor
@@ -639,7 +642,7 @@ def conftest_roots(units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(sorted(r for r in roots if r and not r.startswith("/")))
 
 
-def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1, prefetch: _Prefetch | None = None) -> ProjectIndex | None:
+def project_index(units: Sequence[Unit], ruleset: RuleSet, jobs: int = 1, prefetch: Prefetch | None = None) -> ProjectIndex | None:
     """The signature index of the run's Python units (None when no selected rule reads it);
     with ``jobs`` > 1 the files are parsed in that many processes when there is enough to parse.
     ``prefetch``: signatures computed ahead (only those of files whose bytes did not change since
@@ -747,7 +750,7 @@ def _prefetch_share(share: int, shares: int, max_file_size: int, conn: Any) -> N
         conn.close()
 
 
-class _Prefetch:
+class Prefetch:
     """The signatures of a run's Python files, computed in forked processes while this one
     imports libcst and compiles the rules: the index reads CPython's ``ast`` only, so both go
     on at once. Test code is left out (the index parses it only where a caller can reach it).
@@ -775,9 +778,10 @@ class _Prefetch:
             _PREFETCH_FILES = ()
 
     @classmethod
-    def start(cls, units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> _Prefetch | None:
+    def start(cls, units: Sequence[Unit], ruleset: RuleSet, jobs: int) -> Prefetch | None:
         """A prefetch of ``units``' signatures when they are enough to be worth the processes
-        (and the platform can fork); None otherwise."""
+        (and the platform can fork); None otherwise. Only ``ruleset``'s settings and test paths
+        are read (its rules may not be loaded yet: ``ahead``)."""
         import multiprocessing
 
         if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
@@ -1012,6 +1016,7 @@ def run(
     index: ProjectIndex | None = None,
     progress: Callable[[int], None] | None = None,
     context: Sequence[Unit] | None = None,
+    prefetch: Prefetch | None = None,
 ) -> list[UnitResult]:
     """Lint every unit; results come back in the units' order (the output is byte-stable).
 
@@ -1020,13 +1025,16 @@ def run(
     number of units just completed, as they complete (in the pool or not). ``context``: the
     run's whole set of units when ``units`` is a part of it (``conftest.py`` files mark test code);
     a part holds no Python unit, or all of them (the signature index is built from ``units``).
+    ``prefetch``: the index's signatures, started before the packs were loaded (``ahead``).
     """
     jobs = _pool_size(jobs, units)
     kinds = {u.kind for u in units}
     ruleset.test_roots = conftest_roots(context if context is not None else units)
-    prefetch = None
     if "python" in kinds and index is None and _pooled(units, jobs) and (ruleset.cache is None or not ruleset.cache.has_index()):
-        prefetch = _Prefetch.start(units, ruleset, jobs)  # the index's parse, while libcst is imported below
+        prefetch = prefetch or Prefetch.start(units, ruleset, jobs)  # the index's parse, while libcst is imported below
+    elif prefetch is not None:
+        prefetch.close()
+        prefetch = None
     try:
         if ruleset.cache is None:
             _compile_for(units, ruleset)  # else only for the units the cache does not answer (`_run`)
@@ -1045,11 +1053,48 @@ def run(
 
 def _compile_for(units: Sequence[Unit], ruleset: RuleSet) -> None:
     """Compile the rules ``units`` need here, before any worker is forked (they inherit them)."""
-    kinds = {u.kind for u in units}
-    if "python" in kinds:
+    python, kubernetes = _analyzers_for(units)
+    if python:
         ruleset.python
-    if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
+    if kubernetes:
         ruleset.kubernetes
+
+
+def _analyzers_for(units: Sequence[Unit]) -> tuple[bool, bool]:
+    """Whether a run of ``units`` analyses Python, and Kubernetes objects (charts, manifests)."""
+    kinds = {u.kind for u in units}
+    return "python" in kinds, "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml"))
+
+
+def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], load: Callable[[], T]) -> tuple[T, Prefetch | None]:
+    """``load()`` (the packs) for a run of ``units`` known before it, and the run's ``prefetch``.
+
+    A run's start-up is serial: the packs are parsed, then the analyzers are imported (libcst
+    alone is most of a small repository's run), then the rules compiled. With cores to spare,
+    ``load`` runs in a forked child while this process imports the analyzers, and the index's
+    signatures are prefetched (forked) meanwhile; the child's value is taken as it is (a child
+    that fails leaves ``load`` to this process, which then reports any error)."""
+    from linter.core.forked import Forked
+
+    python, kubernetes = _analyzers_for(units)
+    if not (python or kubernetes) or min(settings.jobs or _cores(), _cores()) < 2:
+        return load(), None
+    probe = RuleSet(settings, [], [], [])  # no rules yet: what is test code is known without them
+    probe.named, probe.test_roots = named, conftest_roots(units)
+    jobs = _pool_size(settings.jobs, units)
+    prefetch = Prefetch.start(units, probe, jobs) if python and _pooled(units, jobs) else None
+    try:
+        child = Forked.start(load)
+        if python:
+            import linter.python.analyzer  # noqa: F401 - what the child's time is spent beside
+        if kubernetes:
+            import linter.kubernetes.analyzer  # noqa: F401
+        value = child.result() if child is not None else None
+        return (value if value is not None else load()), prefetch
+    except BaseException:  # invalid packs, Ctrl-C: the run ends here
+        if prefetch is not None:
+            prefetch.close()
+        raise
 
 
 def _run(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
@@ -1082,6 +1127,14 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _size(unit: Unit) -> int:
+    """The bytes of a unit's file (0 when it cannot be looked at: reading it will say why)."""
+    try:
+        return os.stat(unit.abspath).st_size
+    except (OSError, ValueError):
+        return 0
+
+
 def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Callable[[int], None] | None = None) -> list[UnitResult]:
     global _WORKER, _PARENT
     import time
@@ -1096,7 +1149,8 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Call
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     charts = [u for u in units if u.kind == "chart"]
-    files = [u for u in units if u.kind != "chart"]
+    # the largest files first: the batches that end the run are small, and the workers end together
+    files = sorted((u for u in units if u.kind != "chart"), key=_size, reverse=True)
     chunk = max(1, min(16, len(files) // (jobs * 8)))
     # charts first and one at a time: they are the longest units
     batches = [[c] for c in charts] + [files[i : i + chunk] for i in range(0, len(files), chunk)]
