@@ -1089,6 +1089,8 @@ def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], loa
             import linter.python.analyzer  # noqa: F401 - what the child's time is spent beside
         if kubernetes:
             import linter.kubernetes.analyzer  # noqa: F401
+        elif any(u.kind == "yaml" for u in units):  # read for objects, each of them: once here, not in every worker
+            import linter.kubernetes.objects  # noqa: F401
         value = child.result() if child is not None else None
         return (value if value is not None else load()), prefetch
     except BaseException:  # invalid packs, Ctrl-C: the run ends here
