@@ -743,6 +743,24 @@ def test_the_index_is_prefetched_while_the_rules_compile(project, capsys, monkey
     assert os.getpid() in parsed_in
 
 
+def test_the_pool_hands_out_the_largest_files_first_and_a_large_file_alone(tmp_path):
+    from linter.core.discover import Unit
+
+    sizes = {"big.py": 400_000, "mid.py": 60_000, **{f"s{i:02}.py": 1_000 + i for i in range(40)}}
+    units = []
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"#" * size)
+        units.append(Unit("python", name, str(tmp_path / name)))
+    units.append(Unit("path", "gone.py", str(tmp_path / "gone.py")))  # cannot be looked at: last, read later
+    batches = engine._batches(units, 2)
+    flat = [u.path for b in batches for u in b]
+    assert sorted(flat) == sorted(u.path for u in units)  # each file once
+    assert [u.path for u in batches[0]] == ["big.py"]  # over its share of the bytes: alone
+    assert [u.path for u in batches[1]] == ["mid.py"]
+    assert flat[2:] == [f"s{i:02}.py" for i in reversed(range(40))] + ["gone.py"]
+    assert all(len(b) <= 16 for b in batches)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="the child is forked")
 def test_the_packs_are_parsed_by_a_forked_child_while_the_analyzers_are_imported(project, capsys, monkeypatch):
     # a run's start-up: a forked child parses the packs while this process imports libcst; the

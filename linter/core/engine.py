@@ -1053,17 +1053,11 @@ def run(
 
 def _compile_for(units: Sequence[Unit], ruleset: RuleSet) -> None:
     """Compile the rules ``units`` need here, before any worker is forked (they inherit them)."""
-    python, kubernetes = _analyzers_for(units)
-    if python:
-        ruleset.python
-    if kubernetes:
-        ruleset.kubernetes
-
-
-def _analyzers_for(units: Sequence[Unit]) -> tuple[bool, bool]:
-    """Whether a run of ``units`` analyses Python, and Kubernetes objects (charts, manifests)."""
     kinds = {u.kind for u in units}
-    return "python" in kinds, "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml"))
+    if "python" in kinds:
+        ruleset.python
+    if "chart" in kinds or ("yaml" in kinds and _may_hold_objects(u for u in units if u.kind == "yaml")):
+        ruleset.kubernetes
 
 
 def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], load: Callable[[], T]) -> tuple[T, Prefetch | None]:
@@ -1076,8 +1070,9 @@ def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], loa
     that fails leaves ``load`` to this process, which then reports any error)."""
     from linter.core.forked import Forked
 
-    python, kubernetes = _analyzers_for(units)
-    if not (python or kubernetes) or min(settings.jobs or _cores(), _cores()) < 2:
+    kinds = {u.kind for u in units}
+    python = "python" in kinds
+    if not (python or "yaml" in kinds or "chart" in kinds) or min(settings.jobs or _cores(), _cores()) < 2:
         return load(), None
     probe = RuleSet(settings, [], [], [])  # no rules yet: what is test code is known without them
     probe.named, probe.test_roots = named, conftest_roots(units)
@@ -1087,9 +1082,9 @@ def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], loa
         child = Forked.start(load)
         if python:
             import linter.python.analyzer  # noqa: F401 - what the child's time is spent beside
-        if kubernetes:
+        if "chart" in kinds:
             import linter.kubernetes.analyzer  # noqa: F401
-        elif any(u.kind == "yaml" for u in units):  # read for objects, each of them: once here, not in every worker
+        elif "yaml" in kinds:  # each file is read for objects: the reader is imported once here, not in every worker
             import linter.kubernetes.objects  # noqa: F401
         value = child.result() if child is not None else None
         return (value if value is not None else load()), prefetch
@@ -1129,6 +1124,26 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _batches(files: Sequence[Unit], jobs: int) -> list[list[Unit]]:
+    """``files`` in the batches the pool hands out, largest files first: a batch holds up to 16
+    files and about an eighth of a worker's share of the bytes, so a large file goes alone, the
+    batches that end the run are the smallest, and the workers end together."""
+    sized = sorted(((_size(u), u) for u in files), key=lambda p: p[0], reverse=True)
+    share = max(1, sum(size for size, _ in sized) // (jobs * 8))
+    batches: list[list[Unit]] = []
+    batch: list[Unit] = []
+    held = 0
+    for size, unit in sized:
+        batch.append(unit)
+        held += size
+        if held >= share or len(batch) == 16:
+            batches.append(batch)
+            batch, held = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 def _size(unit: Unit) -> int:
     """The bytes of a unit's file (0 when it cannot be looked at: reading it will say why)."""
     try:
@@ -1151,11 +1166,8 @@ def _run_pool(units: Sequence[Unit], ruleset: RuleSet, jobs: int, progress: Call
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     charts = [u for u in units if u.kind == "chart"]
-    # the largest files first: the batches that end the run are small, and the workers end together
-    files = sorted((u for u in units if u.kind != "chart"), key=_size, reverse=True)
-    chunk = max(1, min(16, len(files) // (jobs * 8)))
     # charts first and one at a time: they are the longest units
-    batches = [[c] for c in charts] + [files[i : i + chunk] for i in range(0, len(files), chunk)]
+    batches = [[c] for c in charts] + _batches([u for u in units if u.kind != "chart"], jobs)
     init = (ruleset.settings, ruleset.index, ruleset.test_roots, ruleset.named)
     results: dict[str, UnitResult] = {}
     failed: OSError | None = None
