@@ -50,6 +50,16 @@ def test_a_cancelled_child_is_ended_and_reaped():
     assert time.monotonic() - started < 10
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # gone, and no zombie left for anyone to reap
+    child.cancel()  # again, once ended: nothing is signalled
+
+
+def test_cancelling_a_child_whose_value_was_read_signals_nothing(monkeypatch):
+    child = Forked.start(lambda: 7)
+    assert child is not None and child.result() == 7
+    signalled: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append((pid, sig)))
+    child.cancel()
+    assert signalled == []
 
 
 def test_no_child_is_forked_while_other_threads_run():

@@ -1074,12 +1074,14 @@ def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], loa
     python = "python" in kinds
     if not (python or "yaml" in kinds or "chart" in kinds) or min(settings.jobs or _cores(), _cores()) < 2:
         return load(), None
+    child = Forked.start(load)  # first: the packs are what this process waits for
     probe = RuleSet(settings, [], [], [])  # no rules yet: what is test code is known without them
     probe.named, probe.test_roots = named, conftest_roots(units)
     jobs = _pool_size(settings.jobs, units)
-    prefetch = Prefetch.start(units, probe, jobs) if python and _pooled(units, jobs) else None
+    prefetch = None
     try:
-        child = Forked.start(load)
+        if python and _pooled(units, jobs):
+            prefetch = Prefetch.start(units, probe, jobs)
         if python:
             import linter.python.analyzer  # noqa: F401 - what the child's time is spent beside
         if "chart" in kinds:
@@ -1091,6 +1093,8 @@ def ahead(units: Sequence[Unit], settings: Settings, named: tuple[str, ...], loa
     except BaseException:  # invalid packs, Ctrl-C: the run ends here
         if prefetch is not None:
             prefetch.close()
+        if child is not None:
+            child.cancel()
         raise
 
 

@@ -92,11 +92,12 @@ class Forked(Generic[T]):
             return None
 
     def cancel(self) -> None:
-        """End the child without waiting for its value."""
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        """End the child without waiting for its value (nothing when it has ended already)."""
+        if self.pid > 0:  # after `_end` the pid is -1, which `kill` would take as every process
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self._end()
 
     def _end(self) -> None:
