@@ -36,6 +36,21 @@ def test_a_child_that_fails_gives_nothing_and_the_parent_goes_on():
     assert killed is not None and killed.result() is None
 
 
+def test_a_value_cut_short_by_the_childs_failure_is_not_taken(monkeypatch):
+    # the child writes half of its value, then fails: what came down the pipe decodes (bytes
+    # take anything), but a child that did not end well sent no value
+    real_write = os.write
+
+    def half_then_fail(fd: int, data) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError("cut short")
+
+    monkeypatch.setattr(os, "write", half_then_fail)
+    child = Forked.start(lambda: b"x" * 1000, bytes)  # forked with the failing write
+    monkeypatch.undo()
+    assert child is not None and child.result(bytes) is None
+
+
 def test_a_value_sent_in_another_encoding_is_read_back_in_it():
     child = Forked.start(lambda: b"[1, 2]", bytes)
     assert child is not None and child.result(bytes) == b"[1, 2]"

@@ -71,7 +71,8 @@ class Forked(Generic[T]):
 
     def result(self, decode: Callable[[bytes], T] | None = None) -> T | None:
         """The child's value (waiting for it; ``decode``, default: unpickled), or None when it
-        sent none or died. A pickle is read only from this process's own child."""
+        sent none or did not end well (a child killed mid-write leaves a truncated value). A
+        pickle is read only from this process's own child."""
         chunks = []
         try:
             while chunk := os.read(self.fd, 1 << 20):
@@ -79,8 +80,8 @@ class Forked(Generic[T]):
         except OSError:
             chunks = []
         finally:
-            self._end()
-        if not chunks:
+            ended_well = self._end()
+        if not (chunks and ended_well):
             return None
         if decode is None:
             import pickle
@@ -88,7 +89,7 @@ class Forked(Generic[T]):
             decode = pickle.loads
         try:
             return decode(b"".join(chunks))
-        except Exception:  # noqa: BLE001 - a child killed mid-write leaves a truncated value
+        except Exception:  # noqa: BLE001 - not a value of ours: the parent does the work instead
             return None
 
     def cancel(self) -> None:
@@ -100,16 +101,21 @@ class Forked(Generic[T]):
                 pass
         self._end()
 
-    def _end(self) -> None:
+    def _end(self) -> bool:
+        """Close the pipe and reap the child; whether it exited with status 0 (it sent its whole
+        value). False once ended, or when the child was reaped elsewhere."""
         if self.fd >= 0:
             try:
                 os.close(self.fd)
             except OSError:
                 pass
             self.fd = -1
+        ended_well = False
         if self.pid > 0:
             try:
-                os.waitpid(self.pid, 0)
+                _, status = os.waitpid(self.pid, 0)
+                ended_well = os.waitstatus_to_exitcode(status) == 0
             except OSError:  # reaped already (a SIGCHLD handler), or not ours any more
                 pass
             self.pid = -1
+        return ended_well
